@@ -1,0 +1,255 @@
+"""The SQLite catalogue: papers, chunks (with their vectors and lexical terms), figures, tables and
+the ingest log — the library's single source of truth.
+
+Every paper is written in one transaction (paper, chunks, figures, tables, and a bumped
+``generation``), so a process killed mid-ingest leaves either the whole paper or none of it. The
+FAISS and BM25 files are caches rebuilt from here when their generation stamp is stale. WAL mode
+lets readers (search) run while an ingest writes. Schema changes are versioned in ``_MIGRATIONS``.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from assistant.types import Chunk, Paper
+
+_MIGRATIONS = [
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE papers (
+        id TEXT PRIMARY KEY, doi TEXT NOT NULL DEFAULT '', sha256 TEXT NOT NULL UNIQUE,
+        title TEXT NOT NULL DEFAULT '', title_alt TEXT NOT NULL DEFAULT '',
+        authors TEXT NOT NULL DEFAULT '[]', year INTEGER, venue TEXT NOT NULL DEFAULT '',
+        abstract TEXT NOT NULL DEFAULT '', abstract_alt TEXT NOT NULL DEFAULT '',
+        keywords TEXT NOT NULL DEFAULT '[]', keywords_alt TEXT NOT NULL DEFAULT '[]',
+        lang TEXT NOT NULL DEFAULT 'en', pages INTEGER NOT NULL DEFAULT 0,
+        source_path TEXT NOT NULL DEFAULT '', pdf_path TEXT NOT NULL DEFAULT '',
+        refs TEXT NOT NULL DEFAULT '[]', warnings TEXT NOT NULL DEFAULT '[]',
+        added_at TEXT NOT NULL
+    );
+    CREATE INDEX papers_doi ON papers(doi);
+    CREATE TABLE chunks (
+        rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,
+        paper_id TEXT NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
+        ordinal INTEGER NOT NULL, kind TEXT NOT NULL, section TEXT NOT NULL,
+        page_start INTEGER NOT NULL, page_end INTEGER NOT NULL,
+        char_start INTEGER NOT NULL, char_end INTEGER NOT NULL,
+        text TEXT NOT NULL, terms TEXT NOT NULL, vector BLOB NOT NULL
+    );
+    CREATE INDEX chunks_paper ON chunks(paper_id);
+    CREATE TABLE figures (
+        id TEXT PRIMARY KEY, paper_id TEXT NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
+        ordinal INTEGER NOT NULL, page INTEGER NOT NULL, bbox TEXT NOT NULL, kind TEXT NOT NULL,
+        label TEXT NOT NULL, caption TEXT NOT NULL, mentions TEXT NOT NULL,
+        image_path TEXT NOT NULL, width INTEGER NOT NULL, height INTEGER NOT NULL
+    );
+    CREATE INDEX figures_paper ON figures(paper_id);
+    CREATE TABLE tables (
+        id TEXT PRIMARY KEY, paper_id TEXT NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
+        page INTEGER NOT NULL, label TEXT NOT NULL, caption TEXT NOT NULL, text TEXT NOT NULL
+    );
+    CREATE TABLE ingest_log (
+        id INTEGER PRIMARY KEY, path TEXT NOT NULL, sha256 TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '', paper_id TEXT NOT NULL DEFAULT '',
+        at TEXT NOT NULL
+    );
+    """,
+]
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class PaperRecord:
+    """What `Catalogue.write_paper` stores for one paper (rows for each table)."""
+
+    paper: Paper
+    pdf_path: str
+    references: Sequence[str]
+    warnings: Sequence[str]
+    chunks: Sequence[Chunk]
+    terms: Sequence[Sequence[str]]
+    vectors: np.ndarray
+    figures: Sequence[dict]
+    tables: Sequence[dict]
+
+
+class Catalogue:
+    """Typed access to the SQLite file; one connection, used from one thread at a time."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable at checkpoints, never corrupt
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._migrate()
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def transaction(self):
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        for number, script in enumerate(_MIGRATIONS[version:], start=version + 1):
+            with self.transaction() as db:
+                for statement in filter(str.strip, script.split(";")):
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version={number}")
+
+    # -- meta -------------------------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def generation(self) -> int:
+        return int(self.get_meta("generation") or 0)
+
+    # -- papers -----------------------------------------------------------------------------
+    def write_paper(self, record: PaperRecord, replaces: Iterable[str] = ()) -> list[int]:
+        """Store one paper in a single transaction (removing `replaces` first); return chunk ids."""
+        p = record.paper
+        with self.transaction() as db:
+            for old in replaces:
+                db.execute("DELETE FROM papers WHERE id=?", (old,))
+            db.execute(
+                "INSERT INTO papers VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (p.id, p.doi, p.sha256, p.title, p.title_alt, json.dumps(p.authors, ensure_ascii=False),
+                 p.year, p.venue, p.abstract, p.abstract_alt, json.dumps(p.keywords, ensure_ascii=False),
+                 json.dumps(p.keywords_alt, ensure_ascii=False), p.lang, p.pages, p.source_path,
+                 record.pdf_path, json.dumps(list(record.references), ensure_ascii=False),
+                 json.dumps(list(record.warnings), ensure_ascii=False), p.added_at or now()),
+            )
+            vectors = np.ascontiguousarray(record.vectors, dtype=np.float32)
+            rowids = []
+            for chunk, terms, vector in zip(record.chunks, record.terms, vectors):
+                cursor = db.execute(
+                    "INSERT INTO chunks (id, paper_id, ordinal, kind, section, page_start, page_end,"
+                    " char_start, char_end, text, terms, vector) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (chunk.id, p.id, chunk.ordinal, chunk.kind, chunk.section, chunk.page_start,
+                     chunk.page_end, chunk.char_start, chunk.char_end, chunk.text,
+                     " ".join(terms), vector.tobytes()),
+                )
+                rowids.append(int(cursor.lastrowid))
+            for row in record.figures:
+                db.execute("INSERT INTO figures VALUES (:id,:paper_id,:ordinal,:page,:bbox,:kind,"
+                           ":label,:caption,:mentions,:image_path,:width,:height)", row)
+            for row in record.tables:
+                db.execute("INSERT INTO tables VALUES (:id,:paper_id,:page,:label,:caption,:text)", row)
+            self._bump_generation(db)
+        return rowids
+
+    def delete_paper(self, paper_id: str) -> list[int]:
+        """Delete a paper with its chunks, figures and tables; return the deleted chunk ids."""
+        with self.transaction() as db:
+            ids = [r[0] for r in db.execute("SELECT rowid FROM chunks WHERE paper_id=?", (paper_id,))]
+            db.execute("DELETE FROM papers WHERE id=?", (paper_id,))
+            self._bump_generation(db)
+        return ids
+
+    @staticmethod
+    def _bump_generation(db: sqlite3.Connection) -> None:
+        db.execute(
+            "INSERT INTO meta VALUES ('generation', '1') ON CONFLICT(key) DO UPDATE "
+            "SET value = CAST(value AS INTEGER) + 1"
+        )
+
+    def papers(self, where: str = "", args: Sequence = ()) -> list[Paper]:
+        sql = (
+            "SELECT p.*, (SELECT COUNT(*) FROM figures f WHERE f.paper_id=p.id) AS n_figures,"
+            " (SELECT COUNT(*) FROM chunks c WHERE c.paper_id=p.id) AS n_chunks FROM papers p "
+            + (f"WHERE {where} " if where else "") + "ORDER BY p.added_at, p.id"
+        )
+        return [_paper_from_row(r) for r in self._db.execute(sql, args)]
+
+    def paper(self, paper_id: str) -> Paper | None:
+        found = self.papers("p.id=?", (paper_id,))
+        return found[0] if found else None
+
+    def find_papers(self, key: str) -> list[Paper]:
+        """Papers whose id, id prefix, DOI or sha256 is `key`."""
+        key = key.strip()
+        return self.papers(
+            "p.id=? OR p.doi=? OR p.sha256=? OR p.id LIKE ?", (key, key.lower(), key, key + "%")
+        )
+
+    def paper_row(self, paper_id: str) -> sqlite3.Row | None:
+        return self._db.execute("SELECT * FROM papers WHERE id=?", (paper_id,)).fetchone()
+
+    def paper_by_sha(self, sha256: str) -> Paper | None:
+        found = self.papers("p.sha256=?", (sha256,))
+        return found[0] if found else None
+
+    # -- chunks, figures -------------------------------------------------------------------
+    def chunks(self, rowids: Sequence[int]) -> dict[int, Chunk]:
+        if not rowids:
+            return {}
+        marks = ",".join("?" * len(rowids))
+        rows = self._db.execute(f"SELECT * FROM chunks WHERE rowid IN ({marks})", list(rowids))
+        return {r["rowid"]: _chunk_from_row(r) for r in rows}
+
+    def paper_chunks(self, paper_id: str) -> list[Chunk]:
+        rows = self._db.execute("SELECT * FROM chunks WHERE paper_id=? ORDER BY ordinal", (paper_id,))
+        return [_chunk_from_row(r) for r in rows]
+
+    def chunk_rowids(self, where: str = "", args: Sequence = ()) -> list[int]:
+        sql = "SELECT c.rowid FROM chunks c JOIN papers p ON p.id=c.paper_id"
+        return [r[0] for r in self._db.execute(sql + (f" WHERE {where}" if where else ""), args)]
+
+    def index_rows(self) -> Iterable[tuple[int, str, bytes]]:
+        """All (chunk id, lexical terms, vector bytes), in chunk id order, for rebuilding indexes."""
+        return self._db.execute("SELECT rowid, terms, vector FROM chunks ORDER BY rowid")
+
+    def figures(self, paper_id: str) -> list[sqlite3.Row]:
+        return list(self._db.execute("SELECT * FROM figures WHERE paper_id=? ORDER BY ordinal", (paper_id,)))
+
+    def counts(self) -> dict[str, int]:
+        return {t: self._db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+                for t in ("papers", "chunks", "figures", "tables")}
+
+    # -- ingest log -------------------------------------------------------------------------
+    def log_ingest(self, path: str, sha256: str, status: str, reason: str = "", paper_id: str = "") -> None:
+        with self.transaction() as db:
+            db.execute("INSERT INTO ingest_log (path, sha256, status, reason, paper_id, at) VALUES (?,?,?,?,?,?)",
+                       (path, sha256, status, reason, paper_id, now()))
+
+
+def _paper_from_row(r: sqlite3.Row) -> Paper:
+    return Paper(
+        id=r["id"], doi=r["doi"], title=r["title"], authors=tuple(json.loads(r["authors"])),
+        year=r["year"], pages=r["pages"], lang=r["lang"], venue=r["venue"], title_alt=r["title_alt"],
+        abstract=r["abstract"], abstract_alt=r["abstract_alt"], keywords=tuple(json.loads(r["keywords"])),
+        keywords_alt=tuple(json.loads(r["keywords_alt"])), sha256=r["sha256"],
+        source_path=r["source_path"], figures=r["n_figures"], chunks=r["n_chunks"], added_at=r["added_at"],
+    )
+
+
+def _chunk_from_row(r: sqlite3.Row) -> Chunk:
+    return Chunk(
+        id=r["id"], paper_id=r["paper_id"], ordinal=r["ordinal"], text=r["text"], section=r["section"],
+        page_start=r["page_start"], page_end=r["page_end"], char_start=r["char_start"],
+        char_end=r["char_end"], kind=r["kind"],
+    )

@@ -1,0 +1,88 @@
+"""The `souwen` command line: ingest, papers, show, search, remove, info — each with --json.
+
+Exit codes: 0 success; 1 some files failed to ingest; 2 bad usage or input; 3 the library cannot
+be opened with these settings (the message says how to rebuild it); 4 a paper was not found.
+JSON goes to stdout, progress and messages to stderr, so scripts can pipe the output.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from assistant.settings import Settings
+
+EXIT_FAILED_FILES, EXIT_USAGE, EXIT_LIBRARY, EXIT_NOT_FOUND = 1, 2, 3, 4
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--library", type=Path, help="library directory (default: $SOUWEN_LIBRARY or ./data/library)")
+    common.add_argument("--json", action="store_true", help="print JSON for scripts")
+    parser = argparse.ArgumentParser(prog="souwen", description="Souwen (搜问): search and ask your open-access papers offline.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", parents=[common], help="add PDFs (files or folders) to the library")
+    p.add_argument("paths", nargs="+", type=Path)
+    p.add_argument("-r", "--recursive", action="store_true", help="descend into sub-folders")
+    p.add_argument("--workers", type=int, help="parser processes (default from settings: 1)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+    sub.add_parser("papers", parents=[common], help="list the papers in the library")
+    p = sub.add_parser("show", parents=[common], help="one paper's metadata, sections and figures")
+    p.add_argument("key", help="DOI or paper id")
+
+    p = sub.add_parser("search", parents=[common], help="find passages (dense + BM25)")
+    p.add_argument("query", nargs="?", help="the question or keywords")
+    p.add_argument("-k", type=int, default=None, help="passages to return (default 10)")
+    p.add_argument("--doi", action="append", default=[], help="only this DOI (repeatable)")
+    p.add_argument("--year", help="years, e.g. 2020-2024 or 2021")
+    p.add_argument("--batch", type=Path, help="JSONL file with a 'question' per line; prints one JSON list per line")
+
+    p = sub.add_parser("remove", parents=[common], help="delete papers with their chunks, vectors and figures")
+    p.add_argument("keys", nargs="+", help="DOIs or paper ids")
+    sub.add_parser("info", parents=[common], help="counts, model, fingerprint, disk use")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from assistant.library import LibraryMismatchError
+    from assistant.service import PaperNotFound, Souwen
+
+    overrides = {"library": args.library} if args.library else {}
+    try:
+        settings = Settings(**overrides)
+    except Exception as exc:  # noqa: BLE001 - pydantic's message names the bad setting
+        print(f"souwen: invalid settings: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    service = Souwen(settings)
+    try:
+        from assistant import commands
+
+        return getattr(commands, f"run_{args.command}")(service, args)
+    except LibraryMismatchError as exc:
+        print(f"souwen: {exc}", file=sys.stderr)
+        return EXIT_LIBRARY
+    except PaperNotFound as exc:
+        print(f"souwen: {exc}", file=sys.stderr)
+        return EXIT_NOT_FOUND
+    except ValueError as exc:
+        print(f"souwen: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("souwen: interrupted; papers already stored are kept", file=sys.stderr)
+        return 130
+    finally:
+        service.close()
+
+
+def emit_json(data: object) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

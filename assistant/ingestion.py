@@ -1,0 +1,210 @@
+"""The ingest run: files -> (parallel) parse -> chunk -> embed -> one catalogue transaction each.
+
+Parsing runs in worker processes (``--workers N``; MuPDF releases no GIL and a malformed file can
+crash it, so processes, not threads) while the main process chunks, embeds and stores the papers
+already parsed. Every file ends as one ``FileOutcome``: added, replaced (new version of a stored
+DOI), unchanged (same bytes already stored: the file is hashed, never parsed), skipped, or failed
+with a readable reason — one bad file never stops the run and never shows a traceback. The indexes
+are rebuilt and saved once at the end (a run killed before that leaves them stale, and the next
+open rebuilds them from the catalogue).
+"""
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+
+from assistant.lexical import tokenize
+from assistant.library import Library
+from assistant.progress import IngestProgress
+from assistant.protocols import Embedder
+from assistant.settings import ChunkSettings, IngestSettings
+from assistant.types import BadPdfError, ParsedPaper
+from ingest.chunking import chunk_paper
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    path: str
+    status: str  # added | replaced | unchanged | skipped | failed
+    reason: str = ""
+    paper_id: str = ""
+    doi: str = ""
+    title: str = ""
+    pages: int = 0
+    chunks: int = 0
+    figures: int = 0
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass
+class IngestSummary:
+    outcomes: list[FileOutcome] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def failed(self) -> list[FileOutcome]:
+        return [o for o in self.outcomes if o.status == "failed"]
+
+
+def collect_files(paths: Iterable[Path], recursive: bool) -> tuple[list[Path], list[FileOutcome]]:
+    """PDF files named by `paths` (folders: their *.pdf files), plus outcomes for paths that fail."""
+    files: list[Path] = []
+    problems: list[FileOutcome] = []
+    for path in paths:
+        path = Path(path)
+        if path.is_dir():
+            pattern = path.rglob("*") if recursive else path.iterdir()
+            files.extend(sorted(p for p in pattern if p.is_file() and p.suffix.lower() == ".pdf"))
+        elif path.is_file():
+            files.append(path)  # named explicitly: try it whatever its name; sniffing decides
+        else:
+            problems.append(FileOutcome(str(path), "failed", "no such file or directory"))
+    unique = list(dict.fromkeys(p.resolve() for p in files))
+    return unique, problems
+
+
+def hash_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _parse(path: Path, settings: IngestSettings) -> ParsedPaper:
+    from ingest.parse import parse_pdf  # imported in the worker: PyMuPDF stays out of the CLI's import
+
+    return parse_pdf(path, ocr=settings.ocr, figures=settings.figures, max_pages=settings.max_pages)
+
+
+def _parse_safely(path: Path, settings: IngestSettings) -> ParsedPaper | str:
+    """Parse, turning every failure into a one-line reason (the worker never raises)."""
+    try:
+        return _parse(path, settings)
+    except BadPdfError as exc:
+        return exc.reason
+    except MemoryError:
+        return "the file needs more memory than is available to parse"
+    except Exception as exc:  # noqa: BLE001 - a third-party parser can raise anything on odd input
+        return f"could not be parsed ({type(exc).__name__}: {str(exc)[:200]})"
+
+
+def _parsed_stream(files: list[Path], settings: IngestSettings, workers: int) -> Iterator[tuple[Path, ParsedPaper | str]]:
+    """Yield (file, parsed paper or failure reason) in input order, parsing up to 2*workers ahead."""
+    if workers <= 0:
+        for path in files:
+            yield path, _parse_safely(path, settings)
+        return
+    pool = ProcessPoolExecutor(max_workers=workers)
+    pending: list[tuple[Path, Future]] = []
+    queue = iter(files)
+    try:
+        while True:
+            while len(pending) < 2 * workers:
+                path = next(queue, None)
+                if path is None:
+                    break
+                pending.append((path, pool.submit(_parse_safely, path, settings)))
+            if not pending:
+                return
+            path, future = pending.pop(0)
+            try:
+                yield path, future.result()
+            except BrokenProcessPool:
+                # A worker died (e.g. MuPDF crashed on this file): report it, restart the pool,
+                # and resubmit the files that were queued behind it.
+                yield path, "the parser crashed on this file"
+                pool.shutdown(cancel_futures=True)
+                pool = ProcessPoolExecutor(max_workers=workers)
+                pending = [(p, pool.submit(_parse_safely, p, settings)) for p, _ in pending]
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
+def ingest_files(
+    library: Library,
+    embedder: Embedder,
+    paths: Iterable[Path],
+    ingest: IngestSettings,
+    chunking: ChunkSettings,
+    *,
+    recursive: bool = False,
+    show_progress: bool = False,
+) -> IngestSummary:
+    """Ingest every PDF under `paths` into `library`; never raises for a bad file."""
+    started = time.perf_counter()
+    summary = IngestSummary()
+    files, problems = collect_files(paths, recursive)
+    summary.outcomes.extend(problems)
+    library.collect_garbage()
+    todo: list[Path] = []
+    for path in files:
+        outcome = _precheck(library, path, ingest)
+        if outcome is None:
+            todo.append(path)
+        else:
+            summary.outcomes.append(outcome)
+    max_tokens = chunking.max_tokens or embedder.max_tokens
+    with IngestProgress(len(todo), enabled=show_progress) as progress:
+        for path, parsed in _parsed_stream(todo, ingest, ingest.workers):
+            if isinstance(parsed, str):
+                outcome = FileOutcome(str(path), "failed", parsed)
+            else:
+                progress.pages_parsed(parsed.page_count)
+                outcome = _store(library, embedder, parsed, path, ingest, chunking, max_tokens, progress)
+            library.catalogue.log_ingest(str(path), "", outcome.status, outcome.reason, outcome.paper_id)
+            summary.outcomes.append(outcome)
+            progress.file_done()
+    if any(o.status in ("added", "replaced") for o in summary.outcomes):
+        library.indexes()  # rebuild and save the caches once, not once per paper
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _precheck(library: Library, path: Path, ingest: IngestSettings) -> FileOutcome | None:
+    """Cheap checks before parsing: size, readability, and whether these bytes are stored already."""
+    try:
+        size = path.stat().st_size
+        if size == 0:
+            return FileOutcome(str(path), "failed", "empty file (0 bytes)")
+        if size > ingest.max_file_mb * 1024 * 1024:
+            return FileOutcome(str(path), "failed", f"file is {size / 2**20:.0f} MB, over the {ingest.max_file_mb} MB limit")
+        sha = hash_file(path)
+    except OSError as exc:
+        return FileOutcome(str(path), "failed", f"cannot read file ({exc.strerror or exc})")
+    stored = library.catalogue.paper_by_sha(sha)
+    if stored is not None:
+        return FileOutcome(str(path), "unchanged", "already in the library", stored.id, stored.doi,
+                           stored.title, stored.pages, stored.chunks, stored.figures)
+    return None
+
+
+def _store(library: Library, embedder: Embedder, parsed: ParsedPaper, path: Path, ingest: IngestSettings,
+           chunking: ChunkSettings, max_tokens: int, progress: IngestProgress) -> FileOutcome:
+    from assistant.library import paper_id_for
+
+    paper_id = paper_id_for(parsed.sha256)
+    chunks = chunk_paper(parsed, paper_id, embedder.count_tokens, max_tokens=max_tokens,
+                         target_tokens=chunking.target_tokens, overlap_tokens=chunking.overlap_tokens)
+    if not chunks:
+        return FileOutcome(str(path), "failed", "no text could be extracted", warnings=parsed.warnings)
+    progress.add_chunks(len(chunks))
+    vectors = embedder.embed_documents([c.text for c in chunks], progress=progress.chunks_embedded)
+    terms = [tokenize(f"{c.section} {c.text}") for c in chunks]
+    try:
+        status, paper = library.add_paper(parsed, chunks, terms, vectors, path if ingest.keep_pdf else None)
+    except sqlite3.IntegrityError:
+        # Another process stored the same bytes between our hash check and now.
+        return FileOutcome(str(path), "unchanged", "already in the library")
+    return FileOutcome(str(path), status, "", paper.id, paper.doi, paper.title, paper.pages,
+                       len(chunks), paper.figures, parsed.warnings)

@@ -1,0 +1,113 @@
+"""Lexical search: bilingual tokenisation and a BM25 index (bm25s) over chunk texts.
+
+Chinese has no spaces, so CJK runs are segmented with jieba (search mode, which also emits the
+shorter words inside long compounds so that a query's "移动性" meets a passage's "移动性管理"),
+while Latin runs are split on word characters, lower-cased and Snowball-stemmed. Only CJK runs go
+through jieba: it is the slow part, and English text needs none of it.
+
+The index is derived state: the catalogue keeps each chunk's tokens, so the index can always be
+rebuilt from it (see ``assistant.library``).
+"""
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from collections.abc import Sequence
+
+import numpy as np
+
+_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_RUN_RE = re.compile(rf"[{_CJK}]+|[^\W_]+(?:[.\-][^\W_]+)*", re.UNICODE)
+_CJK_RE = re.compile(rf"[{_CJK}]")
+
+# Function words that carry no topic; BM25's idf already damps them, dropping them keeps
+# the query's few content words in charge and the index smaller.
+_EN_STOP = frozenset(
+    """a an and are as at be been but by can could did do does for from had has have how in into
+    is it its may might of on or our such than that the their them then there these they this those
+    to was were what when where which while who why will with would we you your i not no""".split()
+)
+_ZH_STOP = frozenset(
+    "的 了 和 与 及 或 在 是 为 对 中 等 其 该 这 那 也 并 而 以 于 从 被 由 之 一种 一个 什么 哪些 "
+    "如何 多少 是否 哪个 怎样 有 有何 何 吗 呢 么 我们 本文 进行 通过 使用 采用 可以".split()
+)
+
+
+@functools.lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer  # PyStemmer, the Snowball stemmers bm25s recommends
+
+    return Stemmer.Stemmer("english")
+
+
+@functools.lru_cache(maxsize=1)
+def _jieba():
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)  # jieba prints its dictionary loading to stderr otherwise
+    jieba.initialize()
+    return jieba
+
+
+def has_cjk(text: str, share: float = 0.0) -> bool:
+    """True when the text holds CJK characters (more than `share` of its non-space characters)."""
+    cjk = len(_CJK_RE.findall(text))
+    if share <= 0.0:
+        return cjk > 0
+    visible = sum(1 for c in text if not c.isspace())
+    return visible > 0 and cjk / visible > share
+
+
+def tokenize(text: str) -> list[str]:
+    """Split mixed Chinese/English text into BM25 terms (stemmed English words, jieba words)."""
+    terms: list[str] = []
+    latin: list[str] = []
+    for run in _RUN_RE.findall(text.lower()):
+        if _CJK_RE.match(run):
+            for word in _jieba().cut_for_search(run):
+                if word not in _ZH_STOP and (len(word) > 1 or not _is_function_char(word)):
+                    terms.append(word)
+        else:
+            for part in run.replace(".", "-").split("-"):
+                if part and part not in _EN_STOP:
+                    latin.append(part)
+            if "-" in run or "." in run:
+                terms.append(run)  # keep "sh3-binding", "wedge100bf-32x" whole as well
+    if latin:
+        terms.extend(_stemmer().stemWords(latin))
+    return terms
+
+
+def _is_function_char(ch: str) -> bool:
+    return ch in "的了和与及或在是为对中等其该这那也并而以于从被由之有何吗呢么"
+
+
+class LexicalIndex:
+    """BM25 over pre-tokenised documents; rows are positions in the list it was built from."""
+
+    def __init__(self, documents: Sequence[Sequence[str]]):
+        import bm25s
+
+        self.size = len(documents)
+        self._bm25 = bm25s.BM25(method="lucene")
+        if self.size:
+            # Empty token lists would make bm25s drop rows and shift positions: pad them.
+            corpus = [list(doc) if doc else ["\u0000"] for doc in documents]
+            self._bm25.index(corpus, show_progress=False)
+        self._vocab = self._bm25.vocab_dict if self.size else {}
+
+    def search(self, query_terms: Sequence[str], k: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """Return up to k (row, score) pairs with a positive score, best first."""
+        terms = [t for t in dict.fromkeys(query_terms) if t in self._vocab]
+        if not terms or not self.size:
+            return []
+        scores = np.asarray(self._bm25.get_scores(terms), dtype=np.float32)
+        if mask is not None:
+            scores = np.where(mask, scores, 0.0)
+        k = min(k, int(np.count_nonzero(scores > 0)))
+        if k <= 0:
+            return []
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top])]
+        return [(int(i), float(scores[i])) for i in top]

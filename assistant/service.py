@@ -1,0 +1,99 @@
+"""The service object: one entry point that the CLI (and later the API and UI) call.
+
+It owns the settings, the lazily built embedder and the open library, and exposes the use cases as
+verbs (ingest, papers, show, search, remove, info). Returning domain objects, not formatted text,
+keeps every front end a thin layer.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+
+from assistant.factory import build_embedder, open_library
+from assistant.ingestion import IngestSummary, ingest_files
+from assistant.library import Library
+from assistant.protocols import Embedder
+from assistant.retrieval import Filters, retrieve
+from assistant.settings import Settings
+from assistant.types import Paper, ScoredChunk
+
+
+class PaperNotFound(LookupError):
+    """No paper matches the DOI or id a user gave."""
+
+
+class Souwen:
+    def __init__(self, settings: Settings, embedder: Embedder | None = None):
+        self.settings = settings
+        self._embedder = embedder
+        self._library: Library | None = None
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = build_embedder(self.settings.embedder)
+        return self._embedder
+
+    @property
+    def library(self) -> Library:
+        if self._library is None:
+            self._library = open_library(self.settings, self.embedder)
+        return self._library
+
+    def close(self) -> None:
+        if self._library is not None:
+            self._library.close()
+            self._library = None
+
+    def ingest(self, paths: Iterable[Path], *, recursive: bool = False, workers: int | None = None,
+               show_progress: bool = False) -> IngestSummary:
+        ingest = self.settings.ingest
+        if workers is not None:
+            ingest = ingest.model_copy(update={"workers": workers})
+        return ingest_files(self.library, self.embedder, paths, ingest, self.settings.chunking,
+                            recursive=recursive, show_progress=show_progress)
+
+    def papers(self, filters: Filters = Filters()) -> list[Paper]:
+        where, args = filters.sql()
+        return self.library.catalogue.papers(where, args)
+
+    def find(self, key: str) -> Paper:
+        found = self.library.catalogue.find_papers(key)
+        if not found:
+            raise PaperNotFound(f"no paper with DOI or id {key!r} in {self.settings.library}")
+        if len(found) > 1 and not any(p.doi == key.lower() for p in found):
+            raise PaperNotFound(f"{key!r} matches {len(found)} papers; give a longer id")
+        return found[0]
+
+    def show(self, key: str) -> dict:
+        paper = self.find(key)
+        row = self.library.catalogue.paper_row(paper.id)
+        figures = [
+            {"id": f["id"], "page": f["page"], "kind": f["kind"], "label": f["label"], "caption": f["caption"],
+             "image_path": str(self.library.root / f["image_path"]), "width": f["width"], "height": f["height"]}
+            for f in self.library.catalogue.figures(paper.id)
+        ]
+        sections = list(dict.fromkeys(c.section for c in self.library.catalogue.paper_chunks(paper.id) if c.section))
+        return {"paper": paper, "figures": figures, "sections": sections,
+                "references": json.loads(row["refs"]), "warnings": json.loads(row["warnings"]),
+                "pdf_path": str(self.library.root / row["pdf_path"]) if row["pdf_path"] else ""}
+
+    def search(self, query: str, *, k: int | None = None, filters: Filters = Filters()) -> list[ScoredChunk]:
+        return retrieve(self.library, self.embedder, query, self.settings.retrieval, k=k, filters=filters)
+
+    def remove(self, keys: Iterable[str]) -> list[Paper]:
+        removed = []
+        for key in keys:
+            paper = self.find(key)
+            self.library.remove_paper(paper.id)
+            removed.append(paper)
+        if removed:
+            self.library.indexes()  # save caches that no longer hold the removed chunks
+        return removed
+
+    def info(self) -> dict:
+        lib = self.library
+        return {"library": str(lib.root.resolve()), **lib.catalogue.counts(),
+                "embedder": self.embedder.id, "fingerprint": lib.fingerprint,
+                "generation": lib.catalogue.generation(), "disk_bytes": lib.disk_usage()}

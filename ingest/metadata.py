@@ -1,0 +1,274 @@
+"""Read bibliographic metadata (DOI, title, authors, year, venue, abstract, keywords, language) offline.
+
+Sources, all inside the PDF: the document info dictionary, XMP, the text of every page (DOIs only)
+and the font sizes on page 1 (title). The paper's own DOI is chosen by scoring every DOI seen:
+metadata/XMP hits, a "doi:"/doi.org label, page 1, "Cite this" context and repetition in running
+headers count for it; appearing in the reference list counts against it (cited works).
+
+Leaves out: any network lookup (Crossref enrichment is a separate, optional step).
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Sequence
+
+import pymupdf
+
+from assistant.types import PaperMetadata, TextBlock
+from ingest.layout import join_lines, normalise
+
+_DOI = re.compile(r"10\.\d{4,9}/[^\s\"<>{}|\\^`]+")
+_LABELLED = re.compile(r"(?:doi|DOI|Doi)\s*[:：]?\s*(10\s*\.\s*\d{4,9}\s*/[^\n]{3,80})")
+_GLYPHS = str.maketrans({"−": "-", "‐": "-", "‑": "-", "–": "-", "鄄": "-", "\u200b": None, "\u200d": None,
+                         "\x08": None, "\ufeff": None, "\u00ad": None})
+_COMPONENT = re.compile(r"\.(sa\d+|fig\d+|g\d{3}|s\d{3}|t\d{3}|supp\d*|video\d+)$")
+_BAD_TITLE = re.compile(
+    r"^(microsoft (word|powerpoint)|untitled|title|标题|article|manuscript|document|paper|pdf)\b|"
+    r"\.(docx?|pdf|tex|dvi|indd|ps)$|^<[0-9a-f]+>$|^[\w\-. ]*\d[\w\-. ]*$", re.I
+)
+_BANNER = re.compile(
+    r"journal|proceedings|conference series|research article|open access|^article$|^review|letters?$|"
+    r"^original|preprint|previously published|permalink|copyright|licen[cs]e|doi|https?:|www\.|©|"
+    r"学报|期刊|研究与发展|技术与发展|综述|^vol|volume|issn", re.I
+)
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20[0-4]\d)(?!\d)")
+
+
+def clean_doi(raw: str) -> str:
+    """Lower-case a DOI and strip glyph noise and trailing punctuation (unbalanced brackets too)."""
+    doi = re.sub(r"\s+", "", raw.translate(_GLYPHS)).lower()
+    doi = re.split(r"[,;\"'<>]|\]$", doi)[0]
+    while doi and doi[-1] in ".,;:)]}'\"":
+        if doi[-1] == ")" and doi.count("(") >= doi.count(")"):
+            break
+        doi = doi[:-1]
+    return doi if re.fullmatch(r"10\.\d{4,9}/\S+", doi) else ""
+
+
+def find_dois(text: str) -> list[tuple[str, int]]:
+    """All DOIs in a text with their positions; repairs DOIs wrapped over a line end or spaced out."""
+    text = unicodedata.normalize("NFKC", text.translate(_GLYPHS))
+    text = re.sub(r"(10\.\d{4,9}/\S*[-./_])\n(?=[A-Za-z0-9])", r"\1", text)
+    found = [(clean_doi(m.group()), m.start()) for m in _DOI.finditer(text)]
+    seen = {pos for _, pos in found}
+    for m in _LABELLED.finditer(text):  # "DOI:10. 13190 / j. jbupt. 2020-203"
+        if m.start(1) not in seen:
+            spaced = re.match(r"[\d./\sA-Za-z\-_()]+", m.group(1))
+            found.append((clean_doi(spaced.group() if spaced else ""), m.start(1)))
+    return [(d, p) for d, p in found if d]
+
+
+def pick_doi(doc: pymupdf.Document, blocks: Sequence[TextBlock], references: Sequence[str]) -> str:
+    """Score every DOI in metadata, XMP and page text; return the paper's own one (or "")."""
+    score: Counter[str] = Counter()
+    meta_text = " ".join(v for v in doc.metadata.values() if isinstance(v, str)) + " " + doc.get_xml_metadata()
+    for doi in {d for d, _ in find_dois(meta_text)}:
+        score[doi] += 10
+    pages_seen: Counter[str] = Counter()
+    # First and last pages suffice: the own DOI sits in the masthead, a running header/footer or a
+    # closing "Cite this article" line; reading every page cost ~1.4 s over the 526-page corpus.
+    n = len(doc)
+    for pno in sorted({0, 1, 2, n - 2, n - 1} & set(range(n))):
+        page = doc[pno]
+        text = page.get_text()
+        low = text.lower()
+        found = find_dois(text)
+        for doi, pos in found:
+            before = low[max(0, pos - 20):pos]
+            around = low[max(0, pos - 200):pos + 200]
+            score[doi] += 1 + (3 if page.number == 0 else 1 if page.number == 1 else 0)
+            score[doi] += 2 if ("doi" in before) else 0
+            score[doi] += 6 if "cite this" in around or "please cite" in around else 0
+        pages_seen.update({d for d, _ in found})
+    scanned = {0, 1, 2, n - 2, n - 1}
+    for block in blocks:  # other pages: their body text is already extracted, so this is free
+        if block.page - 1 not in scanned and "10." in block.text:
+            low = block.text.lower()
+            for doi, pos in find_dois(block.text):
+                score[doi] += 1 + (2 if "doi" in low[max(0, pos - 20):pos] else 0)
+    for doi, n in pages_seen.items():
+        score[doi] += 2 * (n - 1)  # printed in a running header/footer
+    for ref in references:
+        for doi, _ in find_dois(ref):
+            score[doi] -= 3
+    if not score:
+        return ""
+    for doi in list(score):  # make "10.7554/elife.91357.3" a candidate when "....3.sa1" is printed
+        score.setdefault(_COMPONENT.sub("", doi), 0)
+    best = max(score, key=lambda d: (score[d], -len(d)))
+    if score[best] <= 0:
+        return ""
+    versions = [d for d in score if re.fullmatch(re.escape(best) + r"\.\d{1,2}", d)]
+    components = [d for d in score if d != _COMPONENT.sub("", d)]
+    for ver in sorted(versions, reverse=True):
+        # a versioned DOI whose peer-review/figure components are printed is this exact version
+        if any(c.startswith(ver + ".") for c in components):
+            return ver
+    return best
+
+
+def _groups(page: pymupdf.Page) -> list[tuple[float, float, str, bool]]:
+    """Same-size line clusters on a page: (size, top y, joined text, has CJK), reading order."""
+    lines = []
+    for block in page.get_text("dict", flags=pymupdf.TEXT_MEDIABOX_CLIP)["blocks"]:
+        for ln in block.get("lines", ()):
+            spans = [s for s in ln["spans"] if s["text"].strip()]
+            if spans and abs(ln["dir"][1]) < 0.1:
+                size = max(s["size"] for s in spans)
+                lines.append((round(size, 1), ln["bbox"], normalise("".join(s["text"] for s in ln["spans"])).strip()))
+    out = []
+    for size in sorted({s for s, _, _ in lines}, reverse=True):
+        same = sorted((ln for ln in lines if abs(ln[0] - size) < 0.01), key=lambda ln: (ln[1][1], ln[1][0]))
+        cluster: list = []
+        for ln in same:
+            if cluster and ln[1][1] - cluster[-1][1][3] > 1.2 * size:
+                out.append(cluster)
+                cluster = []
+            cluster.append(ln)
+        if cluster:
+            out.append(cluster)
+    return [
+        (c[0][0], c[0][1][1], text, bool(_CJK.search(text)))
+        for c in out
+        if (text := join_lines([ln[2] for ln in c], set()).strip())
+    ]
+
+
+def looks_like_title(text: str) -> bool:
+    """Long enough, not a banner/journal/licence line, not an author or affiliation list."""
+    words = len(text.split())
+    cjk = len(_CJK.findall(text))
+    if cjk:
+        return 6 <= cjk <= 80 and not _BANNER.search(text)
+    return 3 <= words <= 45 and not _BANNER.search(text) and not re.search(r"@|\d{3,}", text)
+
+
+def visual_titles(doc: pymupdf.Document, first: list) -> tuple[str, str]:
+    """Largest-font title-like text on page 1 (then 2), and the largest one in the other script."""
+    for pno in range(min(2, len(doc))):
+        groups = [g for g in (first if pno == 0 else _groups(doc[pno])) if looks_like_title(g[2])]
+        if groups:
+            best = max(groups, key=lambda g: (g[0], -g[1]))
+            other = [g for g in groups if g[3] != best[3] and (best[3] or g[0] >= 9)]
+            alt = max(other, key=lambda g: (g[0], -g[1]))[2] if other else ""
+            return best[2], alt
+    return "", ""
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", text).lower())
+
+
+def pick_title(doc: pymupdf.Document, first: list) -> tuple[str, str]:
+    """The metadata title when it is real and printed on page 1 (unless truncated), else the visual one."""
+    visual, alt = visual_titles(doc, first)
+    meta = normalise(doc.metadata.get("title") or "").strip()
+    if meta and not _BAD_TITLE.search(meta) and looks_like_title(meta):
+        page1 = _norm(" ".join(doc[i].get_text() for i in range(min(2, len(doc)))))
+        if _norm(meta) in page1:
+            if _norm(visual).startswith(_norm(meta)) and len(visual) > len(meta):
+                return visual, alt  # metadata title cut short (seen: "A loss-of-function mutation in")
+            return meta, alt if _norm(alt) != _norm(meta) else ""
+    return visual, alt
+
+
+def split_authors(text: str) -> tuple[str, ...]:
+    """Names from an author line: drop affiliation marks, split at commas/and/&/；."""
+    text = re.sub(r"[\d*†‡§¶#♠♢♡∗✉⁎]+|\(\s*\d.*?\)", " ", text)
+    parts = re.split(r"\s*(?:,|，|、|;|；|\band\b|&)\s*", text)
+    names = [re.sub(r"\s+", " ", p).strip(" .") for p in parts]
+    return tuple(n for n in names if 2 <= len(n) <= 40 and not re.search(r"@|univ|institut|大学|学院", n, re.I))
+
+
+def pick_authors(doc: pymupdf.Document, title: str, first: list) -> tuple[str, ...]:
+    """Metadata authors when present, else the text group just below the title on page 1."""
+    meta = (doc.metadata.get("author") or "").strip()
+    if meta and not re.fullmatch(r"作者|author|admin.*|user|\w+\d+", meta, re.I):
+        return split_authors(meta)
+    groups = sorted(first, key=lambda g: g[1])
+    key = _norm(title)[:20]
+    for i, g in enumerate(groups):
+        if key and key in _norm(g[2]):
+            for nxt in groups[i + 1:i + 3]:
+                if g[1] < nxt[1] and not _BANNER.search(nxt[2]):
+                    names = split_authors(nxt[2])
+                    if names:
+                        return names
+            break
+    return ()
+
+
+def section_text(blocks: Sequence[TextBlock], pattern: str) -> list[str]:
+    """Body text of blocks whose section matches `pattern` (labels like "Abstract:" stripped)."""
+    out = []
+    for b in blocks:
+        if b.kind == "body" and re.match(pattern, b.section, re.I):
+            out.append(re.sub(r"^(abstract|summary|摘\s*要|key\s*words?|keywords|关\s*键\s*词)\s*[:：.．]?\s*", "",
+                              b.text, flags=re.I))
+    return out
+
+
+def extract_metadata(
+    doc: pymupdf.Document, blocks: Sequence[TextBlock], references: Sequence[str] = ()
+) -> PaperMetadata:
+    """Bibliographic facts of one PDF; `references` (from layout) tells cited DOIs apart."""
+    body = "".join(b.text for b in blocks[:400])
+    cjk = len(_CJK.findall(body))
+    latin = len(re.findall(r"[A-Za-z]", body))
+    lang = "zh" if cjk and cjk / (cjk + latin) > 0.2 else "en"
+    first = _groups(doc[0])  # page-1 line clusters, shared by title and author picking
+    title, alt = pick_title(doc, first)
+    if lang == "zh" and not _CJK.search(title) and _CJK.search(alt):
+        title, alt = alt, title
+    abstracts = section_text(blocks, r"abstract|summary|摘要")
+    zh_abs = " ".join(a for a in abstracts if _CJK.search(a[:40]))
+    en_abs = " ".join(a for a in abstracts if not _CJK.search(a[:40]))
+    kw = [k for k in section_text(blocks, r"key ?words?|keywords|index terms|关键词")]
+    zh_kw = next((k for k in kw if _CJK.search(k)), "")
+    en_kw = next((k for k in kw if not _CJK.search(k)), "")
+    abstract, abstract_alt = (zh_abs, en_abs) if lang == "zh" else (en_abs, zh_abs)
+    keywords, keywords_alt = (zh_kw, en_kw) if lang == "zh" else (en_kw, zh_kw)
+    return PaperMetadata(
+        doi=pick_doi(doc, blocks, references),
+        title=title,
+        title_alt=alt if lang == "zh" or _CJK.search(alt) else "",
+        authors=pick_authors(doc, title, first),
+        year=pick_year(doc),
+        venue=pick_venue(doc),
+        abstract=abstract[:5000],
+        abstract_alt=abstract_alt[:5000],
+        keywords=split_keywords(keywords),
+        keywords_alt=split_keywords(keywords_alt),
+        lang=lang,
+    )
+
+
+def split_keywords(text: str) -> tuple[str, ...]:
+    """Keywords from a "Keywords:" paragraph, cut before classification codes or the next section."""
+    text = re.split(r"中图分类号|文献标[识志]码|文章编号|doi|\b1\s+Introduction|\bIntroduction\b", text, flags=re.I)[0]
+    parts = re.split(r"\s*[;；,，·•|]\s*", text)
+    return tuple(p.strip(" .。") for p in parts if 1 < len(p.strip(" .。")) <= 60)[:12]
+
+
+def pick_year(doc: pymupdf.Document) -> int | None:
+    """The year printed with the citation line/copyright on page 1, else the creation date's year."""
+    text = doc[0].get_text() if len(doc) else ""
+    hot = [y for line in text.splitlines() if re.search(r"©|publish|copyright|vol|doi|accepted|received|\(\d{4}\)|年|20\d\d[;,]", line, re.I)
+           for y in _YEAR.findall(line)]
+    years = Counter(hot or _YEAR.findall(text))
+    if years:
+        return int(max(years, key=lambda y: (years[y], y)))
+    created = _YEAR.search(doc.metadata.get("creationDate") or "")
+    return int(created.group()) if created else None
+
+
+def pick_venue(doc: pymupdf.Document) -> str:
+    """Journal or proceedings name from the metadata subject (before volume/year/DOI), when present."""
+    subject = normalise(doc.metadata.get("subject") or "")
+    subject = re.split(r"\s*(?:,|\d|doi|https?:)", subject, maxsplit=1, flags=re.I)[0].strip(" .;:")
+    if 3 <= len(subject) <= 120 and not re.match(r"科目|subject", subject, re.I) and len(subject.split()) <= 12:
+        return subject
+    return ""

@@ -1,0 +1,147 @@
+"""parse_pdf: one PDF file in, one ParsedPaper out (or a BadPdfError with a reason a user can read).
+
+Order of work: sniff and hash the bytes, open with PyMuPDF, refuse what cannot be ingested (not a
+PDF, empty, corrupt/truncated, encrypted, too many pages: all checked before any text extraction so
+refusals are fast), then layout (`ingest.layout`), OCR for pages without a text layer
+(`ingest.ocr`), metadata (`ingest.metadata`), figures and tables (`ingest.figures`,
+`ingest.tables`, imported lazily; missing modules mean empty tuples).
+
+Leaves out chunking and embedding (later stages) and any network access.
+"""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pymupdf
+
+from assistant.types import BadPdfError, ParsedPaper, TextBlock
+from ingest.layout import extract_blocks
+from ingest.metadata import extract_metadata
+from ingest.ocr import ocr_page, ocr_paragraphs, tesseract_path
+
+PARSER_VERSION = "1"  # part of the index fingerprint: bump when parse output changes
+MAX_PAGES = 2000
+
+# MuPDF prints repair chatter ("format error: ...") to stderr for damaged files; we report instead.
+pymupdf.TOOLS.mupdf_display_errors(False)
+
+
+def read_pdf_bytes(path: Path) -> bytes:
+    """The file's bytes, refusing missing, empty and non-PDF files by content, not extension."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise BadPdfError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    if not data:
+        raise BadPdfError("empty file (0 bytes)")
+    if b"%PDF-" not in data[:1024]:  # the spec allows a little junk before the header
+        raise BadPdfError("not a PDF (no %PDF- header)")
+    return data
+
+
+def open_pdf(data: bytes, max_pages: int) -> pymupdf.Document:
+    """Open PDF bytes, refusing corrupt, encrypted, page-less and over-long documents."""
+    try:
+        doc = pymupdf.open(stream=data, filetype="pdf")
+    except Exception as exc:  # PyMuPDF raises FileDataError/RuntimeError/ValueError variously
+        raise BadPdfError(f"corrupt or truncated PDF ({exc})") from exc
+    if doc.needs_pass:
+        doc.close()
+        raise BadPdfError("password-protected PDF (encrypted; no password given)")
+    if doc.page_count == 0:
+        doc.close()
+        raise BadPdfError("corrupt or truncated PDF (no pages)")
+    if doc.page_count > max_pages:
+        count = doc.page_count
+        doc.close()
+        raise BadPdfError(f"too many pages ({count} > limit {max_pages})")
+    return doc
+
+
+def ocr_empty_pages(
+    doc: pymupdf.Document, empty: list[int], ocr: bool
+) -> tuple[list[TextBlock], list[int], list[str]]:
+    """OCR the pages without text when allowed and possible; warnings say what was done or skipped."""
+    if not empty:
+        return [], [], []
+    listed = ", ".join(map(str, empty[:20])) + (" ..." if len(empty) > 20 else "")
+    if not ocr:
+        return [], [], [f"{len(empty)} page(s) without a text layer, OCR disabled: {listed}"]
+    if tesseract_path() is None:
+        return [], [], [f"{len(empty)} page(s) without a text layer and tesseract is not installed: {listed}"]
+    blocks: list[TextBlock] = []
+    done: list[int] = []
+    for pno in empty:
+        text = ocr_page(doc[pno - 1])
+        if text:
+            done.append(pno)
+            blocks += [TextBlock(page=pno, text=p, section="", kind="body") for p in ocr_paragraphs(text)]
+    warnings = [f"OCR used for {len(done)} page(s) without a text layer: {', '.join(map(str, done))}"] if done else []
+    if len(done) < len(empty):
+        warnings.append(f"OCR found no text on {len(empty) - len(done)} page(s)")
+    return blocks, done, warnings
+
+
+def extract_visuals(doc: pymupdf.Document, blocks: list[TextBlock]) -> tuple[tuple, tuple, list[str]]:
+    """Figures and tables via the sibling modules; absent modules give empty tuples, failures a warning."""
+    warnings: list[str] = []
+    figures: tuple = ()
+    tables: tuple = ()
+    try:
+        from ingest.figures import extract_figures
+    except ImportError:
+        extract_figures = None
+    try:
+        from ingest.tables import extract_tables
+    except ImportError:
+        extract_tables = None
+    # One odd figure must not cost the whole paper its text: degrade to a warning.
+    if extract_figures is not None:
+        try:
+            figures = tuple(extract_figures(doc, blocks))
+        except Exception as exc:  # noqa: BLE001
+            warnings.append(f"figure extraction failed: {exc}")
+    if extract_tables is not None:
+        try:
+            tables = tuple(extract_tables(doc))
+        except Exception as exc:  # noqa: BLE001
+            warnings.append(f"table extraction failed: {exc}")
+    return figures, tables, warnings
+
+
+def parse_pdf(path: Path, *, ocr: bool = True, figures: bool = True, max_pages: int = MAX_PAGES) -> ParsedPaper:
+    """Parse one PDF. `figures=False` skips figure and table extraction (text and metadata only)."""
+    data = read_pdf_bytes(path)
+    sha = hashlib.sha256(data).hexdigest()
+    doc = open_pdf(data, max_pages)
+    try:
+        try:
+            blocks, references, empty = extract_blocks(doc)
+        except BadPdfError:
+            raise
+        except Exception as exc:  # damaged content streams surface only when pages are read
+            raise BadPdfError(f"corrupt PDF, text extraction failed ({exc})") from exc
+        ocr_blocks, ocr_pages, warnings = ocr_empty_pages(doc, empty, ocr)
+        if len(empty) == doc.page_count and not ocr_blocks:
+            reason = "OCR is disabled" if not ocr else "tesseract is not installed" if tesseract_path() is None \
+                else "OCR found no text"
+            raise BadPdfError(f"no text layer and {reason}")
+        if ocr_blocks:
+            blocks = sorted(blocks + ocr_blocks, key=lambda b: b.page)  # stable: keeps reading order
+        meta = extract_metadata(doc, blocks, references)
+        figs, tables, more = extract_visuals(doc, blocks) if figures else ((), (), [])
+        return ParsedPaper(
+            sha256=sha,
+            source_path=str(path),
+            page_count=doc.page_count,
+            metadata=meta,
+            blocks=tuple(blocks),
+            references=tuple(references),
+            figures=figs,
+            tables=tables,
+            ocr_pages=tuple(ocr_pages),
+            warnings=tuple(warnings + more),
+        )
+    finally:
+        doc.close()
