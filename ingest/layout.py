@@ -1,16 +1,12 @@
 """Turn a PyMuPDF document into body-text blocks in reading order, plus the reference list.
 
-Page by page: read lines with font size and weight (`get_text("dict")`), drop running headers and
-footers (text repeated at the same margin over pages, journal/licence lines, bare page numbers,
-margin line numbers), find a column gutter and read two-column pages column by column (lines that
-cross the gutter, such as titles and wide captions, stay in place as band separators), group lines
-into paragraphs, repair end-of-line hyphenation, normalise ligatures and full-width glyphs (NFKC),
-join Chinese lines without spaces, recognise section headings and figure/table captions, and divert
-everything after a References/参考文献 heading (until an appendix/supplementary heading) into the
-reference list.
-
-Leaves out: OCR (`ingest.ocr`), figures and tables (other modules), layouts with more than two
-columns (one gutter per page at most).
+Per page: read lines with size and weight (`get_text("dict")`), drop running headers/footers (text
+repeated at a margin over pages, journal lines, page and line numbers), find a column gutter and read
+two-column pages column by column (lines crossing the gutter, e.g. titles, stay in place), group lines
+into paragraphs, repair end-of-line hyphens, normalise ligatures/full-width glyphs (NFKC), join Chinese
+lines without spaces, recognise headings and captions, and divert the reference list (after
+References/参考文献, until an appendix heading) aside. Leaves out: OCR (`ingest.ocr`), figures and
+tables (other modules), more than two columns (one gutter per page at most).
 """
 from __future__ import annotations
 
@@ -42,25 +38,25 @@ _CAPTION = re.compile(
     r"^(supplementary\s+|extended\s+data\s+)?(figure|fig\.?|table|scheme)\s*S?\d+[a-zA-Z]?\b|^[图表]\s*\d+", re.I
 )
 _NUMBERED = re.compile(r"^(\d{1,2}(\.\d{1,2}){0,3})\.?\s+(\S.*)$|^([一二三四五六七八九十]{1,3})\s*[、.．]\s*(\S.*)$")
-_SECTION_NAMES = {
-    "abstract", "introduction", "background", "methods", "method", "materials and methods",
-    "material and methods", "methods and materials", "results", "discussion", "results and discussion",
-    "conclusion", "conclusions", "conclusions and future work", "acknowledgements", "acknowledgments",
-    "acknowledgement", "acknowledgment", "references", "bibliography", "literature cited",
-    "references and notes", "related work", "experiments", "experimental", "evaluation",
-    "author contributions", "competing interests", "conflict of interest", "conflicts of interest",
-    "data availability", "funding", "declarations", "appendix", "supplementary material",
-    "supplementary information", "supplementary materials", "limitations", "summary",
-    "materials & methods", "experimental procedures", "star methods", "key resources table",
-    "figure legends", "figures", "tables", "abbreviations", "ethics statement",
-    "摘要", "引言", "前言", "结论", "结束语", "参考文献", "致谢", "相关工作", "附录", "总结", "讨论",
-}
+_SECTION_NAMES = set(
+    "abstract|introduction|background|methods|method|materials and methods|material and methods|results|"
+    "methods and materials|discussion|results and discussion|conclusion|conclusions|acknowledgements|"
+    "conclusions and future work|acknowledgments|acknowledgement|acknowledgment|references|bibliography|"
+    "literature cited|references and notes|related work|experiments|experimental|evaluation|funding|"
+    "author contributions|competing interests|conflict of interest|conflicts of interest|data availability|"
+    "declarations|appendix|supplementary material|supplementary information|supplementary materials|summary|"
+    "limitations|materials & methods|experimental procedures|star methods|key resources table|figure legends|"
+    "figures|tables|abbreviations|ethics statement|摘要|引言|前言|结论|结束语|参考文献|致谢|相关工作|附录|总结|讨论".split("|")
+)
 _REF_HEAD = re.compile(r"^(references|bibliography|literature cited|references and notes|works cited|参考文献)$", re.I)
 _AFTER_REFS = re.compile(
     r"^(appendix|appendices|supplementary|supporting information|figure legends|figures|tables|"
     r"acknowledge?ments?|author contributions|competing interests|data availability|funding|附录|致谢)", re.I
 )
-_INLINE_HEAD = re.compile(r"^(abstract|summary|摘\s*要|key\s*words?|keywords|index terms|关\s*键\s*词)\s*[:：.．]\s*", re.I)
+_INLINE_HEAD = re.compile(
+    r"^(?i:(abstract|summary|摘\s*要|key\s*words?|keywords|index terms|关\s*键\s*词))\s*[:：.．]\s*|"
+    r"^(?i:(abstract|摘\s*要|key\s*words?|keywords|关\s*键\s*词))\s+(?=[A-Z\u4e00-\u9fff])"  # "Abstract　With"
+)
 _REF_MARK = re.compile(r"^(\[\d{1,4}\]|\d{1,4}\.\s|\d{1,4}\s+\S)")
 
 
@@ -82,6 +78,7 @@ def normalise(text: str) -> str:
     text = text.replace("\u00ad", "").replace("\x08", "").replace("\u200b", "").replace("\ufeff", "")
     # Founder (方正) fonts in Chinese journals map the hyphen glyph to 鄄: "1007鄄5321"
     text = re.sub("(?<=[A-Za-z0-9])鄄(?=[A-Za-z0-9])", "-", text)
+    text = re.sub(r"[ \t\u00a0\u3000]{2,}", " ", text)  # justified CJK-journal text: "With \xa0the"
     if text.isascii():
         return text
     parts = _KEEP_WIDE.split(text)
@@ -157,11 +154,24 @@ def find_gutter(lines: list[_Line], width: float) -> float | None:
     return best
 
 
+def sort_rows(lines: list[_Line]) -> list[_Line]:
+    """Top to bottom, and left to right within a row: fragments of one row may differ by a point
+    or two in y (a bigger first glyph, "摘" vs "要:"), so rows are grouped by overlap, not by y0."""
+    rows: list[list[_Line]] = []
+    for ln in sorted(lines, key=lambda ln: ln.y0):
+        row = rows[-1] if rows else None
+        if row and (ln.y0 + ln.y1) / 2 < max(x.y1 for x in row) and ln.y0 > row[0].y0 - 1:
+            row.append(ln)
+        else:
+            rows.append([ln])
+    return [ln for row in rows for ln in sorted(row, key=lambda ln: ln.x0)]
+
+
 def order_page(lines: list[_Line], width: float) -> list[_Line]:
     """Reading order: bands split by full-width lines; inside a band the left column, then the right."""
     gutter = find_gutter(lines, width)
     if gutter is None:
-        return sorted(lines, key=lambda ln: (round(ln.y0), ln.x0))
+        return sort_rows(lines)
     spans = sorted((ln for ln in lines if ln.x0 < gutter - 2 and ln.x1 > gutter + 2), key=lambda ln: ln.y0)
     for ln in lines:
         ln.col = 0 if ln.x0 < gutter - 2 and ln.x1 > gutter + 2 else 1 if ln.x1 <= gutter + 2 else 2
@@ -174,7 +184,7 @@ def order_page(lines: list[_Line], width: float) -> list[_Line]:
     out: list[_Line] = []
     for b in range(len(cuts) + 1):
         band = bands.get(b, [])
-        out += sorted(band, key=lambda ln: (ln.col, round(ln.y0), ln.x0))
+        out += sort_rows([ln for ln in band if ln.col == 1]) + sort_rows([ln for ln in band if ln.col == 2])
         if b < len(spans):
             out.append(spans[b])
     return out
@@ -260,13 +270,12 @@ def split_long(text: str) -> list[str]:
     """Cut over-long paragraphs at sentence ends so blocks stay paragraph-sized."""
     if len(text) <= _MAX_PARA:
         return [text]
-    out, cur = [], ""
+    out = [""]
     for sent in re.split(r"(?<=[.!?。！？])\s*", text):
-        if cur and len(cur) + len(sent) > _MAX_PARA:
-            out.append(cur)
-            cur = ""
-        cur = f"{cur} {sent}".strip() if cur and not _CJK_RE.match(sent[:1]) else cur + sent
-    return out + [cur] if cur else out
+        if out[-1] and len(out[-1]) + len(sent) > _MAX_PARA:
+            out.append("")
+        out[-1] = f"{out[-1]} {sent}".strip() if out[-1] and not _CJK_RE.match(sent[:1]) else out[-1] + sent
+    return [p for p in out if p]
 
 
 def split_references(lines: list[_Line], vocab: set[str]) -> list[str]:
@@ -276,19 +285,14 @@ def split_references(lines: list[_Line], vocab: set[str]) -> list[str]:
     marked = sum(1 for ln in lines if _REF_MARK.match(ln.text)) >= 0.25 * len(lines)
     lefts: dict[tuple[int, int], float] = {}
     for ln in lines:
-        key = (ln.page, ln.col)
-        lefts[key] = min(lefts.get(key, 1e9), ln.x0)
+        lefts[(ln.page, ln.col)] = min(lefts.get((ln.page, ln.col), 1e9), ln.x0)
     entries: list[list[str]] = []
-    prev = None
-    for ln in lines:
-        at_left = ln.x0 - lefts[(ln.page, ln.col)] < 2
+    for prev, ln in zip([None, *lines], lines):
+        at_left = ln.x0 - lefts[(ln.page, ln.col)] < 2  # hanging indent: entries start at the left edge
         gap = prev is not None and prev.page == ln.page and ln.y0 - prev.y1 > 0.5 * ln.size
-        new = bool(_REF_MARK.match(ln.text)) if marked else (at_left or gap)
-        if new or not entries:
-            entries.append([ln.text])
-        else:
-            entries[-1].append(ln.text)
-        prev = ln
+        if not entries or (_REF_MARK.match(ln.text) if marked else (at_left or gap)):
+            entries.append([])
+        entries[-1].append(ln.text)
     return [join_lines(e, vocab) for e in entries]
 
 
@@ -326,48 +330,39 @@ def assemble(lines: list[_Line], body_size: float, vocab: set[str]) -> tuple[lis
                 blocks.append(TextBlock(page=para[0].page, text=piece, section=section, kind=kind))
         para = []
 
-    prev: _Line | None = None
-    for ln in lines:
+    leading = typical_gaps(lines)
+    for prev, ln in zip([None, *lines], lines):
         head = is_heading(ln, body_size)
         name = heading_name(ln.text)
         if in_refs:
             lettered = ln.bold and re.match(r"^[A-H](\.\d{1,2})*\.?\s+[A-Z]", name)  # "A Appendix title"
-            if head and (_AFTER_REFS.match(_bare(name)) or lettered) or _CAPTION.match(ln.text) and ln.size < body_size:
-                in_refs = False
-            else:
+            if not (head and (_AFTER_REFS.match(_bare(name)) or lettered) or _CAPTION.match(ln.text) and ln.size < body_size):
                 ref_lines.append(ln)
-                prev = ln
                 continue
+            in_refs = False
+        inline = None if head else _INLINE_HEAD.match(ln.text)
         if head and _REF_HEAD.match(_bare(name)):
             flush()
             in_refs, section = True, name
-            prev = ln
-            continue
-        if head:
-            if kind == "heading" and para and continues_heading(prev, ln):
-                para.append(ln)
-                section = heading_name(join_lines([x.text for x in para], vocab))
-                prev = ln
-                continue
+        elif head and kind == "heading" and para and continues_heading(prev, ln):
+            para.append(ln)  # second line of a wrapped heading
+            section = heading_name(join_lines([x.text for x in para], vocab))
+        elif head:
             flush()
             kind, para, section = "heading", [ln], name
-            prev = ln
-            continue
-        inline = _INLINE_HEAD.match(ln.text)
-        if inline:
+        elif inline:
             flush()
-            label = heading_name(inline.group(1))
+            label = heading_name(inline.group(1) or inline.group(2))
             section = label.capitalize() if label.isascii() else label
             kind, para = "body", [ln]
         elif _CAPTION.match(ln.text):
             flush()
             kind, para = "caption", [ln]
-        elif kind == "heading" or starts_paragraph(prev, ln):
+        elif kind == "heading" or starts_paragraph(prev, ln, leading):
             flush()
             kind, para = "body", [ln]
         else:
             para.append(ln)
-        prev = ln
     flush()
     return blocks, split_references(ref_lines, vocab)
 
@@ -380,7 +375,18 @@ def continues_heading(prev: _Line | None, ln: _Line) -> bool:
     )
 
 
-def starts_paragraph(prev: _Line | None, ln: _Line) -> bool:
+def typical_gaps(lines: list[_Line]) -> dict[float, float]:
+    """Median white gap between consecutive lines of one column, per font size: the normal leading.
+    Needed because some journals set 9.7 pt text on 16 pt lines (gap 0.7 em inside a paragraph)."""
+    gaps: dict[float, list[float]] = {}
+    for a, b in zip(lines, lines[1:]):
+        gap = b.y0 - a.y1
+        if a.page == b.page and a.col == b.col and abs(a.size - b.size) < 0.5 and 0 <= gap < 2 * b.size:
+            gaps.setdefault(b.size, []).append(gap)
+    return {size: sorted(g)[len(g) // 2] for size, g in gaps.items() if len(g) >= 5}
+
+
+def starts_paragraph(prev: _Line | None, ln: _Line, leading: dict[float, float] | None = None) -> bool:
     """A new paragraph on a new page/column/band, a size change, a blank gap or a first-line indent."""
     if prev is None or prev.page != ln.page or abs(prev.size - ln.size) > 1.0:
         return True
@@ -388,7 +394,7 @@ def starts_paragraph(prev: _Line | None, ln: _Line) -> bool:
         ends_sentence = prev.text.endswith((".", "。", "!", "?", ":", "！", "？"))
         return ends_sentence or not (ln.text[:1].islower() or _CJK_RE.match(ln.text[:1]))
     gap = ln.y0 - prev.y1
-    if gap > 0.7 * ln.size:
+    if gap > max(0.7 * ln.size, (leading or {}).get(ln.size, 0.0) + 0.45 * ln.size):
         return True
     indented = ln.x0 > prev.x0 + 0.8 * ln.size
     return indented and prev.text.endswith((".", "。", ":", "!", "?"))

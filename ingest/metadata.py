@@ -51,7 +51,8 @@ def clean_doi(raw: str) -> str:
 def find_dois(text: str) -> list[tuple[str, int]]:
     """All DOIs in a text with their positions; repairs DOIs wrapped over a line end or spaced out."""
     text = unicodedata.normalize("NFKC", text.translate(_GLYPHS))
-    text = re.sub(r"(10\.\d{4,9}/\S*[-./_])\n(?=[A-Za-z0-9])", r"\1", text)
+    # ...but not into a following capitalised word: "10.1093/x/ribo1.\nAbstract" ends at "ribo1".
+    text = re.sub(r"(10\.\d{4,9}/\S*[-./_])\n(?=[a-z0-9]|[A-Z](?![a-z]))", r"\1", text)
     found = [(clean_doi(m.group()), m.start()) for m in _DOI.finditer(text)]
     seen = {pos for _, pos in found}
     for m in _LABELLED.finditer(text):  # "DOI:10. 13190 / j. jbupt. 2020-203"
@@ -76,7 +77,11 @@ def pick_doi(doc: pymupdf.Document, blocks: Sequence[TextBlock], references: Seq
         text = page.get_text()
         low = text.lower()
         found = find_dois(text)
+        first_seen: dict[str, int] = {}
         for doi, pos in found:
+            first_seen.setdefault(doi, pos)
+        # once per page: a cited DOI repeated in a page's reference list must not outvote the masthead
+        for doi, pos in first_seen.items():
             before = low[max(0, pos - 20):pos]
             around = low[max(0, pos - 200):pos + 200]
             score[doi] += 1 + (3 if page.number == 0 else 1 if page.number == 1 else 0)
@@ -177,28 +182,33 @@ def pick_title(doc: pymupdf.Document, first: list) -> tuple[str, str]:
 
 def split_authors(text: str) -> tuple[str, ...]:
     """Names from an author line: drop affiliation marks, split at commas/and/&/；."""
+    # Founder fonts print the space glyph as 摇 ("刘宁春1,摇郜摇帅"): drop it beside digits, commas, CJK
+    text = re.sub(r"(?<=[\d,，\u4e00-\u9fff])摇|摇(?=[\u4e00-\u9fff])", "", text)
     text = re.sub(r"[\d*†‡§¶#♠♢♡∗✉⁎]+|\(\s*\d.*?\)", " ", text)
     parts = re.split(r"\s*(?:,|，|、|;|；|\band\b|&)\s*", text)
     names = [re.sub(r"\s+", " ", p).strip(" .") for p in parts]
-    return tuple(n for n in names if 2 <= len(n) <= 40 and not re.search(r"@|univ|institut|大学|学院", n, re.I))
+    return tuple(n for n in names if 2 <= len(n) <= 40 and not re.search(r"[@{}/:]|univ|institut|大学|学院", n, re.I))
 
 
 def pick_authors(doc: pymupdf.Document, title: str, first: list) -> tuple[str, ...]:
     """Metadata authors when present, else the text group just below the title on page 1."""
     meta = (doc.metadata.get("author") or "").strip()
-    if meta and not re.fullmatch(r"作者|author|admin.*|user|\w+\d+", meta, re.I):
-        return split_authors(meta)
+    # a single ASCII token ("CNKI", "admin") is a producer or login, not an author list
+    usable = meta and not re.fullmatch(r"作者|author|[\w.\-]+", meta, re.I)
+    from_meta = split_authors(meta) if usable else ()
+    from_page: tuple[str, ...] = ()
     groups = sorted(first, key=lambda g: g[1])
     key = _norm(title)[:20]
     for i, g in enumerate(groups):
         if key and key in _norm(g[2]):
             for nxt in groups[i + 1:i + 3]:
                 if g[1] < nxt[1] and not _BANNER.search(nxt[2]):
-                    names = split_authors(nxt[2])
-                    if names:
-                        return names
+                    from_page = split_authors(nxt[2])
+                    if from_page:
+                        break
             break
-    return ()
+    # metadata often names only the corresponding author; the printed byline is then longer
+    return from_page if len(from_page) > len(from_meta) else from_meta
 
 
 def section_text(blocks: Sequence[TextBlock], pattern: str) -> list[str]:
@@ -229,6 +239,9 @@ def extract_metadata(
     kw = [k for k in section_text(blocks, r"key ?words?|keywords|index terms|关键词")]
     zh_kw = next((k for k in kw if _CJK.search(k)), "")
     en_kw = next((k for k in kw if not _CJK.search(k)), "")
+    if not en_abs and not zh_abs:  # no "Abstract" label (Nature, PNAS): the first long page-1 paragraph
+        first_long = next((b.text for b in blocks if b.page == 1 and b.kind == "body" and len(b.text) >= 400), "")
+        zh_abs, en_abs = (first_long, "") if _CJK.search(first_long[:40]) else ("", first_long)
     abstract, abstract_alt = (zh_abs, en_abs) if lang == "zh" else (en_abs, zh_abs)
     keywords, keywords_alt = (zh_kw, en_kw) if lang == "zh" else (en_kw, zh_kw)
     return PaperMetadata(
@@ -256,9 +269,13 @@ def split_keywords(text: str) -> tuple[str, ...]:
 def pick_year(doc: pymupdf.Document) -> int | None:
     """The year printed with the citation line/copyright on page 1, else the creation date's year."""
     text = doc[0].get_text() if len(doc) else ""
-    hot = [y for line in text.splitlines() if re.search(r"©|publish|copyright|vol|doi|accepted|received|\(\d{4}\)|年|20\d\d[;,]", line, re.I)
-           for y in _YEAR.findall(line)]
-    years = Counter(hot or _YEAR.findall(text))
+    text = re.split(r"\n\s*(?:references|bibliography|参考文献)\s*\n", text, flags=re.I)[0]  # cited years
+    years: Counter[str] = Counter()
+    for line in text.splitlines():
+        strong = re.search(r"©|publish|copyright|accepted|received|\(\d{4}\)|\d{4}\s*年|\d{4};\s*\d", line, re.I)
+        weak = re.search(r"vol|doi|\d{4},", line, re.I)
+        for y in _YEAR.findall(line):
+            years[y] += 3 if strong else 1 if weak else 0.1
     if years:
         return int(max(years, key=lambda y: (years[y], y)))
     created = _YEAR.search(doc.metadata.get("creationDate") or "")

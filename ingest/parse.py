@@ -122,7 +122,15 @@ def parse_pdf(path: Path, *, ocr: bool = True, figures: bool = True, max_pages: 
             raise
         except Exception as exc:  # damaged content streams surface only when pages are read
             raise BadPdfError(f"corrupt PDF, text extraction failed ({exc})") from exc
-        ocr_blocks, ocr_pages, warnings = ocr_empty_pages(doc, empty, ocr)
+        if doc.is_repaired:
+            # A truncated file that MuPDF patched up: its blank pages lost their content streams,
+            # they are not scans, so OCR would only burn seconds per page on white images.
+            if len(empty) == doc.page_count:
+                raise BadPdfError("corrupt or truncated PDF (repaired, but no page has readable text)")
+            warnings = [f"damaged PDF repaired by MuPDF; {len(empty)} page(s) without text were skipped"]
+            ocr_blocks, ocr_pages = [], []
+        else:
+            ocr_blocks, ocr_pages, warnings = ocr_empty_pages(doc, empty, ocr)
         if len(empty) == doc.page_count and not ocr_blocks:
             reason = "OCR is disabled" if not ocr else "tesseract is not installed" if tesseract_path() is None \
                 else "OCR found no text"

@@ -10,13 +10,13 @@ def make_paper(path: Path, *, title: str, doi: str, sections: dict[str, list[str
                authors: str = "Ada Lovelace, Alan Turing", figure: bool = True, lang: str = "en") -> Path:
     """A one-column paper: title, authors, DOI line, sections of paragraphs, an optional figure."""
     doc = fitz.open()
-    font = "china-s" if lang == "zh" else "helv"
     page = doc.new_page(width=595, height=842)
     y = 72.0
 
     def write(text: str, size: float = 10.5, bold: bool = False) -> None:
         nonlocal page, y
-        fontname = "china-s" if lang == "zh" else ("hebo" if bold else "helv")
+        ascii_only = text.isascii()  # china-s sets Latin text full-width: long URLs would wrap
+        fontname = "china-s" if lang == "zh" and not ascii_only else ("hebo" if bold else "helv")
         rect = fitz.Rect(72, y, 523, 780)
         lines_needed = max(1, int(len(text) * size * (1.0 if lang == "zh" else 0.5) / 451) + 1)
         height = lines_needed * size * 1.45 + 4
@@ -29,7 +29,8 @@ def make_paper(path: Path, *, title: str, doi: str, sections: dict[str, list[str
 
     write(title, 16, bold=True)
     write(authors, 11)
-    write(f"Journal of Tests {year}; https://doi.org/{doi}", 9)
+    write(f"Journal of Tests {year}", 9)
+    write(f"https://doi.org/{doi}", 9)
     for heading, paragraphs in sections.items():
         write(heading, 12, bold=True)
         for paragraph in paragraphs:

@@ -88,10 +88,12 @@ def test_rows_come_back_in_input_order(embedder):
     """Length sorting inside a batch must not permute the output rows."""
     texts = [DOCS[2], LONG_TEXT, "short", DOCS[0]]
     together = embedder.embed_documents(texts)
-    for row, text in enumerate(texts):
-        alone = embedder.embed_documents([text])[0]
-        # int8 activations are quantised per batch, so batch neighbours move a vector slightly
-        assert float(together[row] @ alone) > 0.99
+    alone = np.stack([embedder.embed_documents([text])[0] for text in texts])
+    cosines = together @ alone.T
+    assert np.argmax(cosines, axis=1).tolist() == [0, 1, 2, 3]
+    # int8 activations are quantised with one scale per batch, so batch neighbours move a vector
+    # slightly (measured 0.986 for "short" next to a 254-piece text); fp32 stays at 1.0
+    assert float(np.min(np.diag(cosines))) > 0.98
 
 
 def test_count_tokens_counts_word_pieces(embedder):

@@ -1,0 +1,136 @@
+"""Layout: reading order, page furniture, hyphenation, ligatures, headings, captions, references, CJK."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pymupdf
+import pytest
+
+from ingest.layout import extract_blocks, join_lines, normalise
+
+LEFT = [f"left column sentence number {i} continues the argument" for i in range(1, 16)]
+DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+RIGHT = [f"right column sentence number {i} follows on from it" for i in range(1, 16)]
+
+
+def blocks_of(path):
+    with pymupdf.open(path) as doc:
+        return extract_blocks(doc)
+
+
+def test_two_columns_read_left_then_right_with_title_first(pdf):
+    pdf.new_page()
+    pdf.line(150, 80, "A Study of Column Detection in Scholarly Documents", 16, "hebo")
+    pdf.column(60, 140, LEFT)
+    pdf.column(320, 140, RIGHT)
+    blocks, refs, empty = blocks_of(pdf.save())
+    text = " ".join(b.text for b in blocks)
+    assert blocks[0].text.startswith("A Study of Column Detection")
+    assert text.index("left column sentence number 15") < text.index("right column sentence number 1 ")
+    assert text.index("left column sentence number 2 ") < text.index("left column sentence number 3 ")
+    assert empty == [] and refs == []
+
+
+def test_running_header_footer_and_page_numbers_removed(pdf):
+    for n in range(1, 4):
+        pdf.new_page()
+        pdf.line(60, 40, "Journal of Repeated Headers 2024; 12: 100-120", 8)
+        pdf.column(60, 120, [f"Body text on page {n} says something unique about topic {n}."] * 3)
+        pdf.line(290, 810, str(n), 9)
+    blocks, _, _ = blocks_of(pdf.save())
+    text = " ".join(b.text for b in blocks)
+    assert "Journal of Repeated Headers" not in text
+    assert all(not b.text.strip().isdigit() for b in blocks)
+    assert "page 2 says something unique" in text and {b.page for b in blocks} == {1, 2, 3}
+
+
+def test_hyphenation_repaired_but_real_hyphens_kept(pdf):
+    pdf.new_page()
+    pdf.column(60, 100, [
+        "The rate of transcrip-",
+        "tion was measured in a long-term study of",
+        "cells, and the long-",
+        "term effect of treatment was clear.",
+    ])
+    blocks, _, _ = blocks_of(pdf.save())
+    text = blocks[0].text
+    assert "transcription was measured" in text
+    assert "long-term study" in text and "the long-term effect" in text
+
+
+def test_soft_hyphen_and_ligatures_normalised(pdf):
+    if not DEJAVU.exists():
+        pytest.skip(f"no font with ﬁ/ﬂ glyphs at {DEJAVU} (base-14 fonts cannot encode them)")
+    page = pdf.new_page()
+    page.insert_text((60, 100), "An efﬁcient ﬂow of data", fontsize=11, fontname="dejavu", fontfile=str(DEJAVU))
+    blocks, _, _ = blocks_of(pdf.save())
+    assert "efficient flow" in blocks[0].text
+
+
+def test_normalise_glyphs():
+    assert normalise("co\u00adoperate") == "cooperate"
+    assert normalise("１０．１２３４／ＡＢＣ") == "10.1234/ABC"
+    assert normalise("标识，网络：") == "标识，网络："  # Chinese punctuation stays full-width
+
+
+def test_headings_sections_captions_and_references(pdf):
+    pdf.new_page()
+    pdf.line(60, 60, "Abstract", 12, "hebo")
+    pdf.column(60, 80, ["We describe a method for finding sections in papers."])
+    pdf.line(60, 120, "1 Introduction", 12, "hebo")
+    pdf.column(60, 140, ["Papers have sections. This one has an introduction.", "It goes on for a while."])
+    pdf.line(60, 190, "2.1 Related work", 12, "hebo")
+    pdf.column(60, 210, ["Others have tried before us with mixed results."])
+    pdf.line(60, 240, "Figure 3. Accuracy of the heading detector on ten papers.", 9)
+    pdf.line(60, 280, "Results", 10)
+    pdf.column(60, 300, ["The detector works on this page."])
+    pdf.line(60, 340, "References", 12, "hebo")
+    pdf.column(60, 360, [
+        "[1] A. Author. A paper about headings. J. Tests, 2020.",
+        "[2] B. Author. Another paper that wraps over",
+        "two lines. Proc. Tests, 2021.",
+    ])
+    blocks, refs, _ = blocks_of(pdf.save())
+    by_text = {b.text: b for b in blocks}
+    assert by_text["1 Introduction"].kind == "heading"
+    intro = next(b for b in blocks if b.text.startswith("Papers have sections"))
+    assert intro.section == "1 Introduction"
+    assert next(b for b in blocks if b.text.startswith("Others")).section == "2.1 Related work"
+    caption = next(b for b in blocks if b.text.startswith("Figure 3."))
+    assert caption.kind == "caption"
+    assert next(b for b in blocks if b.text.startswith("The detector")).section == "Results"
+    assert refs == [
+        "[1] A. Author. A paper about headings. J. Tests, 2020.",
+        "[2] B. Author. Another paper that wraps over two lines. Proc. Tests, 2021.",
+    ]
+    assert not any("Another paper" in b.text for b in blocks)
+
+
+def test_chinese_lines_joined_without_spaces_and_cjk_headings(pdf):
+    pdf.new_page()
+    pdf.line(60, 80, "1 引 言", 12, "china-s")
+    pdf.column(60, 100, ["标识网络的提出解决了传统网络中地址", "二义性带来的移动性问题。"], 10, font="china-s")
+    pdf.column(60, 130, ["随着协议无关的可编程平台技术不断发展，为解决标识网络部署困难带来可能。"], 10, font="china-s")
+    pdf.line(60, 150, "参考文献", 12, "china-s")
+    pdf.column(60, 170, ["[1] 张三. 标识网络研究[J]. 通信学报, 2020."], 9, font="china-s")
+    blocks, refs, _ = blocks_of(pdf.save())
+    body = next(b for b in blocks if b.kind == "body")
+    assert body.text.startswith("标识网络的提出解决了传统网络中地址二义性带来的移动性问题。")
+    assert body.section == "1 引言"
+    assert refs and refs[0].startswith("[1] 张三")
+
+
+def test_page_without_text_is_reported_empty(pdf):
+    pdf.new_page()
+    pdf.column(60, 100, ["Some text on the first page."])
+    pdf.new_page().draw_rect(pymupdf.Rect(100, 100, 300, 300), color=(0, 0, 0), fill=(0.5, 0.5, 0.5))
+    _, _, empty = blocks_of(pdf.save())
+    assert empty == [2]
+
+
+def test_join_lines_rules():
+    vocab = {"long", "term", "long-term"}
+    assert join_lines(["a long-", "term plan"], vocab) == "a long-term plan"
+    assert join_lines(["the experi-", "ment ran"], vocab) == "the experiment ran"
+    assert join_lines(["中文", "句子"], vocab) == "中文句子"
+    assert join_lines(["see http://x.org/", "path"], vocab) == "see http://x.org/path"

@@ -1,0 +1,125 @@
+"""Metadata: DOI cleaning and choice, title, authors, abstract/keywords, language; and the real corpus."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import pymupdf
+import pytest
+
+from eval.score_parse import title_ok
+from ingest.layout import extract_blocks
+from ingest.metadata import clean_doi, extract_metadata, find_dois
+from ingest.parse import parse_pdf
+
+
+def metadata_of(path):
+    with pymupdf.open(path) as doc:
+        blocks, refs, _ = extract_blocks(doc)
+        return extract_metadata(doc, blocks, refs)
+
+
+@pytest.mark.parametrize("raw, want", [
+    ("10.1093/NAR/gkae222.", "10.1093/nar/gkae222"),
+    ("10.1093/g3journal/jkad293;", "10.1093/g3journal/jkad293"),
+    ("10.1016/0092-8674(94)90182-1)", "10.1016/0092-8674(94)90182-1"),
+    ("10.11959/j.issn.1000−436x.2022084", "10.11959/j.issn.1000-436x.2022084"),
+    ("10.1073/pnas.\u200b2322520121", "10.1073/pnas.2322520121"),
+    ("not a doi", ""),
+])
+def test_clean_doi(raw, want):
+    assert clean_doi(raw) == want
+
+
+def test_find_dois_handles_prefixes_fullwidth_wraps_and_spacing():
+    text = ("doi: １０．３９６９/j．issn．1673－629X．2023．10．010\n"
+            "https://doi.org/10.1186/1472-\n6963-14-1 and DOI:10. 13190 / j. jbupt. 2020鄄203\n")
+    found = {d for d, _ in find_dois(text)}
+    assert {"10.3969/j.issn.1673-629x.2023.10.010", "10.1186/1472-6963-14-1", "10.13190/j.jbupt.2020-203"} <= found
+
+
+def test_own_doi_preferred_over_cited_ones(pdf):
+    pdf.new_page()
+    pdf.line(60, 40, "Journal of Tests (2024) 7:1-9  https://doi.org/10.5555/JOT.2024.001", 8)
+    pdf.line(60, 100, "Measuring Things Carefully in Small Test Documents", 18, "hebo")
+    pdf.line(60, 130, "Ada Lovelace, Alan Turing and Grace Hopper", 11)
+    pdf.line(60, 170, "Abstract", 11, "hebo")
+    pdf.column(60, 190, ["We measure things carefully, as shown by Smith (doi:10.1000/other.1).",
+                         "The measurements agree with earlier work."])
+    pdf.line(60, 250, "Keywords: measurement; testing; small documents", 10)
+    pdf.line(60, 290, "1 Introduction", 12, "hebo")
+    pdf.column(60, 310, ["Body text of the introduction, long enough to be body text here."] * 4)
+    pdf.line(60, 400, "References", 12, "hebo")
+    pdf.column(60, 420, [f"[{i}] A. Cited. Work {i}. J. Cited 2019. doi:10.1000/other.{i}" for i in range(1, 6)])
+    pdf.doc.set_metadata({"title": "Microsoft Word - draft_v3.docx", "author": ""})
+    meta = metadata_of(pdf.save())
+    assert meta.doi == "10.5555/jot.2024.001"
+    assert meta.title == "Measuring Things Carefully in Small Test Documents"
+    assert meta.authors == ("Ada Lovelace", "Alan Turing", "Grace Hopper")
+    assert meta.abstract.startswith("We measure things carefully")
+    assert meta.keywords == ("measurement", "testing", "small documents")
+    assert meta.year == 2024 and meta.lang == "en"
+
+
+def test_real_metadata_title_is_used(pdf):
+    pdf.new_page()
+    pdf.line(60, 60, "BANNER OF A JOURNAL", 20, "hebo")
+    pdf.line(60, 100, "Proteins Fold Quickly Under Pressure", 14, "hebo")
+    pdf.column(60, 140, ["Some body text that is long enough to be body text on this page."] * 5)
+    pdf.doc.set_metadata({"title": "Proteins Fold Quickly Under Pressure"})
+    assert metadata_of(pdf.save()).title == "Proteins Fold Quickly Under Pressure"
+
+
+def test_chinese_paper_titles_abstracts_keywords(pdf):
+    pdf.new_page()
+    pdf.line(60, 80, "基于可编程平台的标识网络移动性管理机制", 18, "china-s")
+    pdf.line(60, 110, "张三，李四", 12, "china-s")
+    pdf.column(60, 140, ["摘要: 标识网络的提出解决了传统网络中地址二义性带来的移动性问题。",
+                         "关键词: 标识网络; 可编程平台; 移动管理"], 9, 14, "china-s")
+    pdf.line(60, 200, "Mobility Management of Identifier Networks on Programmable Platforms", 13)
+    pdf.column(60, 230, ["Abstract: Identifier networks solve the mobility problem of IP addresses.",
+                         "Key words: identifier network; programmable data plane"], 9)
+    pdf.line(60, 290, "1 引言", 12, "china-s")
+    pdf.column(60, 310, ["在传统互联网结构体系创造之初，终端设备大多采用固定有线为主的连通方式，网络结构固定。"] * 6,
+               10, 14, "china-s")
+    meta = metadata_of(pdf.save())
+    assert meta.lang == "zh"
+    assert meta.title == "基于可编程平台的标识网络移动性管理机制"
+    assert meta.title_alt == "Mobility Management of Identifier Networks on Programmable Platforms"
+    assert meta.abstract.startswith("标识网络的提出")
+    assert meta.abstract_alt.startswith("Identifier networks solve")
+    assert meta.keywords == ("标识网络", "可编程平台", "移动管理")
+    assert meta.keywords_alt == ("identifier network", "programmable data plane")
+    assert meta.authors == ("张三", "李四")
+
+
+def pdf_contains_doi(path, doi: str) -> bool:
+    """Whether a DOI is written anywhere in the file: metadata, XMP, any page's text or links."""
+    want = re.sub(r"\W", "", doi.lower())
+    with pymupdf.open(path) as doc:
+        chunks = [str(doc.metadata), doc.get_xml_metadata()]
+        for page in doc:
+            chunks.append(page.get_text())
+            chunks += [link.get("uri", "") for link in page.get_links()]
+    return want in re.sub(r"\W", "", unicodedata.normalize("NFKC", " ".join(chunks)).lower())
+
+
+@pytest.mark.slow
+@pytest.mark.corpus
+def test_corpus_doi_and_title_accuracy(shared_corpus):
+    folder, rows = shared_corpus
+    doi_right = title_right = 0
+    misses = []
+    for row in rows:
+        meta = parse_pdf(folder / row["file"], figures=False).metadata
+        if meta.doi == row["doi"].lower():
+            doi_right += 1
+        else:
+            misses.append(row)
+        title_right += title_ok(meta.title, row["title"])
+    # Every DOI that is written in the file must be found; a DOI printed nowhere in the file (ACL
+    # Anthology PDFs carry none) cannot be found offline and is checked to really be absent.
+    for row in misses:
+        assert not pdf_contains_doi(folder / row["file"], row["doi"]), f"{row['file']}: DOI in file but missed"
+    assert doi_right >= len(rows) - 2, [m["file"] for m in misses]
+    assert title_right >= 30
