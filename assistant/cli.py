@@ -44,6 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("remove", parents=[common], help="delete papers with their chunks, vectors and figures")
     p.add_argument("keys", nargs="+", help="DOIs or paper ids")
     sub.add_parser("info", parents=[common], help="counts, model, fingerprint, disk use")
+    p = sub.add_parser("rebuild", parents=[common], help="re-ingest the stored PDFs with the current settings")
+    p.add_argument("--workers", type=int, help="parser processes")
     return parser
 
 

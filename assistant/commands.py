@@ -57,6 +57,16 @@ def run_ingest(service: Souwen, args: argparse.Namespace) -> int:
     return EXIT_FAILED_FILES if summary.failed else 0
 
 
+def run_rebuild(service: Souwen, args: argparse.Namespace) -> int:
+    summary = service.rebuild(workers=args.workers, show_progress=not args.json and sys.stderr.isatty())
+    counts = {s: summary.count(s) for s in ("added", "replaced", "unchanged", "failed")}
+    if args.json:
+        emit_json({"seconds": round(summary.seconds, 2), "counts": counts, "files": [asdict(o) for o in summary.outcomes]})
+    else:
+        errors.print(f"rebuilt {service.settings.library}: {counts} in {summary.seconds:.1f} s", highlight=False)
+    return EXIT_FAILED_FILES if summary.failed else 0
+
+
 def run_papers(service: Souwen, args: argparse.Namespace) -> int:
     papers = service.papers()
     if args.json:

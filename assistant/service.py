@@ -92,6 +92,37 @@ class Souwen:
             self.library.indexes()  # save caches that no longer hold the removed chunks
         return removed
 
+    def rebuild(self, *, workers: int | None = None, show_progress: bool = False) -> IngestSummary:
+        """Re-ingest the library's stored PDFs with the current settings, then swap it in.
+
+        The new library is built beside the old one and renamed over it only when complete, so an
+        interrupted rebuild leaves the old library as it was.
+        """
+        import shutil
+
+        from assistant.catalogue import Catalogue
+
+        root = Path(self.settings.library)
+        if not (root / "catalogue.sqlite").is_file():
+            raise ValueError(f"no library at {root} to rebuild")
+        old = Catalogue(root / "catalogue.sqlite")
+        pdfs = [root / row["pdf_path"] for row in old._db.execute("SELECT pdf_path FROM papers") if row["pdf_path"]]
+        old.close()
+        staging = root.with_name(root.name + ".rebuild")
+        shutil.rmtree(staging, ignore_errors=True)
+        builder = Souwen(self.settings.model_copy(update={"library": staging}), self._embedder)
+        try:
+            summary = builder.ingest(pdfs, workers=workers, show_progress=show_progress)
+        finally:
+            builder.close()
+        self.close()
+        retired = root.with_name(root.name + ".old")
+        shutil.rmtree(retired, ignore_errors=True)
+        root.rename(retired)
+        staging.rename(root)
+        shutil.rmtree(retired, ignore_errors=True)
+        return summary
+
     def info(self) -> dict:
         lib = self.library
         return {"library": str(lib.root.resolve()), **lib.catalogue.counts(),

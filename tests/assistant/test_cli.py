@@ -127,3 +127,24 @@ def test_show_info_reingest_and_remove(library, corpus_dir):
     assert all(h["doi"] != "10.1093/test/ribo1" for h in hits)
     missing = souwen("show", "10.9999/nope", library=library, check_codes=(4,))
     assert "no paper" in missing.stderr
+
+
+def test_changed_settings_refuse_then_rebuild(library, tmp_path):
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(library, copy)
+    before = json.loads(souwen("papers", "--json", library=library).stdout)
+    env_chunking = {"SOUWEN_CHUNKING__OVERLAP_TOKENS": "16"}
+    os.environ.update(env_chunking)
+    try:
+        refused = souwen("search", "wheat", library=copy, check_codes=(3,))
+        assert "rebuild" in refused.stderr and "overlap_tokens" in refused.stderr
+        souwen("rebuild", "--json", library=copy, check_codes=(0,))
+        after = json.loads(souwen("papers", "--json", library=copy).stdout)
+        assert {p["doi"] for p in after} == {p["doi"] for p in before}
+        hits = json.loads(souwen("search", "vitamin E germinated wheat", "--json", library=copy).stdout)
+        assert hits[0]["doi"] == "10.1234/wheat.2021.7"
+    finally:
+        for key in env_chunking:
+            os.environ.pop(key)
