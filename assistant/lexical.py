@@ -5,6 +5,14 @@ shorter words inside long compounds so that a query's "移动性" meets a passag
 while Latin runs are split on word characters, lower-cased and Snowball-stemmed. Only CJK runs go
 through jieba: it is the slow part, and English text needs none of it.
 
+Measured on the dev questions (top-5 evidence hit rate, 2,647 chunks of 254/64 word-pieces, BM25
+alone): a Latin run used to swallow the Chinese that follows it ("dana1突变体中的脱落酸" was one
+term), so Latin runs now stop at CJK characters: zh factoid 70 -> 80%, zh questions on English
+papers 6.7 -> 33%. Text is NFKC-normalised first so that full-width "－"/"Ｐ４" and ligatures
+("ﬁ") meet their ASCII spellings. BM25 uses k1=0.9, b=0.4 (Anserini's defaults, not tuned here):
+en factoid 78.6 -> 80.4%, zh 80 -> 90% against bm25s' 1.5/0.75; no other k1/b, BM25 variant
+(Robertson, ATIRE, BM25+, BM25L), Dirichlet LM, character bigrams or plain jieba cut did better.
+
 The index is derived state: the catalogue keeps each chunk's tokens, so the index can always be
 rebuilt from it (see ``assistant.library``).
 """
@@ -13,12 +21,17 @@ from __future__ import annotations
 import functools
 import logging
 import re
+import unicodedata
 from collections.abc import Sequence
 
 import numpy as np
 
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_RUN_RE = re.compile(rf"[{_CJK}]+|[^\W_]+(?:[.\-][^\W_]+)*", re.UNICODE)
+# A Latin run must stop at CJK characters (\w matches them too): see the module docstring.
+_RUN_RE = re.compile(rf"[{_CJK}]+|[^\W_{_CJK}]+(?:[.\-][^\W_{_CJK}]+)*", re.UNICODE)
+_LATIN_TERM_RE = re.compile(r"[a-z0-9]")
+# Anserini's BM25 defaults; see the module docstring for the figures.
+BM25_K1, BM25_B = 0.9, 0.4
 _CJK_RE = re.compile(rf"[{_CJK}]")
 
 # Function words that carry no topic; BM25's idf already damps them, dropping them keeps
@@ -63,6 +76,7 @@ def tokenize(text: str) -> list[str]:
     """Split mixed Chinese/English text into BM25 terms (stemmed English words, jieba words)."""
     terms: list[str] = []
     latin: list[str] = []
+    text = unicodedata.normalize("NFKC", text)
     for run in _RUN_RE.findall(text.lower()):
         if _CJK_RE.match(run):
             for word in _jieba().cut_for_search(run):
@@ -79,6 +93,12 @@ def tokenize(text: str) -> list[str]:
     return terms
 
 
+def latin_terms(terms: Sequence[str]) -> list[str]:
+    """The terms written in Latin letters or digits (gene names, numbers, acronyms): the part of a
+    Chinese query that can match an English passage without translation."""
+    return [t for t in terms if _LATIN_TERM_RE.match(t)]
+
+
 def _is_function_char(ch: str) -> bool:
     return ch in "的了和与及或在是为对中等其该这那也并而以于从被由之有何吗呢么"
 
@@ -90,7 +110,7 @@ class LexicalIndex:
         import bm25s
 
         self.size = len(documents)
-        self._bm25 = bm25s.BM25(method="lucene")
+        self._bm25 = bm25s.BM25(method="lucene", k1=BM25_K1, b=BM25_B)
         if self.size:
             # Empty token lists would make bm25s drop rows and shift positions: pad them.
             corpus = [list(doc) if doc else ["\u0000"] for doc in documents]

@@ -30,7 +30,7 @@ from assistant.lexical import LexicalIndex
 from assistant.vectors import FaissStore
 
 SCHEMA_VERSION = 1
-LEXICAL_VERSION = 1  # bump when assistant.lexical.tokenize changes its output
+LEXICAL_VERSION = 2  # bump when assistant.lexical.tokenize changes its output
 
 
 class LibraryMismatchError(Exception):

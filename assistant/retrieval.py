@@ -1,11 +1,26 @@
 """Hybrid passage retrieval: dense (FAISS) + lexical (BM25) candidates fused by weighted
-reciprocal rank, with DOI and year filters applied inside both indexes.
+reciprocal rank, with DOI and year filters applied inside both indexes, plus a cross-language
+channel for Chinese questions about English papers.
 
-Why weighted: on the dev questions BM25 over segmented text finds the evidence far more often than
-MiniLM for Chinese queries (MiniLM is English-only), and a plain, equal-weight RRF let the weak
-signal drag the strong one down (Chinese top-5: BM25 90%, RRF 60%). The dense weight therefore
-depends on the query's language (``RetrievalSettings.dense_weight_en/zh``, calibrated with
-``eval/score_retrieval.py``).
+What was measured (top-5 evidence hit rate on the dev questions, en factoid n=56 / zh factoid
+n=10 / zh questions on English papers n=15; 254/64 word-piece chunks; one question is 1.8 / 10 /
+6.7 points):
+
+- BM25 carries the ranking. MiniLM alone finds 52-60% (en), BM25 80% after the tokenizer fixes in
+  ``assistant.lexical``. Dense weight 0 / 0.1 / 0.2 / 0.3 / 0.5 in the RRF: en 80.4 / 78.6 / 78.6 /
+  76.8 / 69.6%. We keep 0.2, not 0: it costs one dev question but is the only signal that survives
+  paraphrase (it puts one gold passage BM25 ranks 11th at rank 1) and it lifts multi from 25 to 33%.
+- Nothing re-ranked BM25's candidates better, because the misses are paraphrases within the right
+  paper (gold at BM25 ranks 6-22, behind abstract/discussion chunks with the same terms): MiniLM
+  over BM25's top 10-50 (score or rank fusion), sentence-level MiniLM max-sim, IDF-weighted query
+  coverage of the best 1-3 sentence window, BM25 over ~64-token sub-passages, a per-paper cap, and
+  a logistic-regression combination of all of these (leave-one-paper-out) all stayed at 75-79%.
+- Chinese questions on English papers can only meet them through their Latin-script terms (gene
+  names, acronyms, numbers), but with the whole query those few terms lose to Chinese papers that
+  share the Chinese words. A third list, BM25 of the query's Latin terms over papers in another
+  language (``crosslingual_weight``), lifts those questions from 40 to 47% and leaves zh factoid
+  at 90% (weight 0.3-0.5; at 1.0 zh factoid drops to 80%). English questions get no such channel:
+  their terms are all Latin, so it would just push Chinese papers into every English answer.
 """
 from __future__ import annotations
 
@@ -14,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.lexical import has_cjk, tokenize
+from assistant.lexical import has_cjk, latin_terms, tokenize
 from assistant.library import Library
 from assistant.protocols import Embedder
 from assistant.settings import RetrievalSettings
@@ -95,12 +110,24 @@ def retrieve(
         if not allowed:
             return []
     depth = max(settings.candidates, k)
+    terms = tokenize(query)
     dense = indexes.dense.search(embedder.embed_query(query), depth, allowed=allowed)
     lexical = [(int(indexes.rowids[row]), score)
-               for row, score in indexes.lexical.search(tokenize(query), depth, mask=mask)]
-    weight = settings.dense_weight_zh if query_language(query) == "zh" else settings.dense_weight_en
-    fused = fuse_ranks({"dense": dense, "lexical": lexical},
-                       {"dense": weight, "lexical": 1.0 - weight}, settings.rrf_k)
+               for row, score in indexes.lexical.search(terms, depth, mask=mask)]
+    zh = query_language(query) == "zh"
+    weight = settings.dense_weight_zh if zh else settings.dense_weight_en
+    lists = {"dense": dense, "lexical": lexical}
+    weights = {"dense": weight, "lexical": 1.0 - weight}
+    if zh and settings.crosslingual_weight > 0:
+        latin = latin_terms(terms)
+        other = _other_language_mask(library, indexes, "zh")
+        if latin and other.any():
+            if mask is not None:
+                other = other & mask
+            lists["crosslingual"] = [(int(indexes.rowids[row]), score)
+                                     for row, score in indexes.lexical.search(latin, depth, mask=other)]
+            weights["crosslingual"] = settings.crosslingual_weight
+    fused = fuse_ranks(lists, weights, settings.rrf_k)
     top = fused[:k]
     chunks = library.catalogue.chunks([rowid for rowid, *_ in top])
     papers = {}
@@ -114,6 +141,23 @@ def retrieve(
         hits.append(ScoredChunk(chunk, papers[chunk.paper_id], score,
                                 ranks.get("dense"), ranks.get("lexical")))
     return hits
+
+
+def _other_language_mask(library: Library, indexes, lang: str) -> np.ndarray:
+    """Rows of chunks whose paper is not in `lang`, cached on the indexes object (one SQL query
+    per index generation; a bool per chunk, so it scales to millions of chunks)."""
+    cache = getattr(indexes, "_language_masks", None)
+    if cache is None:
+        cache = {}
+        indexes._language_masks = cache
+    if lang not in cache:
+        other = np.zeros(len(indexes.rowids), dtype=bool)
+        for rowid in library.catalogue.chunk_rowids("COALESCE(p.lang, '') != ?", [lang]):
+            row = indexes.row_of.get(rowid)
+            if row is not None:
+                other[row] = True
+        cache[lang] = other
+    return cache[lang]
 
 
 def fuse_ranks(

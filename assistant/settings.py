@@ -61,7 +61,7 @@ class RetrievalSettings(BaseModel):
     )
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion damping constant.")
     dense_weight_en: float = Field(
-        0.5,
+        0.2,
         ge=0.0,
         le=1.0,
         description="Weight of the dense (embedding) signal against BM25 for English queries.",
@@ -72,6 +72,14 @@ class RetrievalSettings(BaseModel):
         le=1.0,
         description="Weight of the dense signal for Chinese queries (MiniLM is English-only, so "
         "BM25 over segmented text carries them).",
+    )
+    crosslingual_weight: float = Field(
+        0.3,
+        ge=0.0,
+        le=2.0,
+        description="RRF weight of a third list for Chinese queries: BM25 of the query's "
+        "Latin-script terms (gene names, acronyms, numbers) over papers not in Chinese, so that "
+        "questions about English papers are not drowned by Chinese papers; 0 turns it off.",
     )
 
 
