@@ -612,6 +612,9 @@ def _caption_paragraph(pt: PageText, i: int, kind: str, num: str, absorbed: set[
             break
         if abs(ln.size - size) > 0.6 or lx0 < left - 3 or (lx0 > left + 15 and lx1 > right + 3):
             break
+        if any(k != j and o.upright and abs(o.bbox[1] - ly0) < 2 and o.bbox[2] > left and o.bbox[0] < right
+               for k, o in enumerate(pt.lines[max(j - 20, 0): j + 20], max(j - 20, 0))):
+            break  # several pieces on one row: a table's header or a figure's labels, not the caption
         parsed = parse_caption_start(ln.text)
         if parsed is not None:
             if parsed[0] != kind or parsed[1] != num or bool(_CJK.match(ln.text)) == bool(_CJK.match(first.text)):

@@ -34,7 +34,8 @@ def extract_tables(doc: pymupdf.Document) -> list[TableText]:
     for pno, caps in enumerate(captions):
         table_caps = [c for c in caps if c.kind == "table"]
         if table_caps:
-            found += [(pno, t, md, table_caps) for t in find_page_tables(doc[pno]) if (md := table_markdown(t))]
+            page = doc[pno]  # held while the tables are read: to_markdown() needs the live page
+            found += [(pno, t, md, table_caps) for t in find_page_tables(page) if (md := table_markdown(t))]
     below = _captions_below(found)
     out: list[TableText] = []
     for pno in sorted({f[0] for f in found}):
@@ -105,6 +106,10 @@ def table_markdown(table) -> str:
     """The table as markdown rows; falls back to tab-joined cells when to_markdown() fails."""
     try:
         text = table.to_markdown(clean=False)
+        lines = text.strip().splitlines()
+        if table.header.external and len(lines) > 3:
+            # PyMuPDF took the text above the grid (our caption) as the header row: drop it
+            text = "\n".join([lines[2], lines[1], *lines[3:]])
     except Exception:  # noqa: BLE001
         rows = table.extract()
         text = "\n".join(" | ".join(str(c or "").strip() for c in row) for row in rows)

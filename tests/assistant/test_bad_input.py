@@ -73,3 +73,10 @@ def test_parser_crash_is_reported_and_the_run_goes_on(tmp_path, service, monkeyp
     by_name = {o.path.rsplit("/", 1)[-1]: o for o in summary.outcomes}
     assert by_name["a.pdf"].status == "failed" and "MuPDF internal error" in by_name["a.pdf"].reason
     assert by_name["b.pdf"].status == "added"
+
+
+def test_progress_bars_report_files_pages_chunks(tmp_path, service, capsys):
+    make_paper(tmp_path / "a.pdf", title="First paper", doi="10.5555/a", sections={"Results": ["Alpha results."] * 30})
+    service.ingest([tmp_path], workers=0, show_progress=True)
+    err = capsys.readouterr().err
+    assert "files" in err and "pages" in err and "chunks" in err and "1/1" in err

@@ -1,0 +1,217 @@
+"""Figures: PDFs drawn with PyMuPDF inside each test, plus the acceptance targets on the shared corpus."""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pymupdf
+import pytest
+
+from assistant.types import TextBlock
+from ingest.figures import extract_figures, find_captions, parse_caption_start, read_text
+
+CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
+
+
+def _photo(w: int = 240, h: int = 160) -> bytes:
+    """A colourful raster image (a gradient), PNG-encoded."""
+    pix = pymupdf.Pixmap(pymupdf.csRGB, pymupdf.IRect(0, 0, w, h), False)
+    for y in range(0, h, 8):
+        for x in range(0, w, 8):
+            pix.set_rect(pymupdf.IRect(x, y, x + 8, y + 8), ((x * 255) // w, (y * 255) // h, 128))
+    return pix.tobytes("png")
+
+
+def _logo() -> bytes:
+    pix = pymupdf.Pixmap(pymupdf.csRGB, pymupdf.IRect(0, 0, 40, 40), False)
+    pix.set_rect(pix.irect, (200, 30, 30))
+    return pix.tobytes("png")
+
+
+def _body(page: pymupdf.Page, y: float, text: str) -> None:
+    page.insert_textbox(pymupdf.Rect(72, y, 540, y + 60), text, fontsize=10)
+
+
+def _chart(page: pymupdf.Page, x0: float, y0: float) -> None:
+    """A vector bar chart with a curve, axes and tick labels (about 200 x 150 pt)."""
+    shape = page.new_shape()
+    shape.draw_line((x0, y0), (x0, y0 + 150))
+    shape.draw_line((x0, y0 + 150), (x0 + 220, y0 + 150))
+    shape.finish(color=(0, 0, 0), width=1)
+    for i, h in enumerate((60, 110, 85, 130, 40)):
+        shape.draw_rect(pymupdf.Rect(x0 + 15 + i * 40, y0 + 150 - h, x0 + 40 + i * 40, y0 + 150))
+        shape.finish(fill=(0.2, 0.4, 0.8), color=None)
+    shape.draw_bezier((x0, y0 + 140), (x0 + 60, y0 + 20), (x0 + 140, y0 + 120), (x0 + 215, y0 + 10))
+    shape.finish(color=(0.9, 0.1, 0.1), width=1.5)
+    for i in range(5):
+        shape.draw_line((x0 + 27 + i * 40, y0 + 150), (x0 + 27 + i * 40, y0 + 154))
+    shape.finish(color=(0, 0, 0), width=0.5)
+    shape.commit()
+    for i in range(5):
+        page.insert_text((x0 + 22 + i * 40, y0 + 164), f"G{i + 1}", fontsize=7)
+    page.insert_text((x0 - 14, y0 + 90), "Yield (t/ha)", fontsize=7, rotate=90)
+
+
+def _paper() -> pymupdf.Document:
+    """Three pages: raster figure, vector chart, text only; the same logo on each page."""
+    doc = pymupdf.open()
+    for n in range(3):
+        page = doc.new_page(width=612, height=792)
+        page.insert_image(pymupdf.Rect(40, 20, 60, 40), stream=_logo())  # the journal's logo
+        page.insert_text((72, 36), "Journal of Tests 12 (2024)", fontsize=8)
+        if n == 0:
+            _body(page, 60, "We grew wheat in four plots and photographed the plots weekly. " * 3)
+            page.insert_image(pymupdf.Rect(150, 140, 450, 340), stream=_photo())
+            page.insert_text((150, 360), "Figure 1. Plots photographed after two weeks.", fontsize=9)
+            page.insert_text((150, 372), "Each plot received a different fertiliser.", fontsize=9)
+            _body(page, 400, "The plots differed clearly. As shown in Fig. 1, the plants in plot A grew fastest. "
+                  "Later growth slowed in every plot.")
+        elif n == 1:
+            _body(page, 60, "Yields are compared in the chart below; the curve shows the trend. " * 2)
+            _chart(page, 180, 140)
+            page.insert_text((160, 330), "Fig. 2 Yield of the five genotypes in 2023.", fontsize=9)
+        else:
+            _body(page, 60, "Discussion. The yields agree with earlier reports from the same region. " * 6)
+    return doc
+
+
+def test_raster_figure_is_paired_with_its_full_caption_and_mentions():
+    doc = _paper()
+    blocks = [TextBlock(page=1, text="The plots differed clearly. As shown in Fig. 1, the plants in plot A grew "
+                                     "fastest. Later growth slowed in every plot.")]
+    figures = extract_figures(doc, blocks)
+    raster = [f for f in figures if f.kind == "raster"]
+    assert len(raster) == 1
+    fig = raster[0]
+    assert fig.page == 1 and fig.label == "Figure 1"
+    assert fig.caption == "Figure 1. Plots photographed after two weeks. Each plot received a different fertiliser."
+    assert fig.mentions == ("As shown in Fig. 1, the plants in plot A grew fastest.",)
+    assert fig.png.startswith(b"\x89PNG") and fig.width > 500 and fig.height > 300
+    assert pymupdf.Pixmap(fig.png).width == fig.width
+    x0, y0, x1, y1 = fig.bbox  # the image, not the caption below it nor the body text above it
+    assert 140 <= x0 <= 152 and 130 <= y0 <= 142 and 448 <= x1 <= 460 and 338 <= y1 < 350
+
+
+def test_vector_chart_is_one_figure_with_its_labels():
+    figures = extract_figures(_paper(), [])
+    vector = [f for f in figures if f.kind == "vector"]
+    assert len(vector) == 1
+    fig = vector[0]
+    assert fig.page == 2 and fig.label == "Figure 2" and fig.caption.startswith("Fig. 2 Yield")
+    x0, y0, x1, y1 = fig.bbox
+    assert x0 < 168 and y1 > 303  # the rotated axis title and the tick labels are inside the crop
+    assert y1 < 330 and y0 > 120  # but not the caption nor the body text
+
+
+def test_repeated_logo_and_text_only_page_give_no_figure():
+    figures = extract_figures(_paper(), [])
+    assert len(figures) == 2
+    assert all(f.bbox[1] > 50 for f in figures)  # the logo at the top of every page is dropped
+    assert 3 not in {f.page for f in figures}
+
+
+def test_text_only_document_has_no_figures():
+    doc = pymupdf.open()
+    page = doc.new_page()
+    _body(page, 72, "Methods. We reviewed 40 trials. " * 10)
+    page.draw_line((72, 200), (540, 200))  # a rule between sections
+    page.draw_rect(pymupdf.Rect(70, 220, 542, 300))  # a box around the key points
+    _body(page, 230, "Key points: prophylaxis reduces thrombosis; bleeding is rare in every trial we read.")
+    assert extract_figures(doc, []) == []
+
+
+def test_chinese_caption_and_multi_panel_raster_figure():
+    doc = pymupdf.open()
+    page = doc.new_page(width=595, height=842)
+    for i in range(3):  # three panel images side by side, 4 pt apart: one figure
+        page.insert_image(pymupdf.Rect(100 + i * 134, 200, 230 + i * 134, 330), stream=_photo(120, 120))
+    page.insert_text((230, 350), "图1 三种处理下的小麦长势", fontsize=9, fontname="china-s")
+    page.insert_text((80, 400), "如图1所示，处理A的长势最好。", fontsize=10, fontname="china-s")
+    blocks = [TextBlock(page=1, text="如图1所示，处理A的长势最好。其余处理相近。")]
+    figures = extract_figures(doc, blocks)
+    assert len(figures) == 1
+    fig = figures[0]
+    assert fig.label == "图1" and fig.caption == "图1 三种处理下的小麦长势"
+    assert fig.mentions == ("如图1所示，处理A的长势最好。",)
+    assert fig.bbox[0] < 102 and fig.bbox[2] > 498  # all three panels
+
+
+def test_caption_starts_are_told_from_body_references():
+    assert parse_caption_start("Figure 3. Growth curves")[:3] == ("figure", "3", "Figure 3")
+    assert parse_caption_start("FIG 2 Signatures of foreign DNA")[2] == "Figure 2"
+    assert parse_caption_start("Fig. 1 | Origin of eukaryotic EF-1A")[2] == "Figure 1"
+    assert parse_caption_start("Figure S2 GRID molecular fields")[2] == "Figure S2"
+    assert parse_caption_start("Table 2: Post-processing filters")[:3] == ("table", "2", "Table 2")
+    assert parse_caption_start("图 3  原型系统拓扑")[2] == "图3"
+    assert parse_caption_start("表1摇符号描述")[2] == "表1"
+    for body in ("Figure 3 shows the growth", "Figure 1). Surprisingly", "Fig. 3b, Supplementary",
+                 "FIG1p-GFP sst2", "图6 所示。数据平面", "表1 中主要展示了", "Table 1 is presenting",
+                 "Figure 1 A). The", "Figure 1 continued on next page"):
+        assert parse_caption_start(body) is None, body
+
+
+def test_duplicate_label_in_a_foreign_style_is_dropped():
+    doc = pymupdf.open()
+    for text in ("Table 4: Extraction statistics", "Table 5: Accuracy", "Table 4. On average, parses contain"):
+        page = doc.new_page()
+        page.insert_text((72, 100), text, fontsize=10)
+    caps = [c for page in find_captions(read_text(doc)) for c in page]
+    assert [c.text for c in caps] == ["Table 4: Extraction statistics", "Table 5: Accuracy"]
+
+
+# --- the shared corpus ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def corpus_figures():
+    if not (CORPUS / "manifest.json").is_file():
+        pytest.skip(f"shared corpus not found at {CORPUS} (it lives beside the project, never in it)")
+    manifest = json.loads((CORPUS / "manifest.json").read_text())
+    out, t0 = {}, time.process_time()
+    for item in manifest:
+        with pymupdf.open(CORPUS / "pdfs" / item["file"]) as doc:
+            out[item["file"]] = (item, extract_figures(doc, []))
+    return out, time.process_time() - t0
+
+
+@pytest.mark.slow
+@pytest.mark.corpus
+def test_corpus_every_illustrated_paper_has_a_figure_and_the_text_only_one_none(corpus_figures):
+    papers, _ = corpus_figures
+    for name, (item, figures) in papers.items():
+        if item["has_figures"]:
+            assert figures, f"{name}: has figures, none found"
+        else:
+            assert not figures, f"{name}: text-only paper, {len(figures)} figure(s) found"
+
+
+@pytest.mark.slow
+@pytest.mark.corpus
+def test_corpus_captions_are_paired(corpus_figures):
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from eval.score_figures import caption_numbers  # the scorer's own, independent caption regex
+
+    papers, _ = corpus_figures
+    in_text = paired = 0
+    for name, (item, figures) in papers.items():
+        with pymupdf.open(CORPUS / "pdfs" / name) as doc:
+            numbers = caption_numbers(doc)
+        labels = {f.label.replace("Figure ", "").replace("图", "") for f in figures if f.label}
+        in_text += len(numbers)
+        paired += len(numbers & labels)
+    assert in_text > 150 and paired / in_text >= 0.8, f"{paired}/{in_text} figure captions paired"
+
+
+@pytest.mark.slow
+@pytest.mark.corpus
+def test_corpus_figures_are_real_pngs_and_fast_enough(corpus_figures):
+    papers, seconds = corpus_figures
+    figures = [f for _, figs in papers.values() for f in figs]
+    assert 150 <= len(figures) <= 260
+    for f in figures:
+        pix = pymupdf.Pixmap(f.png)
+        assert (pix.width, pix.height) == (f.width, f.height) and min(f.width, f.height) >= 40
+    assert seconds < 60, f"{seconds:.1f} s of CPU for the corpus' figures"

@@ -1,0 +1,91 @@
+"""Tables: a ruled table drawn with PyMuPDF, degenerate boxes, and caption pairing on the shared corpus."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pymupdf
+import pytest
+
+from ingest.tables import assign_captions, extract_tables
+
+CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
+ROWS = [("Genotype", "Yield", "Height"), ("CB 202", "4.1", "92"), ("CB 205", "3.8", "88"), ("CB 210", "4.6", "95")]
+
+
+def _ruled_table(page: pymupdf.Page, x0: float, y0: float) -> None:
+    """A 4 x 3 table with every cell ruled."""
+    cw, rh = 110, 20
+    shape = page.new_shape()
+    for r in range(len(ROWS) + 1):
+        shape.draw_line((x0, y0 + r * rh), (x0 + 3 * cw, y0 + r * rh))
+    for c in range(4):
+        shape.draw_line((x0 + c * cw, y0), (x0 + c * cw, y0 + len(ROWS) * rh))
+    shape.finish(color=(0, 0, 0), width=0.8)
+    shape.commit()
+    for r, row in enumerate(ROWS):
+        for c, cell in enumerate(row):
+            page.insert_text((x0 + c * cw + 6, y0 + r * rh + 14), cell, fontsize=9)
+
+
+def test_ruled_table_is_found_with_its_caption_as_markdown():
+    doc = pymupdf.open()
+    page = doc.new_page(width=612, height=792)
+    page.insert_textbox(pymupdf.Rect(72, 60, 540, 120), "Results. Yields per genotype are listed below. " * 3, fontsize=10)
+    page.insert_text((100, 170), "Table 1. Yield and height of three genotypes.", fontsize=9)
+    _ruled_table(page, 100, 180)
+    tables = extract_tables(doc)
+    assert len(tables) == 1
+    t = tables[0]
+    assert t.page == 1 and t.label == "Table 1"
+    assert t.caption == "Table 1. Yield and height of three genotypes."
+    lines = t.text.splitlines()
+    assert "Genotype" in lines[0] and "Yield" in lines[0] and "Height" in lines[0]
+    assert any("CB 210" in ln and "4.6" in ln and "95" in ln for ln in lines)
+    assert 95 <= t.bbox[0] <= 101 and 178 <= t.bbox[1] <= 182
+
+
+def test_page_without_a_table_caption_is_not_searched_and_boxes_are_not_tables():
+    doc = pymupdf.open()
+    page = doc.new_page()
+    _ruled_table(page, 100, 180)  # a grid, but no "Table N" caption on the page: skipped (cost)
+    page2 = doc.new_page()
+    page2.insert_text((72, 90), "Table 2. An empty frame.", fontsize=9)
+    page2.draw_rect(pymupdf.Rect(72, 100, 400, 200))  # one cell: degenerate
+    assert extract_tables(doc) == []
+
+
+def test_captions_pair_one_to_one_on_the_document_side():
+    class Cap:
+        def __init__(self, label, bbox):
+            self.label, self.bbox = label, bbox
+
+    above, below = Cap("Table 1", (72, 90, 300, 100)), Cap("Table 2", (72, 330, 300, 340))
+    tables = [(72, 105, 300, 200), (72, 220, 300, 320)]
+    assert [c.label for c in assign_captions(tables, [above, below])] == ["Table 1", "Table 2"]
+    # the second table has Table 2 just below it; even with captions expected above, it is not
+    # given Table 1 twice
+    assert assign_captions([tables[0]], [above, below], below=True)[0].label == "Table 1"
+
+
+@pytest.mark.slow
+@pytest.mark.corpus
+def test_corpus_tables_have_text_and_labels():
+    if not (CORPUS / "manifest.json").is_file():
+        pytest.skip(f"shared corpus not found at {CORPUS} (it lives beside the project, never in it)")
+    manifest = json.loads((CORPUS / "manifest.json").read_text())
+    names = [m["file"] for m in manifest if m["file"] in ("paper-16.pdf", "paper-04.pdf", "paper-13.pdf")]
+    found = {}
+    for name in names:
+        with pymupdf.open(CORPUS / "pdfs" / name) as doc:
+            found[name] = extract_tables(doc)
+    # S2ORC (ACL): nine captioned tables, captions below the tables
+    labels = [t.label for t in found["paper-16.pdf"]]
+    assert {"Table 1", "Table 3", "Table 4", "Table 5", "Table 8"} <= set(labels)
+    assert len(labels) == len(set(labels))
+    t8 = next(t for t in found["paper-16.pdf"] if t.label == "Table 8")
+    assert "PyPDF2 error" in t8.text and t8.caption.startswith("Table 8: PDFs filtered out")
+    # PLOS ONE: captions above; Table 3 lists fold changes
+    t3 = next(t for t in found["paper-04.pdf"] if t.label == "Table 3")
+    assert "tryptophan" in t3.text and t3.page == 14
+    assert all(t.text.strip() for ts in found.values() for t in ts)
