@@ -7,9 +7,10 @@ n=10 / zh questions on English papers n=15; 254/64 word-piece chunks; one questi
 6.7 points):
 
 - BM25 carries the ranking. MiniLM alone finds 52-60% (en), BM25 80% after the tokenizer fixes in
-  ``assistant.lexical``. Dense weight 0 / 0.1 / 0.2 / 0.3 / 0.5 in the RRF: en 80.4 / 78.6 / 78.6 /
-  76.8 / 69.6%. We keep 0.2, not 0: it costs one dev question but is the only signal that survives
-  paraphrase (it puts one gold passage BM25 ranks 11th at rank 1) and it lifts multi from 25 to 33%.
+  ``assistant.lexical``. Dense weight 0 / 0.1 / 0.2 / 0.3 / 0.5 in the RRF (end to end, library
+  built by eval/score_retrieval.py): en factoid 80.4 / 78.6 / 76.8 / 76.8 / 73.2%; multi-paper
+  questions 25 / 25 / 33 / 33 / 25%. English therefore defaults to 0: dense hits still follow
+  every BM25 hit, a fallback for questions whose words the index does not hold.
 - Nothing re-ranked BM25's candidates better, because the misses are paraphrases within the right
   paper (gold at BM25 ranks 6-22, behind abstract/discussion chunks with the same terms): MiniLM
   over BM25's top 10-50 (score or rank fusion), sentence-level MiniLM max-sim, IDF-weighted query

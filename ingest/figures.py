@@ -21,6 +21,8 @@ its own figure, continuation pages keep their "continued" caption only when it i
 from __future__ import annotations
 
 import re
+import struct
+import zlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
@@ -140,14 +142,20 @@ def _cluster_paths(paths: list[list[float]], pw: float, ph: float) -> list[list[
 def _label_rects(rects: list[list[float]], pw: float, ph: float) -> list[int]:
     """Connected components of rects painted (dilated) on a coarse grid, one label per rect."""
     cols, rows = int(pw / _GRID) + 3, int(ph / _GRID) + 3
-    grid = np.zeros((rows, cols), dtype=bool)
     pad = _PATH_TOL / 2
-    cells = []
-    for x0, y0, x1, y1 in rects:
-        c0, r0 = max(int((x0 - pad) / _GRID), 0), max(int((y0 - pad) / _GRID), 0)
-        c1, r1 = min(int((x1 + pad) / _GRID) + 1, cols), min(int((y1 + pad) / _GRID) + 1, rows)
-        grid[r0:r1, c0:c1] = True
-        cells.append(((r0 + r1 - 1) // 2, (c0 + c1 - 1) // 2))
+    arr = np.asarray(rects, dtype=float)
+    c0 = np.clip(((arr[:, 0] - pad) / _GRID).astype(int), 0, cols - 1)
+    r0 = np.clip(((arr[:, 1] - pad) / _GRID).astype(int), 0, rows - 1)
+    c1 = np.clip(((arr[:, 2] + pad) / _GRID).astype(int) + 1, 1, cols)
+    r1 = np.clip(((arr[:, 3] + pad) / _GRID).astype(int) + 1, 1, rows)
+    # paint every rect at once: +1/-1 at its corners, then a 2-D prefix sum gives the coverage
+    diff = np.zeros((rows + 1, cols + 1), dtype=np.int32)
+    np.add.at(diff, (r0, c0), 1)
+    np.add.at(diff, (r0, c1), -1)
+    np.add.at(diff, (r1, c0), -1)
+    np.add.at(diff, (r1, c1), 1)
+    grid = diff.cumsum(axis=0).cumsum(axis=1)[:rows, :cols] > 0
+    cells = list(zip(((r0 + r1 - 1) // 2).tolist(), ((c0 + c1 - 1) // 2).tolist()))
     parent: list[int] = []
 
     def find(a: int) -> int:
@@ -392,13 +400,30 @@ def _render(page: pymupdf.Page, reg: _Region, blocks) -> FigureImage:
         page=page.number + 1,
         bbox=tuple(round(v, 1) for v in clip),
         kind="raster" if reg.image_area > 0 else "vector",
-        png=pix.tobytes("png"),
+        png=_png(pix),
         label=cap.label if cap else "",
         caption=cap.text if cap else "",
         mentions=find_mentions(blocks, cap) if cap else (),
         width=pix.width,
         height=pix.height,
     )
+
+
+def _png(pix: pymupdf.Pixmap) -> bytes:
+    """Encode an RGB pixmap as PNG with zlib level 1 and no row filters.
+
+    MuPDF's own writer (`pix.tobytes("png")`) compresses harder: it took 3.4 s of the corpus'
+    ~17 s; this takes about a third of that for files ~1.4x larger.
+    """
+    rows = np.frombuffer(pix.samples, dtype=np.uint8).reshape(pix.height, pix.stride)[:, : pix.width * pix.n]
+    raw = np.hstack([np.zeros((pix.height, 1), dtype=np.uint8), rows]).tobytes()  # filter byte 0
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+
+    color = {1: 0, 3: 2, 4: 6}[pix.n]
+    header = struct.pack(">IIBBBBB", pix.width, pix.height, 8, color, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 1)) + chunk(b"IEND", b"")
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\[])|(?<=[。！？；])")
