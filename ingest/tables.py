@@ -7,7 +7,7 @@ boxes, equation frames, framed abstracts) are skipped.
 
 Cost, measured on the 526-page shared corpus: `find_tables()` on every page takes ~320 s of CPU,
 because PyMuPDF 2 gates line detection with its ONNX layout model (~0.8 s a page). So it runs only
-on pages that carry a table caption line (52 pages, ~40 s); on those pages the cheap line-only
+on pages that carry a table caption line (52 pages, 40-55 s of CPU); there the cheap line-only
 detector (`use_layout=False`, ~0.06 s a page) is tried first and the layout model only when it
 finds nothing (tables ruled with three booktabs lines have no grid for the line detector).
 
