@@ -9,6 +9,7 @@ client or loads a model (that is ``assistant.factory``'s job). Examples::
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -91,6 +92,11 @@ class IngestSettings(BaseModel):
     workers: int = Field(1, ge=0, le=64, description="Parser processes (0 parses in-process).")
     ocr: bool = Field(True, description="OCR pages without text through tesseract when present.")
     figures: bool = Field(True, description="Extract figures and tables.")
+    tables: Literal["off", "fast", "thorough"] = Field(
+        "fast",
+        description="Table extraction: 'fast' reads ruled tables on pages with a table caption; "
+        "'thorough' also runs PyMuPDF's layout model for unruled tables (~0.8 s a page).",
+    )
     max_pages: int = Field(2000, ge=1, description="Files with more pages are refused.")
     max_file_mb: int = Field(512, ge=1, description="Files larger than this are refused.")
     keep_pdf: bool = Field(True, description="Copy each PDF into the library (to open citations).")

@@ -29,7 +29,7 @@ import re
 import struct
 import zlib
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pymupdf
@@ -432,6 +432,21 @@ def _png(pix: pymupdf.Pixmap) -> bytes:
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\[])|(?<=[。！？；])")
+
+
+def attach_mentions(figures: list[FigureImage], blocks) -> list[FigureImage]:
+    """Fill each captioned figure's `mentions` from the body blocks (when blocks come after figures)."""
+    out = []
+    for fig in figures:
+        parsed = parse_caption_start(fig.label) if fig.label else None
+        if parsed is None:
+            out.append(fig)
+            continue
+        kind = "table" if fig.label.lower().startswith(("table", "表")) else "figure"
+        number = re.sub(r"^\D*", "", fig.label)
+        cap = Caption(page=fig.page - 1, kind=kind, number=number, label=fig.label, text=fig.caption, bbox=fig.bbox)
+        out.append(replace(fig, mentions=find_mentions(blocks, cap)))
+    return out
 
 
 def find_mentions(blocks, cap: Caption, limit: int = 3, max_chars: int = 300) -> tuple[str, ...]:

@@ -57,6 +57,7 @@ _INLINE_HEAD = re.compile(
     r"^(?i:(abstract|summary|摘\s*要|key\s*words?|keywords|index terms|关\s*键\s*词))\s*[:：.．]\s*|"
     r"^(?i:(abstract|摘\s*要|key\s*words?|keywords|关\s*键\s*词))\s+(?=[A-Z\u4e00-\u9fff])"  # "Abstract　With"
 )
+_CAPTION_START = re.compile(r"^\s*(?:fig(?:ure)?s?\.?|table|图|表)\s*S?\d", re.I)
 _REF_MARK = re.compile(r"^(\[\d{1,4}\]|\d{1,4}\.\s|\d{1,4}\s+\S)")
 
 
@@ -103,6 +104,24 @@ def read_lines(page: pymupdf.Page, pno: int) -> list[_Line]:
             x0, y0, x1, y1 = line["bbox"]
             out.append(_Line(pno, x0, y0, x1, y1, text, round(main["size"], 1), bool(bold)))
     return out
+
+
+def drop_figure_labels(lines: list[_Line], boxes) -> list[_Line]:
+    """Drop lines inside a figure region unless they read as prose (a boxed paragraph stays).
+
+    Measured on the shared corpus: figure-internal labels were ~13% of the embedded word-pieces
+    ("PAR UFL1 DAPI Merge B shNC 50 μm ..."), noise for retrieval and cost for the embedder.
+    """
+    if not boxes:
+        return lines
+    kept = []
+    for ln in lines:
+        cx, cy = (ln.x0 + ln.x1) / 2, (ln.y0 + ln.y1) / 2
+        inside = any(b[0] <= cx <= b[2] and b[1] <= cy <= b[3] for b in boxes)
+        prose = len(ln.text) >= 40 and len(re.findall(r"[A-Za-z]{2,}|[\u4e00-\u9fff]", ln.text)) >= 6
+        if not inside or prose or _CAPTION_START.match(ln.text):
+            kept.append(ln)
+    return kept
 
 
 def _margin_key(line: _Line, height: float) -> str | None:
@@ -296,9 +315,15 @@ def split_references(lines: list[_Line], vocab: set[str]) -> list[str]:
     return [join_lines(e, vocab) for e in entries]
 
 
-def extract_blocks(doc: pymupdf.Document) -> tuple[list[TextBlock], list[str], list[int]]:
-    """Body blocks in reading order, the reference list, and 1-based pages without a text layer."""
+def extract_blocks(doc: pymupdf.Document, figure_boxes: dict[int, list] | None = None) -> tuple[list[TextBlock], list[str], list[int]]:
+    """Body blocks in reading order, the reference list, and 1-based pages without a text layer.
+
+    `figure_boxes` (1-based page -> bboxes) are figure regions: the short label-like lines inside
+    them (axis ticks, panel letters, legends) are not body text.
+    """
     raw = [read_lines(page, page.number + 1) for page in doc]
+    if figure_boxes:
+        raw = [drop_figure_labels(lines, figure_boxes.get(pno + 1, ())) for pno, lines in enumerate(raw)]
     widths = [page.rect.width for page in doc]
     empty = [i + 1 for i, lines in enumerate(raw) if sum(len(ln.text) for ln in lines) < 3]
     pages = drop_page_furniture(raw, doc)

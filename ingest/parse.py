@@ -17,8 +17,10 @@ import pymupdf
 
 from assistant.types import BadPdfError, ParsedPaper, TextBlock
 from ingest.layout import extract_blocks
+from ingest.figures import attach_mentions, extract_figures
 from ingest.metadata import extract_metadata
 from ingest.ocr import ocr_page, ocr_paragraphs, tesseract_path
+from ingest.tables import extract_tables
 
 PARSER_VERSION = "1"  # part of the index fingerprint: bump when parse output changes
 MAX_PAGES = 2000
@@ -83,41 +85,42 @@ def ocr_empty_pages(
     return blocks, done, warnings
 
 
-def extract_visuals(doc: pymupdf.Document, blocks: list[TextBlock]) -> tuple[tuple, tuple, list[str]]:
-    """Figures and tables via the sibling modules; absent modules give empty tuples, failures a warning."""
-    warnings: list[str] = []
-    figures: tuple = ()
-    tables: tuple = ()
+def find_figures(doc: pymupdf.Document) -> tuple[tuple, list[str]]:
+    """Figures (mentions filled later); one odd figure must not cost the paper its text."""
     try:
-        from ingest.figures import extract_figures
-    except ImportError:
-        extract_figures = None
-    try:
-        from ingest.tables import extract_tables
-    except ImportError:
-        extract_tables = None
-    # One odd figure must not cost the whole paper its text: degrade to a warning.
-    if extract_figures is not None:
-        try:
-            figures = tuple(extract_figures(doc, blocks))
-        except Exception as exc:  # noqa: BLE001
-            warnings.append(f"figure extraction failed: {exc}")
-    if extract_tables is not None:
-        try:
-            tables = tuple(extract_tables(doc))
-        except Exception as exc:  # noqa: BLE001
-            warnings.append(f"table extraction failed: {exc}")
-    return figures, tables, warnings
+        return tuple(extract_figures(doc, ())), []
+    except Exception as exc:  # noqa: BLE001 - degrade to a warning
+        return (), [f"figure extraction failed: {exc}"]
 
 
-def parse_pdf(path: Path, *, ocr: bool = True, figures: bool = True, max_pages: int = MAX_PAGES) -> ParsedPaper:
-    """Parse one PDF. `figures=False` skips figure and table extraction (text and metadata only)."""
+def find_tables(doc: pymupdf.Document, mode: str) -> tuple[tuple, list[str]]:
+    """Tables as text ("off", "fast" or "thorough"); a failure is a warning, not a lost paper."""
+    if mode == "off":
+        return (), []
+    try:
+        return tuple(extract_tables(doc, thorough=mode == "thorough")), []
+    except Exception as exc:  # noqa: BLE001
+        return (), [f"table extraction failed: {exc}"]
+
+
+def parse_pdf(path: Path, *, ocr: bool = True, figures: bool = True, max_pages: int = MAX_PAGES,
+              tables: str = "fast") -> ParsedPaper:
+    """Parse one PDF. `figures=False` skips figure and table extraction (text and metadata only);
+    `tables` is "off", "fast" (ruled tables) or "thorough" (also PyMuPDF's layout model, slow)."""
     data = read_pdf_bytes(path)
     sha = hashlib.sha256(data).hexdigest()
     doc = open_pdf(data, max_pages)
     try:
+        figs: tuple = ()
+        more: list[str] = []
+        if figures:
+            # Figures first: their regions tell the text reader which lines are figure labels.
+            figs, more = find_figures(doc)
+        boxes: dict[int, list] = {}
+        for fig in figs:
+            boxes.setdefault(fig.page, []).append(fig.bbox)
         try:
-            blocks, references, empty = extract_blocks(doc)
+            blocks, references, empty = extract_blocks(doc, boxes)
         except BadPdfError:
             raise
         except Exception as exc:  # damaged content streams surface only when pages are read
@@ -138,7 +141,11 @@ def parse_pdf(path: Path, *, ocr: bool = True, figures: bool = True, max_pages: 
         if ocr_blocks:
             blocks = sorted(blocks + ocr_blocks, key=lambda b: b.page)  # stable: keeps reading order
         meta = extract_metadata(doc, blocks, references)
-        figs, tables, more = extract_visuals(doc, blocks) if figures else ((), (), [])
+        tables_found: tuple = ()
+        if figures:
+            figs = tuple(attach_mentions(list(figs), blocks))
+            tables_found, table_warnings = find_tables(doc, tables)
+            more += table_warnings
         return ParsedPaper(
             sha256=sha,
             source_path=str(path),
@@ -147,7 +154,7 @@ def parse_pdf(path: Path, *, ocr: bool = True, figures: bool = True, max_pages: 
             blocks=tuple(blocks),
             references=tuple(references),
             figures=figs,
-            tables=tables,
+            tables=tables_found,
             ocr_pages=tuple(ocr_pages),
             warnings=tuple(warnings + more),
         )

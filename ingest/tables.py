@@ -7,9 +7,11 @@ boxes, equation frames, framed abstracts) are skipped.
 
 Cost, measured on the 526-page shared corpus: `find_tables()` on every page takes ~320 s of CPU,
 because PyMuPDF 2 gates line detection with its ONNX layout model (~0.8 s a page). So it runs only
-on pages that carry a table caption line (52 pages, 40-55 s of CPU); there the cheap line-only
-detector (`use_layout=False`, ~0.06 s a page) is tried first and the layout model only when it
-finds nothing (tables ruled with three booktabs lines have no grid for the line detector).
+on pages that carry a table caption line (52 pages), with the cheap line-only detector
+(`use_layout=False`, ~0.06 s a page). `thorough=True` adds the layout model when the line
+detector finds nothing (tables ruled with three booktabs lines have no grid for it): 40-55 s of
+CPU on the corpus, more than the rest of the parse together, so it is off by default
+(`IngestSettings.tables`). A table's words are in the body text either way.
 
 Leaves out: tables drawn as images (`ingest.figures` returns those as figures labelled
 "Table N"), tables whose caption sits on another page, and merging a table continued over pages.
@@ -27,7 +29,7 @@ _MIN_CELLS = 4  # filled cells below which a "table" is a ruled box or an equati
 _MAX_CHARS = 8000  # a table's text beyond this is cut (a multi-page supplement table)
 
 
-def extract_tables(doc: pymupdf.Document) -> list[TableText]:
+def extract_tables(doc: pymupdf.Document, thorough: bool = False) -> list[TableText]:
     """Return every table found on a page that has a table caption, as markdown with its caption."""
     captions = find_captions(read_text(doc))
     found = []  # (page index, table, markdown, the page's table captions)
@@ -35,7 +37,9 @@ def extract_tables(doc: pymupdf.Document) -> list[TableText]:
         table_caps = [c for c in caps if c.kind == "table"]
         if table_caps:
             page = doc[pno]  # held while the tables are read: to_markdown() needs the live page
-            found += [(pno, t, md, table_caps) for t in find_page_tables(page) if (md := table_markdown(t))]
+            if not thorough and not _may_be_ruled(page):
+                continue  # no ruling to detect: the line detector would find nothing, slowly
+            found += [(pno, t, md, table_caps) for t in find_page_tables(page, thorough) if (md := table_markdown(t))]
     below = _captions_below(found)
     out: list[TableText] = []
     for pno in sorted({f[0] for f in found}):
@@ -50,6 +54,17 @@ def extract_tables(doc: pymupdf.Document) -> list[TableText]:
                 caption=cap.text if cap else "",
             ))
     return out
+
+
+# Every page where the line detector found a table on the corpus painted >= 13 paths; the 25
+# caption pages with fewer found none and cost ~3.5 s of CPU between them.
+_MIN_PATHS = 12
+
+
+def _may_be_ruled(page: pymupdf.Page) -> bool:
+    """Enough paths to rule a table, or one path big enough to hold a whole grid."""
+    paths = [box for kind, box in page.get_bboxlog() if "path" in kind]
+    return len(paths) >= _MIN_PATHS or any(b[2] - b[0] > 100 and b[3] - b[1] > 30 for b in paths)
 
 
 def _captions_below(found: list) -> bool:
@@ -67,10 +82,10 @@ def _captions_below(found: list) -> bool:
     return votes > 0
 
 
-def find_page_tables(page: pymupdf.Page) -> list:
-    """Tables on `page`: the line detector first, the layout-gated detector when it finds none."""
+def find_page_tables(page: pymupdf.Page, thorough: bool = False) -> list:
+    """Tables on `page`: the line detector, then (thorough) the layout-gated one when it finds none."""
     found = []
-    for use_layout in (False, True):
+    for use_layout in (False, True) if thorough else (False,):
         try:
             found = [t for t in page.find_tables(use_layout=use_layout).tables if _is_table(t)]
         except Exception:  # noqa: BLE001 - a malformed page must not stop the paper's ingest

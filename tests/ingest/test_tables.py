@@ -78,7 +78,7 @@ def test_corpus_tables_have_text_and_labels():
     found = {}
     for name in names:
         with pymupdf.open(CORPUS / "pdfs" / name) as doc:
-            found[name] = extract_tables(doc)
+            found[name] = extract_tables(doc, thorough=True)  # booktabs tables need the layout model
     # S2ORC (ACL): nine captioned tables, captions below the tables
     labels = [t.label for t in found["paper-16.pdf"]]
     assert {"Table 1", "Table 3", "Table 4", "Table 5", "Table 8"} <= set(labels)
@@ -89,3 +89,13 @@ def test_corpus_tables_have_text_and_labels():
     t3 = next(t for t in found["paper-04.pdf"] if t.label == "Table 3")
     assert "tryptophan" in t3.text and t3.page == 14
     assert all(t.text.strip() for ts in found.values() for t in ts)
+
+
+def test_fast_mode_reads_ruled_tables_only():
+    if not (CORPUS / "manifest.json").is_file():
+        pytest.skip(f"shared corpus not found at {CORPUS} (it lives beside the project, never in it)")
+    with pymupdf.open(CORPUS / "pdfs" / "paper-04.pdf") as doc:
+        ruled = extract_tables(doc)  # PLOS ONE rules its tables: the cheap line detector finds them
+    assert {"Table 1", "Table 3"} <= {t.label for t in ruled}
+    with pymupdf.open(CORPUS / "pdfs" / "paper-16.pdf") as doc:
+        assert extract_tables(doc) == []  # booktabs tables without a grid need thorough=True
