@@ -19,13 +19,14 @@ def build_embedder(settings: EmbedderSettings) -> Embedder:
 
 def fingerprint(embedder: Embedder, chunking: ChunkSettings) -> dict:
     """What shapes the stored chunks and vectors: change any of it and the index must be rebuilt."""
+    from ingest.chunking import CHUNKER_VERSION
     from ingest.parse import PARSER_VERSION
 
     return {
         "embedder": embedder.id,
         "dim": embedder.dim,
         "chunking": {"max_tokens": chunking.max_tokens or "embedder max", "target_tokens": chunking.target_tokens,
-                     "overlap_tokens": chunking.overlap_tokens},
+                     "overlap_tokens": chunking.overlap_tokens, "version": CHUNKER_VERSION},
         "parser": PARSER_VERSION,
         "lexical": LEXICAL_VERSION,
         "schema": SCHEMA_VERSION,

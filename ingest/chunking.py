@@ -4,7 +4,9 @@ Chunks are packed from whole sentences up to ``target_tokens`` (counted with the
 tokenizer, batched once per paper), never past ``max_tokens`` (the embedder's maximum sequence less
 its special tokens: all-MiniLM-L6-v2 reads 256 word-pieces and silently drops the rest, which is
 how llama-index's 1024-token default leaves two thirds of a paper unembedded). A section heading
-always starts a new chunk; the last sentences of a chunk are repeated at the start of the next
+always starts a new chunk, and a paragraph end closes one that has reached 3/4 of the target (on
+the dev questions this was neutral for retrieval: 80.4% either way, and it keeps passages on one
+topic for citations); the last sentences of a chunk are repeated at the start of the next
 (``overlap_tokens``) so that evidence straddling a boundary is whole in at least one chunk. Each
 chunk keeps its section, page span and character offsets into the paper's body text (the block
 texts joined by blank lines). Tables become chunks of their own.
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 from assistant.types import Chunk, ParsedPaper
 
 CountTokens = Callable[[Sequence[str]], list[int]]
+CHUNKER_VERSION = 1  # part of the library fingerprint: bump when chunk boundaries change
 
 # A sentence ends at . ! ? (followed by space and a capital, digit or bracket) or at a Chinese
 # full stop. Abbreviations common in papers are protected so "Fig. 3" and "et al. (2020)" stay whole.
@@ -113,6 +116,7 @@ def chunk_paper(
     max_tokens: int,
     target_tokens: int = 160,
     overlap_tokens: int = 32,
+    paragraph_share: float = 0.75,
 ) -> list[Chunk]:
     """Cut a parsed paper into chunks of at most `max_tokens` embedder tokens."""
     target = min(target_tokens, max_tokens)
@@ -141,6 +145,8 @@ def chunk_paper(
             close(carry_over=False)  # no overlap across sections or into captions
         elif current and used + size > target:
             close(carry_over=True)
+        elif current and sentence.new_block and used >= paragraph_share * target:
+            close(carry_over=False)  # a paragraph ends near the target size: end the chunk with it
         current.append((sentence, size))
         used += size
         fresh += 1
