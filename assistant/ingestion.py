@@ -100,6 +100,10 @@ def _parse_safely(path: Path, settings: IngestSettings) -> ParsedPaper | str:
         return f"could not be parsed ({type(exc).__name__}: {str(exc)[:200]})"
 
 
+def _new_pool(workers: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(max_workers=workers)
+
+
 # Papers parsed ahead per worker: enough to keep parsers busy through one buffered embedding
 # call (measured: 2 left the parser idle 21 s of a 68 s corpus ingest), few enough to bound memory.
 PARSE_AHEAD = 6
@@ -111,7 +115,7 @@ def _parsed_stream(files: list[Path], settings: IngestSettings, workers: int) ->
         for path in files:
             yield path, _parse_safely(path, settings)
         return
-    pool = ProcessPoolExecutor(max_workers=workers)
+    pool = _new_pool(workers)
     pending: list[tuple[Path, Future]] = []
     queue = iter(files)
     try:
@@ -131,7 +135,7 @@ def _parsed_stream(files: list[Path], settings: IngestSettings, workers: int) ->
                 # and resubmit the files that were queued behind it.
                 yield path, "the parser crashed on this file"
                 pool.shutdown(cancel_futures=True)
-                pool = ProcessPoolExecutor(max_workers=workers)
+                pool = _new_pool(workers)
                 pending = [(p, pool.submit(_parse_safely, p, settings)) for p, _ in pending]
     finally:
         pool.shutdown(cancel_futures=True)

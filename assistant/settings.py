@@ -49,7 +49,7 @@ class ChunkSettings(BaseModel):
         "rate at 78.6% (en) against 71.4% for 160-token ones.",
     )
     overlap_tokens: int = Field(
-        64, ge=0, description="Tokens of trailing sentences repeated at the start of the next chunk."
+        32, ge=0, description="Tokens of trailing sentences repeated at the start of the next chunk."
     )
 
 
