@@ -17,7 +17,8 @@ import pymupdf
 
 from assistant.types import BadPdfError, ParsedPaper, TextBlock
 from ingest.layout import extract_blocks
-from ingest.figures import attach_mentions, extract_figures
+from ingest.captions import attach_mentions
+from ingest.figures import extract_figures
 from ingest.metadata import extract_metadata
 from ingest.ocr import ocr_page, ocr_paragraphs, tesseract_path
 from ingest.tables import extract_tables

@@ -23,7 +23,7 @@ import re
 import pymupdf
 
 from assistant.types import TableText
-from ingest.figures import Caption, find_captions, read_text
+from ingest.captions import Caption, find_captions, read_text
 
 _MIN_CELLS = 4  # filled cells below which a "table" is a ruled box or an equation frame
 _MAX_CHARS = 8000  # a table's text beyond this is cut (a multi-page supplement table)

@@ -9,7 +9,8 @@ import pymupdf
 import pytest
 
 from assistant.types import TextBlock
-from ingest.figures import extract_figures, find_captions, parse_caption_start, read_text
+from ingest.captions import find_captions, parse_caption_start, read_text
+from ingest.figures import extract_figures
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 
