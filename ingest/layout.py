@@ -13,11 +13,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pymupdf
 
 from assistant.types import TextBlock
+from ingest.textfix import count_words, rejoin_split_words
 
 # No PRESERVE_LIGATURES: MuPDF then expands ﬁ/ﬂ itself; NFKC below catches the rest.
 _FLAGS = pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP
@@ -336,7 +337,10 @@ def extract_blocks(doc: pymupdf.Document, figure_boxes: dict[int, list] | None =
     vocab.update(p for w in list(vocab) if "-" in w for p in w.split("-"))
     body_size = sizes.most_common(1)[0][0] if sizes else 10.0
     ordered = [ln for pno, lines in enumerate(pages) for ln in merge_same_row(order_page(lines, widths[pno]))]
-    return assemble(ordered, body_size, vocab) + (empty,)
+    blocks, references = assemble(ordered, body_size, vocab)
+    counts = count_words(ln.text for ln in ordered)
+    blocks = [replace(b, text=rejoin_split_words(b.text, counts)) for b in blocks]
+    return blocks, references, empty
 
 
 def assemble(lines: list[_Line], body_size: float, vocab: set[str]) -> tuple[list[TextBlock], list[str]]:
