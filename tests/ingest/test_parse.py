@@ -37,7 +37,7 @@ def test_parses_a_good_pdf(pdf):
     assert any(b.section == "1 Introduction" and "sentence 3" in b.text for b in paper.blocks)
     assert {b.page for b in paper.blocks} == {1, 2}
     assert paper.warnings == () and paper.ocr_pages == ()
-    assert PARSER_VERSION == "1"
+    assert PARSER_VERSION.isdigit()  # a version string that goes into the library fingerprint
 
 
 def test_not_a_pdf_by_content_not_extension(tmp_path):
