@@ -199,6 +199,10 @@ class Catalogue:
     def paper_row(self, paper_id: str) -> sqlite3.Row | None:
         return self._db.execute("SELECT * FROM papers WHERE id=?", (paper_id,)).fetchone()
 
+    def stored_pdfs(self) -> list[str]:
+        """Library-relative paths of the PDF copies kept for the papers (for a rebuild)."""
+        return [r[0] for r in self._db.execute("SELECT pdf_path FROM papers WHERE pdf_path != ''")]
+
     def paper_by_sha(self, sha256: str) -> Paper | None:
         found = self.papers("p.sha256=?", (sha256,))
         return found[0] if found else None

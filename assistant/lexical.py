@@ -117,6 +117,23 @@ class LexicalIndex:
             self._bm25.index(corpus, show_progress=False)
         self._vocab = self._bm25.vocab_dict if self.size else {}
 
+    def save(self, folder: str) -> None:
+        """Write the bm25s index into `folder` (nothing for an empty index)."""
+        if self.size:
+            self._bm25.save(folder)
+
+    @classmethod
+    def load(cls, folder: str, size: int) -> LexicalIndex:
+        """Read an index written by `save`; `size` is its row count (0: an empty index)."""
+        index = cls([])
+        if size:
+            import bm25s
+
+            index._bm25 = bm25s.BM25.load(folder)
+            index._vocab = index._bm25.vocab_dict
+            index.size = size
+        return index
+
     def search(self, query_terms: Sequence[str], k: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
         """Return up to k (row, score) pairs with a positive score, best first."""
         terms = [t for t in dict.fromkeys(query_terms) if t in self._vocab]

@@ -123,17 +123,10 @@ class Library:
             state = json.loads(state_path.read_text())
             if state.get("generation") != generation:
                 return None
-            import bm25s
-
             dense = FaissStore.load(self.root / "index" / state["faiss"], self.dim)
             bm25_dir = self.root / "index" / state["bm25"]
             rowids = np.load(bm25_dir / "rowids.npy")
-            lexical = LexicalIndex([])
-            if len(rowids):
-                lexical._bm25 = bm25s.BM25.load(str(bm25_dir))
-                lexical._vocab = lexical._bm25.vocab_dict
-                lexical.size = len(rowids)
-            return Indexes(dense, lexical, rowids)
+            return Indexes(dense, LexicalIndex.load(str(bm25_dir), len(rowids)), rowids)
         except (OSError, ValueError, KeyError, RuntimeError):
             return None  # missing or damaged cache: the catalogue has everything to rebuild it
 
@@ -155,8 +148,7 @@ class Library:
         tmp_dir = index_dir / f"{bm25_name}.tmp"
         shutil.rmtree(tmp_dir, ignore_errors=True)
         tmp_dir.mkdir()
-        if indexes.lexical.size:
-            indexes.lexical._bm25.save(str(tmp_dir))
+        indexes.lexical.save(str(tmp_dir))
         np.save(tmp_dir / "rowids.npy", indexes.rowids)
         shutil.rmtree(index_dir / bm25_name, ignore_errors=True)
         os.replace(tmp_dir, index_dir / bm25_name)

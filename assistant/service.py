@@ -106,7 +106,7 @@ class Souwen:
         if not (root / "catalogue.sqlite").is_file():
             raise ValueError(f"no library at {root} to rebuild")
         old = Catalogue(root / "catalogue.sqlite")
-        pdfs = [root / row["pdf_path"] for row in old._db.execute("SELECT pdf_path FROM papers") if row["pdf_path"]]
+        pdfs = [root / path for path in old.stored_pdfs()]
         old.close()
         staging = root.with_name(root.name + ".rebuild")
         shutil.rmtree(staging, ignore_errors=True)
