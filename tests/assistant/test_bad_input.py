@@ -80,3 +80,13 @@ def test_progress_bars_report_files_pages_chunks(tmp_path, service, capsys):
     service.ingest([tmp_path], workers=0, show_progress=True)
     err = capsys.readouterr().err
     assert "files" in err and "pages" in err and "chunks" in err and "1/1" in err
+
+
+def test_recursive_descends_only_when_asked(tmp_path, service):
+    nested = tmp_path / "top" / "year2024" / "lab"
+    nested.mkdir(parents=True)
+    make_paper(nested / "deep.pdf", title="A deeply filed paper", doi="10.5555/deep", sections={"Results": ["Deep results."]})
+    flat = service.ingest([tmp_path / "top"], workers=0)
+    assert flat.outcomes == []  # the folder holds no PDF at its own level
+    deep = service.ingest([tmp_path / "top"], recursive=True, workers=0)
+    assert [o.status for o in deep.outcomes] == ["added"] and deep.outcomes[0].doi == "10.5555/deep"
