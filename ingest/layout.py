@@ -360,8 +360,8 @@ def assemble(lines: list[_Line], body_size: float, vocab: set[str]) -> tuple[lis
         para = []
 
     leading = typical_gaps(lines)
-    for prev, ln in zip([None, *lines], lines):
-        head = is_heading(ln, body_size)
+    for prev, ln, nxt in zip([None, *lines], lines, [*lines[1:], None]):
+        head = is_heading(ln, body_size) and not wraps_into_sentence(ln, nxt, body_size)
         name = heading_name(ln.text)
         if in_refs:
             lettered = ln.bold and re.match(r"^[A-H](\.\d{1,2})*\.?\s+[A-Z]", name)  # "A Appendix title"
@@ -394,6 +394,21 @@ def assemble(lines: list[_Line], body_size: float, vocab: set[str]) -> tuple[lis
             para.append(ln)
     flush()
     return blocks, split_references(ref_lines, vocab)
+
+
+def wraps_into_sentence(ln: _Line, nxt: _Line | None, body_size: float) -> bool:
+    """A heading-like line whose sentence runs on into the next line (lower-case start, same style,
+    just below) is body text: a bold abstract's first line (PNAS) or an intro line set a size up
+    (BMC) was taken for a heading and dropped from the passages. Big title lines are exempt."""
+    if nxt is None or nxt.page != ln.page or _bare(heading_name(ln.text)) in _SECTION_NAMES or _NUMBERED.match(ln.text):
+        return False
+    # A wrapped heading's second line is short ("to source sentences?"); a sentence runs on full width.
+    full_width = (nxt.x1 - nxt.x0) >= 0.8 * (ln.x1 - ln.x0)
+    return (
+        full_width and nxt.text[:1].islower() and abs(nxt.size - ln.size) < 0.3 and nxt.bold == ln.bold
+        and ln.size <= body_size + 2.5 and -2 <= nxt.y0 - ln.y1 < 0.8 * ln.size
+        and abs(nxt.x0 - ln.x0) < 3 * ln.size
+    )
 
 
 def continues_heading(prev: _Line | None, ln: _Line) -> bool:

@@ -134,3 +134,20 @@ def test_join_lines_rules():
     assert join_lines(["the experi-", "ment ran"], vocab) == "the experiment ran"
     assert join_lines(["中文", "句子"], vocab) == "中文句子"
     assert join_lines(["see http://x.org/", "path"], vocab) == "see http://x.org/path"
+
+
+def test_bold_line_running_into_a_sentence_is_body_not_heading():
+    from ingest.layout import _Line, is_heading, wraps_into_sentence
+
+    first = _Line(1, 36, 200, 376, 212, "UFMylation is required for the efficient activation of CHK1", 10.0, True)
+    second = _Line(1, 36, 213, 376, 225, "at K548 during replication stress.", 10.0, True)
+    heading = _Line(1, 36, 180, 200, 192, "Results", 10.0, True)
+    body = _Line(1, 36, 194, 376, 206, "we found that the strain grew slowly", 9.0, False)
+    assert is_heading(first, 9.0) and wraps_into_sentence(first, second, 9.0)
+    assert not wraps_into_sentence(heading, body, 9.0)  # a real heading followed by a body line
+    title = _Line(1, 36, 60, 500, 80, "Complications related to deep venous thrombosis", 18.0, True)
+    title2 = _Line(1, 36, 81, 500, 101, "prophylaxis in trauma", 18.0, True)
+    assert not wraps_into_sentence(title, title2, 9.0)  # titles keep their wrapped second line
+    wrapped = _Line(1, 71, 500, 283, 511, "RQ3: Is it useful to align summary units", 10.9, True)
+    tail = _Line(1, 71, 512, 170, 523, "to source sentences?", 10.9, True)
+    assert not wraps_into_sentence(wrapped, tail, 10.9)  # a short second line: a wrapped heading
