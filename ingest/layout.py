@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 import pymupdf
 
 from assistant.types import TextBlock
+from ingest.captions import parse_caption_start
 from ingest.textfix import count_words, rejoin_split_words
 
 # No PRESERVE_LIGATURES: MuPDF then expands ﬁ/ﬂ itself; NFKC below catches the rest.
@@ -384,7 +385,8 @@ def assemble(lines: list[_Line], body_size: float, vocab: set[str]) -> tuple[lis
             label = heading_name(inline.group(1) or inline.group(2))
             section = label.capitalize() if label.isascii() else label
             kind, para = "body", [ln]
-        elif _CAPTION.match(ln.text):
+        elif _CAPTION.match(ln.text) and parse_caption_start(ln.text) is not None:
+            # "Table 4, we find that ..." (a line-broken "In Table 4, ...") is body text
             flush()
             kind, para = "caption", [ln]
         elif kind == "heading" or starts_paragraph(prev, ln, leading):
