@@ -17,40 +17,23 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import resource
 import subprocess
 import sys
 import tempfile
 import time
-import unicodedata
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from eval.evidence import contains_evidence, load_questions as load_dev_questions  # noqa: E402
+
 SHARED = ROOT.parent / "shared"
 WINDOW = 200  # word-pieces per window, below MiniLM's 254 so nothing is truncated
 MAIN_RUNS = [("torch", 32, True), ("onnx-opt", 32, True), ("onnx-int8", 32, True), ("onnx-opt-int8", 32, True)]
 SWEEP_SIZE = 500  # windows; speed-only runs (the shared VM was loaded, so keep each run short)
-
-
-def normalize_text(text: str) -> str:
-    """NFKC, lower-case, drop soft hyphens, join hyphenated line breaks, collapse whitespace."""
-    text = unicodedata.normalize("NFKC", text).lower().replace("\u00ad", "")
-    text = re.sub(r"-\s+", "", text)
-    return re.sub(r"\s+", " ", text).strip()
-
-
-def word_ngrams(text: str, n: int = 5) -> set[tuple[str, ...]]:
-    words = normalize_text(text).split()
-    return {tuple(words[i:i + n]) for i in range(max(1, len(words) - n + 1))}
-
-
-def contains_evidence(window: str, evidence_grams: set, threshold: float = 0.6) -> bool:
-    """Most (60%) of the evidence's word 5-grams occur in the window."""
-    grams = word_ngrams(window)
-    return len(evidence_grams & grams) >= threshold * len(evidence_grams)
 
 
 def cut_windows(tokenizer, pdf_dir: Path) -> list[dict]:
@@ -75,15 +58,13 @@ def cut_windows(tokenizer, pdf_dir: Path) -> list[dict]:
 def load_questions(windows: list[dict]) -> list[dict]:
     """English factoid dev questions with the indices of the windows holding their evidence."""
     questions = []
-    for line in (SHARED / "eval" / "dev_questions.jsonl").read_text().splitlines():
-        q = json.loads(line)
+    for q in load_dev_questions():
         if q["type"] != "factoid" or q["lang"] != "en":
             continue
         gold = set()
         for g in q["gold"]:
-            grams = word_ngrams(g["evidence"])
             gold |= {i for i, w in enumerate(windows)
-                     if w["doi"] == g["doi"].lower() and contains_evidence(w["text"], grams)}
+                     if w["doi"] == g["doi"].lower() and contains_evidence(w["text"], g["evidence"])}
         questions.append({"question": q["question"], "gold": sorted(gold)})
     return questions
 

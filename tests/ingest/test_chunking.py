@@ -12,10 +12,6 @@ def _paper(blocks, tables=()) -> ParsedPaper:
                        blocks=tuple(blocks), tables=tuple(tables))
 
 
-def _words(text: str) -> list[int]:
-    return [len(text.split())]
-
-
 def count_words(texts):
     return [len(t.split()) or len(t) for t in texts]
 
