@@ -18,6 +18,8 @@ rebuilt from it (see ``assistant.library``).
 """
 from __future__ import annotations
 
+import math
+
 import functools
 import logging
 import re
@@ -133,6 +135,17 @@ class LexicalIndex:
             index._vocab = index._bm25.vocab_dict
             index.size = size
         return index
+
+    def idf(self, terms: Sequence[str]) -> dict[str, float]:
+        """BM25 (Lucene) inverse document frequency of each term; unseen terms get the maximum."""
+        n = max(1, self.size)
+        indptr = self._bm25.scores["indptr"] if self.size else None
+        out = {}
+        for term in terms:
+            row = self._vocab.get(term)
+            df = int(indptr[row + 1] - indptr[row]) if row is not None and indptr is not None else 0
+            out[term] = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+        return out
 
     def search(self, query_terms: Sequence[str], k: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
         """Return up to k (row, score) pairs with a positive score, best first."""

@@ -1,11 +1,11 @@
-"""The small seams between layers: embedder, vector store, PDF parser.
+"""The small seams between layers: embedder, vector store, PDF parser, language model.
 
 Each is a `typing.Protocol` with one to three methods so that a test double (the hashing embedder,
 an in-memory store) is a real implementation, and so that heavy models stay behind a lazy loader.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -46,3 +46,21 @@ class PdfParser(Protocol):
     """Reads one PDF into a ParsedPaper, or raises BadPdfError with a readable reason."""
 
     def __call__(self, path: Path) -> ParsedPaper: ...
+
+
+Message = dict[str, str]  # {"role": "system" | "user" | "assistant", "content": "..."}
+
+
+class LLMError(RuntimeError):
+    """A language model backend failed (unreachable, timed out, bad reply), with a readable reason."""
+
+
+@runtime_checkable
+class LLM(Protocol):
+    """A chat model. `id` names backend and model (e.g. 'openai:qwen2.5' or 'llamacpp:gemma3.gguf')."""
+
+    id: str
+
+    def complete(self, messages: Sequence[Message], *, max_tokens: int | None = None) -> str: ...
+
+    def stream(self, messages: Sequence[Message], *, max_tokens: int | None = None) -> Iterator[str]: ...

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.lexical import has_cjk, latin_terms, tokenize
+from assistant.lexicon import expand_terms
 from assistant.library import Library
 from assistant.protocols import Embedder
 from assistant.settings import RetrievalSettings
@@ -119,14 +120,16 @@ def retrieve(
     weight = settings.dense_weight_zh if zh else settings.dense_weight_en
     lists = {"dense": dense, "lexical": lexical}
     weights = {"dense": weight, "lexical": 1.0 - weight}
-    if zh and settings.crosslingual_weight > 0:
-        latin = latin_terms(terms)
-        other = _other_language_mask(library, indexes, "zh")
-        if latin and other.any():
+    if settings.crosslingual_weight > 0:
+        # Papers in the other language: BM25 of the query's Latin terms (for Chinese queries) and
+        # of its words translated through CC-CEDICT (assistant.lexicon).
+        cross = (latin_terms(terms) if zh else []) + expand_terms(terms)
+        other = _other_language_mask(library, indexes, "zh" if zh else "en")
+        if cross and other.any():
             if mask is not None:
                 other = other & mask
             lists["crosslingual"] = [(int(indexes.rowids[row]), score)
-                                     for row, score in indexes.lexical.search(latin, depth, mask=other)]
+                                     for row, score in indexes.lexical.search(cross, depth, mask=other)]
             weights["crosslingual"] = settings.crosslingual_weight
     fused = fuse_ranks(lists, weights, settings.rrf_k)
     top = fused[:k]

@@ -136,3 +136,35 @@ class ScoredChunk:
     score: float
     dense_rank: int | None = None
     lexical_rank: int | None = None
+
+
+@dataclass(frozen=True)
+class Citation:
+    """What an answer's [n] marker resolves to: a quote from one passage of one paper, on a page."""
+
+    n: int
+    doi: str
+    title: str
+    page: int
+    quote: str
+    chunk_id: str
+    paper_id: str
+    supported: bool = True  # the cited passage supports the sentences that carry this marker
+    support: float = 1.0  # the weakest support score of those sentences (0..1)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A cited answer, or an abstention that lists the closest papers."""
+
+    question: str
+    text: str  # sentences with [n] markers (the "cannot answer" sentence when abstained)
+    abstained: bool
+    citations: tuple[Citation, ...]
+    evidence: tuple[ScoredChunk, ...]  # the passages considered, best first
+    backend: str  # extractive | openai:<model> | llamacpp:<file>
+    confidence: float = 0.0  # the evidence score that the abstention threshold is compared with
+    checked: int = 0  # answer sentences checked against their cited passages
+    unsupported: tuple[str, ...] = ()  # sentences removed (or flagged) as unsupported
+    closest: tuple[Paper, ...] = ()  # when abstained: the papers nearest to the question
+    standalone_question: str = ""  # chat: the follow-up rewritten with the conversation so far

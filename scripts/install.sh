@@ -12,4 +12,4 @@ if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
 else
   echo "install.sh: not root or no apt-get: skipping tesseract (OCR of scanned PDFs will be unavailable)" >&2
 fi
-python3 -m pip install --quiet -e ".[dev]"
+python3 -m pip install --quiet -e ".[dev,llamacpp]"

