@@ -219,6 +219,13 @@ class Catalogue:
         rows = self._db.execute("SELECT * FROM chunks WHERE paper_id=? ORDER BY ordinal", (paper_id,))
         return [_chunk_from_row(r) for r in rows]
 
+    def paper_terms(self, paper_id: str) -> set[str]:
+        """Every lexical term of a paper's chunks (what the paper talks about, for abstention)."""
+        terms: set[str] = set()
+        for (text,) in self._db.execute("SELECT terms FROM chunks WHERE paper_id=?", (paper_id,)):
+            terms.update(text.split())
+        return terms
+
     def chunk_rowids(self, where: str = "", args: Sequence = ()) -> list[int]:
         sql = "SELECT c.rowid FROM chunks c JOIN papers p ON p.id=c.paper_id"
         return [r[0] for r in self._db.execute(sql + (f" WHERE {where}" if where else ""), args)]

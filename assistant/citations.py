@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.extractive import SentenceCache, strip_markers
+from assistant.extractive import SentenceCache
 from assistant.lexical import tokenize
 from assistant.protocols import Embedder
 from assistant.types import Citation, ScoredChunk
@@ -112,7 +112,7 @@ def check_answer(
 def make_citation(n: int, hit: ScoredChunk, quote: str, locate_page: PageLocator,
                   supported: bool = True, support: float = 1.0) -> Citation:
     return Citation(
-        n=n, doi=hit.paper.doi, title=hit.paper.title, page=locate_page(hit, quote), quote=strip_markers(quote),
+        n=n, doi=hit.paper.doi, title=hit.paper.title, page=locate_page(hit, quote), quote=quote,
         chunk_id=hit.chunk.id, paper_id=hit.paper.id, supported=supported, support=round(support, 3),
     )
 

@@ -36,7 +36,8 @@ from ingest.chunking import split_sentences
 W_COVERAGE, W_DENSE, W_PRIOR = 0.6, 0.3, 0.1
 NEIGHBOUR_SHARE = 0.5  # a term found only in a neighbouring sentence counts half
 MIN_CHARS = 25  # shorter fragments ("(Fig. 3).") join the sentence before them
-MAX_CHARS = 700  # longer "sentences" are table rows or run-on text: cut them at semicolons
+MAX_CHARS = 400  # longer "sentences" are run-on text: cut them at semicolons and glued full stops
+_LONG_CUT = re.compile(r"(?<=[;；])\s*|(?<=[a-z0-9)][.!?])(?=[A-Z][a-z])")
 _MARKER_LIKE = re.compile(r"\[\d+(?:[,\u2013-]\s*\d+)*\]")
 
 
@@ -92,7 +93,8 @@ def split_passage(text: str) -> list[str]:
     out = []
     for piece in pieces:
         if len(piece) > MAX_CHARS:
-            out.extend(p.strip() for p in re.split(r"(?<=[;；])\s*", piece) if p.strip())
+            # PDF text often loses the space after a full stop ("network.With"): cut there too.
+            out.extend(p.strip() for p in _LONG_CUT.split(piece) if p.strip())
         else:
             out.append(piece)
     return out

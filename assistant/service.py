@@ -7,16 +7,17 @@ keeps every front end a thin layer.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
+from assistant.answering import Answerer
 from assistant.factory import build_embedder, open_library
 from assistant.ingestion import IngestSummary, ingest_files
 from assistant.library import Library
-from assistant.protocols import Embedder
+from assistant.protocols import LLM, Embedder
 from assistant.retrieval import Filters, retrieve
 from assistant.settings import Settings
-from assistant.types import Paper, ScoredChunk
+from assistant.types import Answer, Paper, ScoredChunk
 
 
 class PaperNotFound(LookupError):
@@ -24,10 +25,12 @@ class PaperNotFound(LookupError):
 
 
 class Souwen:
-    def __init__(self, settings: Settings, embedder: Embedder | None = None):
+    def __init__(self, settings: Settings, embedder: Embedder | None = None, llm: LLM | None = None):
         self.settings = settings
         self._embedder = embedder
         self._library: Library | None = None
+        self._llm = llm
+        self._answerer: Answerer | None = None
 
     @property
     def embedder(self) -> Embedder:
@@ -40,6 +43,29 @@ class Souwen:
         if self._library is None:
             self._library = open_library(self.settings, self.embedder)
         return self._library
+
+    @property
+    def llm(self) -> LLM | None:
+        """The configured language model, or None for the extractive backend (built lazily)."""
+        if self._llm is None and self.settings.llm.backend != "extractive":
+            from assistant.llm import build_llm
+
+            self._llm = build_llm(self.settings.llm)
+        return self._llm
+
+    @property
+    def answerer(self) -> Answerer:
+        if self._answerer is None or self._answerer.library is not self.library:
+            self._answerer = Answerer(self.library, self.embedder, self.settings, self.llm)
+        return self._answerer
+
+    def ask(self, question: str, *, k: int | None = None, filters: Filters = Filters(),
+            history: Sequence[Answer] = ()) -> Answer:
+        return self.answerer.ask(question, k=k, filters=filters, history=history)
+
+    def ask_stream(self, question: str, *, k: int | None = None, filters: Filters = Filters(),
+                   history: Sequence[Answer] = ()) -> Iterator[str | Answer]:
+        return self.answerer.stream(question, k=k, filters=filters, history=history)
 
     def close(self) -> None:
         if self._library is not None:

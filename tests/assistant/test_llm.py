@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -272,7 +273,10 @@ def llama_server(gemma_path, tmp_path_factory):
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "llama_cpp.server", "--model", gemma_path, "--host", "127.0.0.1",
-             "--port", str(port), "--n_ctx", "2048"],
+             "--port", str(port), "--n_ctx", "2048", "--n_threads", str(os.cpu_count() or 1),
+             # The GGUF has no chat template; without this the server formats Gemma prompts as
+             # Llama 2 "[INST]" text. (Its "gemma" format drops system messages: see LlamaCpp._create.)
+             "--chat_format", "gemma", "--model_alias", "gemma"],
             stdout=out, stderr=subprocess.STDOUT,
         )
     base_url = f"http://127.0.0.1:{port}/v1"
@@ -337,5 +341,6 @@ def test_llamacpp_in_process_completes_and_streams(gemma_path):
     assert llm.id == "llamacpp:gemma-3-270m-q4_k_m.gguf"
     answer = llm.complete(MESSAGES)
     assert answer.strip(), answer
+    assert llm._gemma and llm._llama.chat_format == "gemma"  # not llama-cpp's Llama 2 fallback
     pieces = list(llm.stream(MESSAGES, max_tokens=16))
     assert len(pieces) >= 2 and "".join(pieces).strip(), pieces
