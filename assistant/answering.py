@@ -72,12 +72,7 @@ class Answerer:
                history: Sequence[Answer] = ()) -> Iterator[str | Answer]:
         question = validate_question(question)
         query = self.standalone(question, history)
-        hits = retrieve(self.library, self.embedder, query, self.settings.retrieval,
-                        k=max(k or self.settings.answer.passages, 10), filters=filters)
-        lexical = self.library.indexes().lexical
-        sentences = score_sentences(query, hits, self.embedder, lexical.idf, self.cache)
-        strength = abstention.measure_evidence(query, hits, sentences[0].score if sentences else 0.0,
-                                               self.library.paper_terms, lexical.idf)
+        hits, sentences, strength = self.gather(query, filters=filters, k=k)
         model = abstention.load_model()
         confidence = model.confidence(strength)
         threshold = self.settings.answer.abstain_threshold
@@ -94,6 +89,16 @@ class Answerer:
             yield from self._compose_extractive(base, sentences)
         else:
             yield from self._compose_with_llm(base, question, hits)
+
+    def gather(self, query: str, *, filters: Filters = Filters(), k: int | None = None):
+        """Retrieve passages, score their sentences and measure how strongly they answer."""
+        hits = retrieve(self.library, self.embedder, query, self.settings.retrieval,
+                        k=k or self.settings.answer.passages, filters=filters)
+        lexical = self.library.indexes().lexical
+        sentences = score_sentences(query, hits, self.embedder, lexical.idf, self.cache)
+        strength = abstention.measure_evidence(query, hits, sentences[0].score if sentences else 0.0,
+                                               self.library.paper_terms, lexical.idf)
+        return hits, sentences, strength
 
     def standalone(self, question: str, history: Sequence[Answer]) -> str:
         """A follow-up made stand-alone: rewritten by the LLM, or (extractive) joined to the
@@ -176,7 +181,7 @@ class Answerer:
         chosen: list[ScoredChunk] = []
         used = 0
         top = max((h.score for h in pool), default=1.0) or 1.0
-        while pool and len(chosen) < settings.passages:
+        while pool and len(chosen) < settings.llm_passages:
             def mmr(h: ScoredChunk) -> float:
                 overlap = max((len(terms[h.chunk.id] & terms[c.chunk.id]) / (len(terms[h.chunk.id] | terms[c.chunk.id]) or 1)
                                for c in chosen), default=0.0)

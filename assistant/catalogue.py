@@ -215,6 +215,13 @@ class Catalogue:
         rows = self._db.execute(f"SELECT * FROM chunks WHERE rowid IN ({marks})", list(rowids))
         return {r["rowid"]: _chunk_from_row(r) for r in rows}
 
+    def chunks_by_id(self, ids: Sequence[str]) -> dict[str, Chunk]:
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self._db.execute(f"SELECT * FROM chunks WHERE id IN ({marks})", list(ids))
+        return {r["id"]: _chunk_from_row(r) for r in rows}
+
     def paper_chunks(self, paper_id: str) -> list[Chunk]:
         rows = self._db.execute("SELECT * FROM chunks WHERE paper_id=? ORDER BY ordinal", (paper_id,))
         return [_chunk_from_row(r) for r in rows]

@@ -96,7 +96,8 @@ def check_answer(
         terms = set(tokenize(sentence))
         best, quotes = 0.0, []
         for n in numbers:
-            texts, passage_terms, passage_vectors = cache.get([hits[n - 1]], embedder)[0]
+            passage = cache.full(hits[n - 1], embedder)
+            texts, passage_terms, passage_vectors = passage.texts, passage.terms, passage.vectors
             all_terms = set().union(*passage_terms) if passage_terms else set()
             lexical = len(terms & all_terms) / len(terms) if terms else 0.0
             sims = passage_vectors @ vector if len(texts) else np.zeros(1)

@@ -22,6 +22,7 @@ chunk id (an LRU), so repeated questions over the same passages skip the embedde
 from __future__ import annotations
 
 import re
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -29,12 +30,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.lexical import tokenize
+from assistant.lexicon import concepts
 from assistant.protocols import Embedder
 from assistant.types import ScoredChunk
 from ingest.chunking import split_sentences
 
-W_COVERAGE, W_DENSE, W_PRIOR = 0.6, 0.3, 0.1
+W_COVERAGE, W_DENSE, W_PRIOR = 0.4, 0.4, 0.0
 NEIGHBOUR_SHARE = 0.5  # a term found only in a neighbouring sentence counts half
+DENSE_POOL = 16  # sentences embedded per question: dev cited-gold is the same as embedding all (80.2%)
 MIN_CHARS = 25  # shorter fragments ("(Fig. 3).") join the sentence before them
 MAX_CHARS = 400  # longer "sentences" are run-on text: cut them at semicolons and glued full stops
 _LONG_CUT = re.compile(r"(?<=[;；])\s*|(?<=[a-z0-9)][.!?])(?=[A-Z][a-z])")
@@ -54,31 +57,59 @@ class Sentence:
     score: float
 
 
+@dataclass
+class _Passage:
+    texts: list[str]
+    terms: list[set[str]]
+    vectors: np.ndarray  # rows filled on demand; `done` marks which
+    done: np.ndarray
+
+
 class SentenceCache:
-    """Per chunk: its sentences, their terms and their vectors (LRU; chunks never change in place)."""
+    """Per chunk: its sentences, their terms, and their vectors embedded on demand (LRU; chunks
+    never change in place). Only sentences that might be chosen are embedded: embedding all ~150
+    sentences of 15 passages cost 280 ms a question on 2 cores; the best 16 by term coverage choose
+    the same answers."""
 
     def __init__(self, size: int = 4096):
         self.size = size
-        self._items: OrderedDict[str, tuple[list[str], list[set[str]], np.ndarray]] = OrderedDict()
+        self._items: OrderedDict[str, _Passage] = OrderedDict()
+        self._lock = threading.Lock()
 
-    def get(self, hits: Sequence[ScoredChunk], embedder: Embedder) -> list[tuple[list[str], list[set[str]], np.ndarray]]:
-        missing = [h for h in hits if h.chunk.id not in self._items]
-        if missing:
-            texts = [split_passage(h.chunk.text) for h in missing]
-            flat = [s for group in texts for s in group]
-            vectors = embedder.embed_documents(flat) if flat else np.zeros((0, embedder.dim), np.float32)
-            start = 0
-            for hit, group in zip(missing, texts):
-                terms = [set(tokenize(s)) for s in group]
-                self._items[hit.chunk.id] = (group, terms, vectors[start:start + len(group)])
-                start += len(group)
-        out = []
-        for hit in hits:
-            self._items.move_to_end(hit.chunk.id)
-            out.append(self._items[hit.chunk.id])
-        while len(self._items) > self.size:
-            self._items.popitem(last=False)
-        return out
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+    def passages(self, hits: Sequence[ScoredChunk], dim: int) -> list[_Passage]:
+        with self._lock:
+            out = []
+            for hit in hits:
+                item = self._items.get(hit.chunk.id)
+                if item is None:
+                    texts = split_passage(hit.chunk.text)
+                    item = _Passage(texts, [set(tokenize(t)) for t in texts],
+                                    np.zeros((len(texts), dim), np.float32), np.zeros(len(texts), bool))
+                    self._items[hit.chunk.id] = item
+                self._items.move_to_end(hit.chunk.id)
+                out.append(item)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+            return out
+
+    def embed(self, wanted: Sequence[tuple[_Passage, int]], embedder: Embedder) -> None:
+        """Make sure the given (passage, sentence index) pairs have vectors (one batch)."""
+        todo = list({(id(p), i): (p, i) for p, i in wanted if not p.done[i]}.values())
+        if todo:
+            vectors = embedder.embed_documents([p.texts[i] for p, i in todo])
+            for (passage, i), vector in zip(todo, vectors):
+                passage.vectors[i] = vector
+                passage.done[i] = True
+
+    def full(self, hit: ScoredChunk, embedder: Embedder) -> _Passage:
+        """A passage with every sentence embedded (for checking a model's claims against it)."""
+        passage = self.passages([hit], embedder.dim)[0]
+        self.embed([(passage, i) for i in range(len(passage.texts))], embedder)
+        return passage
 
 
 def split_passage(text: str) -> list[str]:
@@ -112,21 +143,29 @@ def score_sentences(
     cache: SentenceCache,
 ) -> list[Sentence]:
     """Every sentence of `hits`, scored against `question`, best first."""
-    q_terms = list(dict.fromkeys(tokenize(question)))
-    weights = idf(q_terms) if q_terms else {}
+    wanted = concepts(tokenize(question))  # each term with its CC-CEDICT translations
+    weights = idf([t for t, _ in wanted]) if wanted else {}
     total = sum(weights.values()) or 1.0
     query = embedder.embed_query(question)
-    scored: list[Sentence] = []
-    for rank, (hit, (texts, terms, vectors)) in enumerate(zip(hits, cache.get(hits, embedder))):
-        dense = vectors @ query if len(texts) else np.zeros(0)
-        prior = 1.0 / (1.0 + 0.25 * rank)
-        for i, text in enumerate(texts):
+    passages = cache.passages(hits, embedder.dim)
+    rows = []  # (rank, passage, index, coverage)
+    for rank, passage in enumerate(passages):
+        terms = passage.terms
+        for i in range(len(passage.texts)):
             near = (terms[i - 1] if i > 0 else set()) | (terms[i + 1] if i + 1 < len(terms) else set())
-            got = sum(w if t in terms[i] else NEIGHBOUR_SHARE * w if t in near else 0.0 for t, w in weights.items())
-            coverage = got / total
-            d = float(dense[i])
-            score = W_COVERAGE * coverage + W_DENSE * max(0.0, d) + W_PRIOR * prior
-            scored.append(Sentence(hit, rank, i, text, coverage, d, score))
+            got = sum(weights[t] if not forms.isdisjoint(terms[i])
+                      else NEIGHBOUR_SHARE * weights[t] if not forms.isdisjoint(near) else 0.0
+                      for t, forms in wanted)
+            rows.append((rank, passage, i, got / total))
+    # Embed only the sentences that can still win: the best by coverage (ties to better passages).
+    pool = sorted(rows, key=lambda r: (-r[3], r[0]))[:DENSE_POOL]
+    cache.embed([(p, i) for _, p, i, _ in pool], embedder)
+    scored: list[Sentence] = []
+    for rank, passage, i, coverage in rows:
+        d = float(passage.vectors[i] @ query) if passage.done[i] else 0.0
+        prior = 1.0 / (1.0 + 0.25 * rank)
+        score = W_COVERAGE * coverage + W_DENSE * max(0.0, d) + W_PRIOR * prior
+        scored.append(Sentence(hits[rank], rank, i, passage.texts[i], coverage, d, score))
     scored.sort(key=lambda s: -s.score)
     return scored
 
@@ -147,10 +186,9 @@ def select_sentences(
         return []
     best = sentences[0].score
     pool = [s for s in sentences[:60] if s.score >= floor * best and len(s.text) >= MIN_CHARS]
-    vectors = {}
-    for s in pool:
-        _, _, vecs = cache.get([s.hit], embedder)[0]
-        vectors[(s.hit.chunk.id, s.index)] = vecs[s.index]
+    passages = {s.hit.chunk.id: p for s, p in zip(pool, cache.passages([s.hit for s in pool], embedder.dim))}
+    cache.embed([(passages[s.hit.chunk.id], s.index) for s in pool], embedder)
+    vectors = {(s.hit.chunk.id, s.index): passages[s.hit.chunk.id].vectors[s.index] for s in pool}
     chosen: list[Sentence] = []
     while pool and len(chosen) < n:
         def mmr(s: Sentence) -> float:
@@ -162,8 +200,9 @@ def select_sentences(
 
         pick = max(pool, key=mmr)
         pool.remove(pick)
-        # The same sentence can sit in two overlapping chunks: keep one copy.
-        if any(_same_text(pick.text, c.text) for c in chosen):
+        # The same sentence can sit in two overlapping chunks: keep one copy. One sentence per
+        # passage: a wider answer finds the evidence more often (dev: 75.8% -> 80.2% cited, n=5).
+        if any(_same_text(pick.text, c.text) or pick.hit.chunk.id == c.hit.chunk.id for c in chosen):
             continue
         chosen.append(pick)
     first_seen = {}

@@ -139,14 +139,21 @@ class LLMSettings(BaseModel):
 class AnswerSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    passages: int = Field(8, ge=1, le=50, description="Passages retrieved as evidence for an answer.")
+    passages: int = Field(
+        15, ge=1, le=100, description="Passages retrieved and read for an answer (their sentences are scored)."
+    )
+    llm_passages: int = Field(8, ge=1, le=50, description="Most passages shown to an LLM (MMR-diverse).")
     context_tokens: int = Field(
         3000, ge=200, description="Budget for the evidence shown to an LLM, counted with tiktoken."
     )
     mmr_lambda: float = Field(
         0.75, ge=0.0, le=1.0, description="MMR trade-off between relevance (1) and diversity (0)."
     )
-    sentences: int = Field(3, ge=1, le=12, description="Sentences in an extractive answer.")
+    sentences: int = Field(
+        5, ge=1, le=12,
+        description="Sentences in an extractive answer, each from a different passage. On the dev "
+        "questions 3 / 4 / 5 sentences cite gold evidence for 70 / 76 / 80% of answerable questions.",
+    )
     unsupported: Literal["remove", "flag"] = Field(
         "remove", description="What to do with an answer sentence that its cited passages do not support."
     )

@@ -1,0 +1,184 @@
+"""Score answers on a question file (the format of ../shared/eval/dev_questions.jsonl).
+
+Usage::
+
+    python eval/score_answers.py [--library DIR] [--questions FILE] [--calibrate] [--types ...]
+
+Ingests ../shared/corpus/pdfs into DIR first (a no-op when already there), then per question type
+and language prints:
+
+- ``cited``: answerable questions (factoid, multi, xling) whose answer cites a passage containing
+  gold evidence (lenient matching, eval/evidence.py); for multi also ``all-gold`` (every gold
+  passage cited);
+- ``quotes``: citations whose quote really is in the cited passage (normalised containment);
+- ``declined``: abstain questions declined, and answerable questions wrongly declined;
+- ``keywords``: for summary questions, the share of gold keywords found in the summary of the paper
+  the question names (found by retrieval, not taken from the gold);
+- latency p50/p95 of ``ask`` once the models are loaded.
+
+``--calibrate`` first fits the abstention model (assistant/abstention.py) on these questions:
+logistic regression on the three evidence measurements, threshold set so that at most
+``--max-false-decline`` of answerable questions are declined; it prints a leave-one-out estimate
+(each question judged by a model fitted without it) before writing abstain_model.json.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from assistant import abstention  # noqa: E402
+from assistant.service import Souwen  # noqa: E402
+from assistant.settings import Settings  # noqa: E402
+from eval.evidence import CORPUS, QUESTIONS, contains_evidence, load_questions, normalise  # noqa: E402
+
+ANSWERABLE = ("factoid", "multi", "xling")
+
+
+def features(service: Souwen, questions: list[dict]) -> list[tuple[dict, list[float]]]:
+    out = []
+    for q in questions:
+        if q["type"] in ANSWERABLE + ("abstain",):
+            _, _, s = service.answerer.gather(q["question"])
+            out.append((q, [s.coverage, s.missing, s.sentence]))
+    return out
+
+
+def calibrate(service: Souwen, questions: list[dict], max_false_decline: float) -> abstention.AbstainModel:
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    rows = features(service, questions)
+    x = np.array([f for _, f in rows])
+    y = np.array([0 if q["type"] == "abstain" else 1 for q, _ in rows])
+
+    def fit(xs, ys):
+        model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000).fit(xs, ys)
+        probs = model.predict_proba(xs)[:, 1]
+        answerable = np.sort(probs[ys == 1])
+        # the highest threshold that declines at most max_false_decline of the answerable questions
+        cut = int(np.floor(max_false_decline * len(answerable)))
+        threshold = float(answerable[cut]) - 1e-6 if cut < len(answerable) else 0.5
+        return model, threshold
+
+    decisions = []
+    for i in range(len(rows)):  # leave-one-out: an honest estimate for unseen questions
+        keep = np.arange(len(rows)) != i
+        model, threshold = fit(x[keep], y[keep])
+        decisions.append(model.predict_proba(x[i:i + 1])[0, 1] < threshold)
+    decisions = np.array(decisions)
+    loo_abstain = decisions[y == 0].mean()
+    loo_false = decisions[y == 1].mean()
+    model, threshold = fit(x, y)
+    probs = model.predict_proba(x)[:, 1]
+    fit_abstain = (probs[y == 0] < threshold).mean()
+    fit_false = (probs[y == 1] < threshold).mean()
+    note = (f"fitted on {len(rows)} dev questions ({int((y == 0).sum())} abstain): declines "
+            f"{fit_abstain:.0%} of abstain and {fit_false:.0%} of answerable; leave-one-out "
+            f"{loo_abstain:.0%} / {loo_false:.0%}")
+    print("calibration:", note)
+    coef = model.coef_[0]
+    fitted = abstention.AbstainModel(coverage=round(float(coef[0]), 4), missing=round(float(coef[1]), 4),
+                                     sentence=round(float(coef[2]), 4), bias=round(float(model.intercept_[0]), 4),
+                                     threshold=round(threshold, 4), note=note)
+    abstention.save_model(fitted)
+    return fitted
+
+
+def quote_in_passage(quote: str, passage: str) -> bool:
+    return normalise(quote) in normalise(passage) or normalise(quote).replace(" ", "") in normalise(passage).replace(" ", "")
+
+
+def score(service: Souwen, questions: list[dict]) -> None:
+    table: dict[tuple[str, str], dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    latencies = []
+    for q in questions:
+        key = (q["type"], q["lang"])
+        if q["type"] == "summary":
+            table[key]["keywords"].append(summary_keywords(service, q))
+            continue
+        if q["type"] not in ANSWERABLE + ("abstain",):
+            continue
+        start = time.perf_counter()
+        answer = service.ask(q["question"])
+        latencies.append(time.perf_counter() - start)
+        chunks = service.library.catalogue.chunks_by_id([c.chunk_id for c in answer.citations])
+        cited = [chunks[c.chunk_id].text for c in answer.citations if c.chunk_id in chunks]
+        for c in answer.citations:
+            table[key]["quotes"].append(c.chunk_id in chunks and quote_in_passage(c.quote, chunks[c.chunk_id].text))
+        table[key]["declined"].append(answer.abstained)
+        if q["type"] in ANSWERABLE:
+            found = [any(contains_evidence(text, g["evidence"]) for text in cited) for g in q["gold"]]
+            table[key]["cited"].append(any(found))
+            table[key]["all-gold"].append(all(found))
+    print(f"{'type/lang':<14}{'n':>4}  {'cited':>7}  {'all-gold':>8}  {'quotes':>7}  {'declined':>8}  {'keywords':>8}")
+    totals: dict[str, list] = defaultdict(list)
+    for key in sorted(table):
+        cells = table[key]
+        n = len(cells.get("declined") or cells.get("keywords") or [])
+        row = f"{key[0] + '/' + key[1]:<14}{n:>4}"
+        for name, width in (("cited", 7), ("all-gold", 8), ("quotes", 7), ("declined", 8), ("keywords", 8)):
+            values = cells.get(name, [])
+            row += f"  {rate(values):>{width}}"
+            bucket = name if not (name == "declined" and key[0] != "abstain") else "false-declined"
+            totals[bucket] += values
+        print(row)
+    print(f"answerable cited gold: {rate(totals['cited'])} (n={len(totals['cited'])}; target 80%)")
+    print(f"quotes in their passage: {rate(totals['quotes'])} (n={len(totals['quotes'])}; target 95%)")
+    abstain = [v for (t, _), c in table.items() if t == "abstain" for v in c["declined"]]
+    print(f"abstain declined: {rate(abstain)} (n={len(abstain)}; target 75%); "
+          f"answerable declined: {rate(totals['false-declined'])} (target at most 10%)")
+    if totals["keywords"]:
+        print(f"summary keyword coverage: {rate(totals['keywords'])} (n={len(totals['keywords'])}; target 70%)")
+    if latencies:
+        ordered = sorted(latencies)
+        p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+        print(f"ask latency ({service.answerer.backend}): p50 {statistics.median(ordered) * 1000:.0f} ms, "
+              f"p95 {p95 * 1000:.0f} ms over {len(ordered)} questions (target p50 < 150 ms)")
+
+
+def summary_keywords(service: Souwen, q: dict) -> float:
+    """Summarise the paper the question is about (the top paper for the question) and return the
+    share of gold keywords the summary mentions."""
+    hits = service.search(q["question"], k=5)
+    if not hits or not hasattr(service, "summarize"):
+        return 0.0
+    summary = service.summarize([hits[0].paper.id])
+    text = normalise(summary.text)
+    found = [normalise(k) in text or normalise(k).replace(" ", "") in text.replace(" ", "") for k in q.get("keywords", [])]
+    return sum(found) / max(1, len(found))
+
+
+def rate(values: list) -> str:
+    values = [float(v) for v in values]
+    return f"{100 * sum(values) / len(values):.1f}%" if values else "-"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--library", type=Path, default=Path("data/eval-library"))
+    parser.add_argument("--questions", type=Path, default=QUESTIONS)
+    parser.add_argument("--calibrate", action="store_true", help="fit the abstention model first")
+    parser.add_argument("--max-false-decline", type=float, default=0.08)
+    parser.add_argument("--types", nargs="*", default=None, help="only these question types")
+    args = parser.parse_args()
+    service = Souwen(Settings(library=args.library))
+    summary = service.ingest([CORPUS])
+    print(f"library: {len(service.papers())} papers ({summary.count('added')} added now) in {args.library}")
+    questions = load_questions(args.questions)
+    if args.types:
+        questions = [q for q in questions if q["type"] in args.types]
+    if args.calibrate:
+        calibrate(service, questions, args.max_false_decline)
+    service.ask("warm-up question about the library")  # load models before timing
+    service.answerer.cache.clear()  # calibration filled it with these very questions: time cold
+    score(service, questions)
+
+
+if __name__ == "__main__":
+    main()
