@@ -1,7 +1,9 @@
-"""The `souwen` command line: ingest, papers, show, search, remove, info — each with --json.
+"""The `souwen` command line: ingest, papers, show, search, remove, info, rebuild, and the
+answering verbs ask, chat, summarize, keypoints, review — each with --json.
 
 Exit codes: 0 success; 1 some files failed to ingest; 2 bad usage or input; 3 the library cannot
-be opened with these settings (the message says how to rebuild it); 4 a paper was not found.
+be opened with these settings (the message says how to rebuild it); 4 a paper was not found;
+5 the language model backend failed (unreachable, timed out; the message says what to fix).
 JSON goes to stdout, progress and messages to stderr, so scripts can pipe the output.
 """
 from __future__ import annotations
@@ -14,7 +16,8 @@ from pathlib import Path
 
 from assistant.settings import Settings
 
-EXIT_FAILED_FILES, EXIT_USAGE, EXIT_LIBRARY, EXIT_NOT_FOUND = 1, 2, 3, 4
+EXIT_FAILED_FILES, EXIT_USAGE, EXIT_LIBRARY, EXIT_NOT_FOUND, EXIT_LLM = 1, 2, 3, 4, 5
+ANSWER_COMMANDS = ("ask", "chat", "summarize", "keypoints", "review")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,6 +49,28 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("info", parents=[common], help="counts, model, fingerprint, disk use")
     p = sub.add_parser("rebuild", parents=[common], help="re-ingest the stored PDFs with the current settings")
     p.add_argument("--workers", type=int, help="parser processes")
+
+    answering = argparse.ArgumentParser(add_help=False, parents=[common])
+    answering.add_argument("--backend", choices=["extractive", "openai", "llamacpp"],
+                           help="who writes the text (default from settings: extractive)")
+    answering.add_argument("--bib", type=Path, help="write BibTeX of the cited papers to this file")
+    p = sub.add_parser("ask", parents=[answering], help="answer a question with cited passages")
+    p.add_argument("question", nargs="?")
+    p.add_argument("-k", type=int, default=None, help="passages read for the answer (default 15)")
+    p.add_argument("--doi", action="append", default=[], help="only this DOI (repeatable)")
+    p.add_argument("--year", help="years, e.g. 2020-2024 or 2021")
+    p.add_argument("--batch", type=Path, help="JSONL file ('-' for stdin), a 'question' per line; one JSON answer per line")
+    sub.add_parser("chat", parents=[answering], help="questions from stdin; follow-ups use the conversation")
+    p = sub.add_parser("summarize", parents=[answering], help="structured summary of one or more papers")
+    p.add_argument("keys", nargs="+", help="DOIs or paper ids")
+    p = sub.add_parser("keypoints", parents=[answering], help="the key points of one or more papers")
+    p.add_argument("keys", nargs="+", help="DOIs or paper ids")
+    p.add_argument("-n", type=int, default=5, help="how many points (default 5)")
+    p = sub.add_parser("review", parents=[answering], help="themes and a comparison table over a topic's papers")
+    p.add_argument("topic")
+    p.add_argument("-n", type=int, default=10, help="how many papers (default 10)")
+    p.add_argument("--doi", action="append", default=[], help="only this DOI (repeatable)")
+    p.add_argument("--year", help="years, e.g. 2020-2024")
     return parser
 
 
@@ -54,17 +79,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     from assistant.library import LibraryMismatchError
     from assistant.service import PaperNotFound, Souwen
 
-    overrides = {"library": args.library} if args.library else {}
+    from assistant.protocols import LLMError
+
+    overrides: dict = {"library": args.library} if args.library else {}
+    if getattr(args, "backend", None):
+        overrides["llm"] = {"backend": args.backend}
     try:
         settings = Settings(**overrides)
+        if "llm" in overrides:  # keep the rest of the llm section from the environment
+            settings = settings.model_copy(update={"llm": Settings().llm.model_copy(update=overrides["llm"])})
     except Exception as exc:  # noqa: BLE001 - pydantic's message names the bad setting
         print(f"souwen: invalid settings: {exc}", file=sys.stderr)
         return EXIT_USAGE
     service = Souwen(settings)
     try:
-        from assistant import commands
-
+        if args.command in ANSWER_COMMANDS:
+            from assistant import answer_commands as commands
+        else:
+            from assistant import commands
         return getattr(commands, f"run_{args.command}")(service, args)
+    except LLMError as exc:
+        print(f"souwen: language model failed: {exc}", file=sys.stderr)
+        return EXIT_LLM
     except LibraryMismatchError as exc:
         print(f"souwen: {exc}", file=sys.stderr)
         return EXIT_LIBRARY

@@ -15,8 +15,10 @@ from assistant.factory import build_embedder, open_library
 from assistant.ingestion import IngestSummary, ingest_files
 from assistant.library import Library
 from assistant.protocols import LLM, Embedder
+from assistant.reading import ReadingAssistant
 from assistant.retrieval import Filters, retrieve
 from assistant.settings import Settings
+from assistant.summaries import Report
 from assistant.types import Answer, Paper, ScoredChunk
 
 
@@ -31,6 +33,7 @@ class Souwen:
         self._library: Library | None = None
         self._llm = llm
         self._answerer: Answerer | None = None
+        self._reader: ReadingAssistant | None = None
 
     @property
     def embedder(self) -> Embedder:
@@ -66,6 +69,21 @@ class Souwen:
     def ask_stream(self, question: str, *, k: int | None = None, filters: Filters = Filters(),
                    history: Sequence[Answer] = ()) -> Iterator[str | Answer]:
         return self.answerer.stream(question, k=k, filters=filters, history=history)
+
+    @property
+    def reader(self) -> ReadingAssistant:
+        if self._reader is None or self._reader.answerer is not self.answerer:
+            self._reader = ReadingAssistant(self.answerer)
+        return self._reader
+
+    def summarize(self, keys: Sequence[str]) -> Report:
+        return self.reader.summarize([self.find(k) for k in keys])
+
+    def keypoints(self, keys: Sequence[str], n: int = 5) -> Report:
+        return self.reader.keypoints([self.find(k) for k in keys], n)
+
+    def review(self, topic: str, n: int = 10, filters: Filters = Filters()) -> Report:
+        return self.reader.review(topic, n, filters)
 
     def close(self) -> None:
         if self._library is not None:
