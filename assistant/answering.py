@@ -96,7 +96,9 @@ class Answerer:
                         k=k or self.settings.answer.passages, filters=filters)
         lexical = self.library.indexes().lexical
         sentences = score_sentences(query, hits, self.embedder, lexical.idf, self.cache)
-        strength = abstention.measure_evidence(query, hits, sentences[0].score if sentences else 0.0,
+        passage_terms = [set().union(*p.terms) if p.terms else set()
+                         for p in self.cache.passages(hits, self.embedder.dim)]
+        strength = abstention.measure_evidence(query, hits, passage_terms, sentences[0].score if sentences else 0.0,
                                                self.library.paper_terms, lexical.idf)
         return hits, sentences, strength
 

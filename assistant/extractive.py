@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.lexical import tokenize
+from assistant.lexical import has_cjk, tokenize
 from assistant.lexicon import concepts
 from assistant.protocols import Embedder
 from assistant.types import ScoredChunk
@@ -113,16 +113,17 @@ class SentenceCache:
 
 
 def split_passage(text: str) -> list[str]:
-    """Sentences of a passage, with tiny fragments joined to the sentence before them."""
-    pieces: list[str] = []
+    """Sentences of a passage, with tiny fragments joined to the sentence before them. Every
+    sentence is an exact slice of `text`, so a quote can always be found in its passage."""
+    spans: list[list[int]] = []
     for start, end in split_sentences(text):
-        sentence = text[start:end].strip()
-        if pieces and (len(sentence) < MIN_CHARS or len(pieces[-1]) < MIN_CHARS // 2):
-            pieces[-1] = f"{pieces[-1]} {sentence}" if not _is_cjk(sentence[:1]) else pieces[-1] + sentence
+        if spans and (end - start < MIN_CHARS or spans[-1][1] - spans[-1][0] < MIN_CHARS // 2):
+            spans[-1][1] = end
         else:
-            pieces.append(sentence)
+            spans.append([start, end])
     out = []
-    for piece in pieces:
+    for start, end in spans:
+        piece = text[start:end].strip()
         if len(piece) > MAX_CHARS:
             # PDF text often loses the space after a full stop ("network.With"): cut there too.
             out.extend(p.strip() for p in _LONG_CUT.split(piece) if p.strip())
@@ -146,7 +147,8 @@ def score_sentences(
     wanted = concepts(tokenize(question))  # each term with its CC-CEDICT translations
     weights = idf([t for t, _ in wanted]) if wanted else {}
     total = sum(weights.values()) or 1.0
-    query = embedder.embed_query(question)
+    english = not has_cjk(question, share=0.2)
+    query = embedder.embed_query(question) if english else None
     passages = cache.passages(hits, embedder.dim)
     rows = []  # (rank, passage, index, coverage)
     for rank, passage in enumerate(passages):
@@ -157,14 +159,19 @@ def score_sentences(
                       else NEIGHBOUR_SHARE * weights[t] if not forms.isdisjoint(near) else 0.0
                       for t, forms in wanted)
             rows.append((rank, passage, i, got / total))
-    # Embed only the sentences that can still win: the best by coverage (ties to better passages).
-    pool = sorted(rows, key=lambda r: (-r[3], r[0]))[:DENSE_POOL]
-    cache.embed([(p, i) for _, p, i, _ in pool], embedder)
+    # MiniLM reads English only: the dense signal is used for English question and sentence;
+    # otherwise coverage stands in for it. And only the sentences that can still win are embedded:
+    # the best by coverage (ties to better passages).
+    if english:
+        pool = [r for r in sorted(rows, key=lambda r: (-r[3], r[0])) if not has_cjk(r[1].texts[r[2]], 0.2)]
+        cache.embed([(p, i) for _, p, i, _ in pool[:DENSE_POOL]], embedder)
     scored: list[Sentence] = []
     for rank, passage, i, coverage in rows:
-        d = float(passage.vectors[i] @ query) if passage.done[i] else 0.0
+        dense = english and passage.done[i]
+        d = float(passage.vectors[i] @ query) if dense else 0.0
         prior = 1.0 / (1.0 + 0.25 * rank)
-        score = W_COVERAGE * coverage + W_DENSE * max(0.0, d) + W_PRIOR * prior
+        score = (W_COVERAGE * coverage + W_DENSE * max(0.0, d) if dense
+                 else (W_COVERAGE + W_DENSE) * coverage) + W_PRIOR * prior
         scored.append(Sentence(hits[rank], rank, i, passage.texts[i], coverage, d, score))
     scored.sort(key=lambda s: -s.score)
     return scored
@@ -186,16 +193,16 @@ def select_sentences(
         return []
     best = sentences[0].score
     pool = [s for s in sentences[:60] if s.score >= floor * best and len(s.text) >= MIN_CHARS]
-    passages = {s.hit.chunk.id: p for s, p in zip(pool, cache.passages([s.hit for s in pool], embedder.dim))}
-    cache.embed([(passages[s.hit.chunk.id], s.index) for s in pool], embedder)
-    vectors = {(s.hit.chunk.id, s.index): passages[s.hit.chunk.id].vectors[s.index] for s in pool}
+    # Redundancy is term overlap (Jaccard), which needs no embedding and works for Chinese too.
+    terms = {(s.hit.chunk.id, s.index): set(tokenize(s.text)) for s in pool}
     chosen: list[Sentence] = []
     while pool and len(chosen) < n:
         def mmr(s: Sentence) -> float:
             if not chosen:
                 return s.score
-            v = vectors[(s.hit.chunk.id, s.index)]
-            redundancy = max(float(v @ vectors[(c.hit.chunk.id, c.index)]) for c in chosen)
+            mine = terms[(s.hit.chunk.id, s.index)]
+            redundancy = max(len(mine & terms[(c.hit.chunk.id, c.index)]) / (len(mine | terms[(c.hit.chunk.id, c.index)]) or 1)
+                             for c in chosen)
             return mmr_lambda * s.score - (1 - mmr_lambda) * redundancy
 
         pick = max(pool, key=mmr)

@@ -17,7 +17,7 @@ and language prints:
 - latency p50/p95 of ``ask`` once the models are loaded.
 
 ``--calibrate`` first fits the abstention model (assistant/abstention.py) on these questions:
-logistic regression on the three evidence measurements, threshold set so that at most
+logistic regression on the evidence measurements in abstention.FEATURES, threshold set so that at most
 ``--max-false-decline`` of answerable questions are declined; it prints a leave-one-out estimate
 (each question judged by a model fitted without it) before writing abstain_model.json.
 """
@@ -45,7 +45,8 @@ def features(service: Souwen, questions: list[dict]) -> list[tuple[dict, list[fl
     for q in questions:
         if q["type"] in ANSWERABLE + ("abstain",):
             _, _, s = service.answerer.gather(q["question"])
-            out.append((q, [s.coverage, s.missing, s.sentence]))
+            values = s.features()
+            out.append((q, [values[name] for name in abstention.FEATURES]))
     return out
 
 
@@ -82,9 +83,8 @@ def calibrate(service: Souwen, questions: list[dict], max_false_decline: float) 
             f"{fit_abstain:.0%} of abstain and {fit_false:.0%} of answerable; leave-one-out "
             f"{loo_abstain:.0%} / {loo_false:.0%}")
     print("calibration:", note)
-    coef = model.coef_[0]
-    fitted = abstention.AbstainModel(coverage=round(float(coef[0]), 4), missing=round(float(coef[1]), 4),
-                                     sentence=round(float(coef[2]), 4), bias=round(float(model.intercept_[0]), 4),
+    weights = {name: round(float(w), 4) for name, w in zip(abstention.FEATURES, model.coef_[0])}
+    fitted = abstention.AbstainModel(weights=weights, bias=round(float(model.intercept_[0]), 4),
                                      threshold=round(threshold, 4), note=note)
     abstention.save_model(fitted)
     return fitted

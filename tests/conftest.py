@@ -63,3 +63,17 @@ def hashing():
     from embeddings import build_embedder
 
     return build_embedder("hashing")
+
+
+@pytest.fixture(scope="session")
+def corpus_service(corpus, tmp_path_factory, minilm):
+    """The whole shared corpus ingested once per test session with the real MiniLM (about a minute)."""
+    from assistant.service import Souwen
+    from assistant.settings import Settings
+
+    library = tmp_path_factory.mktemp("corpus") / "library"
+    souwen = Souwen(Settings(library=library), embedder=minilm)
+    summary = souwen.ingest([corpus], workers=1)
+    assert summary.count("added") == 33 and not summary.failed, [o for o in summary.outcomes if o.status != "added"]
+    yield souwen
+    souwen.close()

@@ -10,21 +10,14 @@ import json
 
 import pytest
 
-from assistant.service import Souwen
-from assistant.settings import Settings
 from eval.evidence import contains_evidence, load_questions
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def service(corpus, tmp_path_factory, minilm):
-    library = tmp_path_factory.mktemp("corpus") / "library"
-    souwen = Souwen(Settings(library=library), embedder=minilm)
-    summary = souwen.ingest([corpus], workers=1)
-    assert summary.count("added") == 33 and not summary.failed, [o for o in summary.outcomes if o.status != "added"]
-    yield souwen
-    souwen.close()
+def service(corpus_service):
+    return corpus_service
 
 
 def test_catalogue_matches_manifest(service, manifest):
