@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Container, Sequence
+from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -34,6 +34,7 @@ from assistant.lexicon import concepts
 from assistant.types import ScoredChunk
 
 MODEL_PATH = Path(__file__).with_name("abstain_model.json")
+FEW_TERMS = 3  # questions with this few content terms must be covered by one sentence window
 PAPERS_CONSIDERED = 3  # the best few distinct papers among the retrieved passages
 
 # Words that shape a question but name nothing a paper must contain (stemmed, as tokenize gives).
@@ -77,6 +78,8 @@ def measure_evidence(
     best_sentence: float,
     paper_terms: Callable[[str], set[str]],
     idf: Callable[[Sequence[str]], dict[str, float]],
+    sentence_coverage: float = 1.0,
+    vocabulary: Container[str] = frozenset(),
 ) -> EvidenceStrength:
     """How well the best paper among `hits` covers the question (`passage_terms`: each hit's terms)."""
     wanted = content_concepts(question)
@@ -104,6 +107,19 @@ def measure_evidence(
             coverage, missing = cover(paper_terms(paper_id))
         if coverage > best.coverage:
             best = EvidenceStrength(coverage, missing, best_sentence, cross, paper_id)
+    if len(wanted) <= FEW_TERMS:
+        # "北京的人口是多少？" (Beijing's population?): two words that some paper uses *somewhere*
+        # prove nothing; a short question is covered only by a sentence (and its neighbours) that
+        # has its words together. And a short question with a word the library has never seen
+        # ("What is quantum entanglement?") cannot be answered by it at all.
+        forms = [f for _, fs in wanted for f in fs]
+        seen = idf(forms)
+        ceiling = max(seen.values())
+        # A Chinese word without any CC-CEDICT translation ("互作") is not evidence of absence: the
+        # English paper may well say it ("interacts"); one whose translations are all unseen is.
+        unseen = any(all(seen[f] >= ceiling - 1e-9 and f not in vocabulary for f in fs)
+                     and (len(fs) > 1 or not has_cjk(t)) for t, fs in wanted)
+        best = replace(best, coverage=0.0 if unseen else min(best.coverage, sentence_coverage))
     return best
 
 

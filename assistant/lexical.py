@@ -136,6 +136,10 @@ class LexicalIndex:
             index.size = size
         return index
 
+    def __contains__(self, term: str) -> bool:
+        """Whether any document holds the term."""
+        return term in self._vocab
+
     def idf(self, terms: Sequence[str]) -> dict[str, float]:
         """BM25 (Lucene) inverse document frequency of each term; unseen terms get the maximum."""
         n = max(1, self.size)

@@ -344,3 +344,60 @@ def test_llamacpp_in_process_completes_and_streams(gemma_path):
     assert llm._gemma and llm._llama.chat_format == "gemma"  # not llama-cpp's Llama 2 fallback
     pieces = list(llm.stream(MESSAGES, max_tokens=16))
     assert len(pieces) >= 2 and "".join(pieces).strip(), pieces
+
+
+@pytest.fixture(scope="module")
+def small_library(tmp_path_factory, minilm):
+    """Two generated papers ingested with the real MiniLM into a real library."""
+    from assistant.service import Souwen
+    from assistant.settings import Settings
+    from tests.pdfmaker import make_paper
+
+    root = tmp_path_factory.mktemp("llm_lib")
+    make_paper(root / "sorghum.pdf", title="Drought tolerance of sorghum cultivars", doi="10.1234/sorghum.2021",
+               sections={"Results": ["The cultivar Kola retained 84 percent of its grain yield under severe drought.",
+                                     "Leaf rolling began after nine days without irrigation in every cultivar."]},
+               figure=False)
+    service = Souwen(Settings(library=root / "lib"), embedder=minilm)
+    assert not service.ingest([root / "sorghum.pdf"], workers=0).failed
+    service.close()
+    return root / "lib"
+
+
+@pytest.mark.llm
+@pytest.mark.slow
+def test_ask_through_the_real_server_is_verified(llama_server, small_library, minilm):
+    """End to end: retrieval -> prompt -> llama.cpp's OpenAI-compatible server -> citation check.
+    The demo model is a 270M base model, so what it writes is often unsupported: the test checks
+    that whatever survives is cited and supported, and that the rest is reported, not shown."""
+    from assistant.service import Souwen
+    from assistant.settings import Settings
+
+    settings = Settings(library=small_library, llm={"backend": "openai", "base_url": llama_server,
+                                                    "model": "gemma", "max_tokens": 48, "temperature": 0.0})
+    service = Souwen(settings, embedder=minilm)
+    try:
+        pieces = list(service.ask_stream("How much grain yield did the cultivar Kola retain under drought?"))
+        answer = pieces[-1]
+        assert answer.backend == "openai:gemma" and len(pieces) >= 2  # streamed text, then the checked answer
+        assert answer.abstained or answer.citations
+        # every sentence the model wrote was checked (or it declined in the named sentence)
+        assert answer.checked >= 1 or answer.text in ("The papers in the library do not answer this question.",)
+        for c in answer.citations:
+            assert c.supported and c.doi == "10.1234/sorghum.2021" and f"[{c.n}]" in answer.text
+        assert all(u not in answer.text for u in answer.unsupported)
+    finally:
+        service.close()
+
+
+@pytest.mark.llm
+def test_cli_with_an_unreachable_backend_fails_clearly(small_library):
+    env = {**os.environ, "SOUWEN_LLM__BACKEND": "openai", "SOUWEN_LLM__BASE_URL": f"http://127.0.0.1:{free_port()}/v1",
+           "SOUWEN_LLM__RETRIES": "0", "SOUWEN_EMBEDDER__MODEL": "minilm"}
+    start = time.monotonic()
+    out = subprocess.run([sys.executable, "-m", "assistant.cli", "ask", "--library", str(small_library),
+                          "How much grain yield did the cultivar Kola retain under drought?"],
+                         capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 5, out.stderr
+    assert "language model failed" in out.stderr and "SOUWEN_LLM__BASE_URL" in out.stderr
+    assert "Traceback" not in out.stderr and time.monotonic() - start < 60
