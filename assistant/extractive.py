@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.lexical import has_cjk, tokenize
-from assistant.lexicon import concepts
+from assistant.lexicon import concepts, gloss_text
 from assistant.protocols import Embedder
 from assistant.types import ScoredChunk
 from ingest.chunking import split_sentences
@@ -147,8 +147,12 @@ def score_sentences(
     wanted = concepts(tokenize(question))  # each term with its CC-CEDICT translations
     weights = idf([t for t, _ in wanted]) if wanted else {}
     total = sum(weights.values()) or 1.0
-    english = not has_cjk(question, share=0.2)
-    query = embedder.embed_query(question) if english else None
+    # MiniLM reads English only: English sentences are compared with the question, or for a
+    # Chinese question with its word-by-word English gloss (assistant.lexicon.gloss_text).
+    english_question = not has_cjk(question, share=0.2)
+    probe = question if english_question else gloss_text(question)
+    english = bool(probe)
+    query = embedder.embed_query(probe) if english else None
     passages = cache.passages(hits, embedder.dim)
     rows = []  # (rank, passage, index, coverage)
     for rank, passage in enumerate(passages):
@@ -159,9 +163,9 @@ def score_sentences(
                       else NEIGHBOUR_SHARE * weights[t] if not forms.isdisjoint(near) else 0.0
                       for t, forms in wanted)
             rows.append((rank, passage, i, got / total))
-    # MiniLM reads English only: the dense signal is used for English question and sentence;
-    # otherwise coverage stands in for it. And only the sentences that can still win are embedded:
-    # the best by coverage (ties to better passages).
+    # The dense signal is used for English sentences only; otherwise coverage stands in for it.
+    # And only the sentences that can still win are embedded: the best by coverage (ties to
+    # better passages).
     if english:
         pool = [r for r in sorted(rows, key=lambda r: (-r[3], r[0])) if not has_cjk(r[1].texts[r[2]], 0.2)]
         cache.embed([(p, i) for _, p, i, _ in pool[:DENSE_POOL]], embedder)

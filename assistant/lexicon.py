@@ -53,6 +53,7 @@ def load_lexicon() -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...
         return {}, {}
     zh_en: dict[str, list[str]] = {}
     en_zh: dict[str, list[str]] = {}
+    glosses: dict[str, str] = {}
     with gzip.open(path, "rt", encoding="utf-8") as handle:
         for line in handle:
             if line.startswith("#"):
@@ -73,12 +74,40 @@ def load_lexicon() -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...
                     if not terms:
                         continue
                     kept += 1
+                    glosses.setdefault(simplified, clean)
                     bucket = zh_en.setdefault(simplified, [])
                     bucket.extend(t for t in terms if t not in bucket)
                     if len(terms) == 1 and len(simplified) >= 2:
                         en_zh.setdefault(terms[0], []).append(simplified)
+    _GLOSSES.update(glosses)
     return ({k: tuple(v) for k, v in zh_en.items()},
             {k: tuple(dict.fromkeys(v))[:4] for k, v in en_zh.items()})
+
+
+_GLOSSES: dict[str, str] = {}  # Chinese word -> its first clean gloss, filled by load_lexicon
+
+
+def gloss_text(text: str) -> str:
+    """A word-by-word English rendering of Chinese text (first CC-CEDICT gloss of each jieba word;
+    Latin-script runs kept as they are), for MiniLM to embed. Crude, but it puts a Chinese question
+    in the embedding space of English papers: "拟南芥突变体中的脱落酸含量" -> "... mutant ... content"."""
+    import jieba
+
+    load_lexicon()
+    words = []
+    for word in jieba.cut(text):
+        word = word.strip()
+        if not word:
+            continue
+        if has_cjk(word):
+            gloss = _GLOSSES.get(word)
+            if gloss is None and len(word) > 2:  # unknown compound: try its two-character parts
+                gloss = " ".join(_GLOSSES[word[i:i + 2]] for i in range(0, len(word) - 1, 2) if word[i:i + 2] in _GLOSSES)
+            if gloss and "~" not in gloss:
+                words.append(gloss)
+        elif any(ch.isalnum() for ch in word):
+            words.append(word)
+    return " ".join(words)
 
 
 def translate_terms(terms: Sequence[str]) -> dict[str, tuple[str, ...]]:

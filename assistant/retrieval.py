@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.lexical import has_cjk, latin_terms, tokenize
-from assistant.lexicon import expand_terms
+from assistant.lexicon import expand_terms, gloss_text
 from assistant.library import Library
 from assistant.protocols import Embedder
 from assistant.settings import RetrievalSettings
@@ -78,6 +78,9 @@ def parse_years(text: str | None) -> tuple[int | None, int | None]:
     except ValueError as exc:
         raise ValueError(f"years must look like 2020-2024 or 2021, not {text!r}") from exc
     return first, last
+
+
+CROSS_CAP = 0.8  # the most the cross-language lists may weigh together (own language: 1.0)
 
 
 def query_language(query: str) -> str:
@@ -131,6 +134,19 @@ def retrieve(
             lists["crosslingual"] = [(int(indexes.rowids[row]), score)
                                      for row, score in indexes.lexical.search(cross, depth, mask=other)]
             weights["crosslingual"] = settings.crosslingual_weight
+            if zh and settings.crosslingual_dense_weight > 0:
+                gloss = gloss_text(query)
+                if gloss:
+                    other_rows = [int(indexes.rowids[row]) for row in np.flatnonzero(other)]
+                    lists["crossdense"] = indexes.dense.search(embedder.embed_query(gloss), depth, allowed=other_rows)
+                    weights["crossdense"] = settings.crosslingual_dense_weight
+    cross = weights.get("crosslingual", 0.0) + weights.get("crossdense", 0.0)
+    if cross > CROSS_CAP:
+        # Lists over the other language never outweigh the question's own: in a library with a
+        # few Chinese papers, "平均切换时延" must still find the Chinese paper that says it first.
+        for name in ("crosslingual", "crossdense"):
+            if name in weights:
+                weights[name] *= CROSS_CAP / cross
     fused = fuse_ranks(lists, weights, settings.rrf_k)
     top = fused[:k]
     chunks = library.catalogue.chunks([rowid for rowid, *_ in top])
