@@ -86,7 +86,10 @@ class Answerer:
             yield final
             return
         if self.llm is None:
-            yield from self._compose_extractive(base, sentences)
+            # A follow-up should say something new: sentences already cited in the conversation
+            # are not repeated.
+            said = {c.quote for turn in history for c in turn.citations}
+            yield from self._compose_extractive(base, [s for s in sentences if s.text not in said])
         else:
             yield from self._compose_with_llm(base, question, hits)
 
