@@ -1,5 +1,5 @@
 """The `souwen` command line: ingest, papers, show, search, remove, info, rebuild, and the
-answering verbs ask, chat, summarize, keypoints, review — each with --json.
+answering verbs ask, chat, summarize, keypoints, review — each with --json; serve starts the HTTP API.
 
 Exit codes: 0 success; 1 some files failed to ingest; 2 bad usage or input; 3 the library cannot
 be opened with these settings (the message says how to rebuild it); 4 a paper was not found;
@@ -71,6 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-n", type=int, default=10, help="how many papers (default 10)")
     p.add_argument("--doi", action="append", default=[], help="only this DOI (repeatable)")
     p.add_argument("--year", help="years, e.g. 2020-2024")
+
+    p = sub.add_parser("serve", help="serve the HTTP API and the web UI (assistant/serve_command.py)")
+    p.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument("--library", type=Path, help="library directory (default: $SOUWEN_LIBRARY or ./data/library)")
     return parser
 
 
@@ -91,6 +96,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - pydantic's message names the bad setting
         print(f"souwen: invalid settings: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    if args.command == "serve":  # the app's lifespan builds its own service
+        from assistant.serve_command import run_serve
+
+        return run_serve(settings, args)
     service = Souwen(settings)
     try:
         if args.command in ANSWER_COMMANDS:

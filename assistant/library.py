@@ -105,8 +105,20 @@ class Library:
 
     # -- indexes ------------------------------------------------------------------------------
     def indexes(self) -> Indexes:
-        """The current indexes: loaded from disk when their stamp matches, else rebuilt and saved."""
-        with self._lock:
+        """The current indexes: loaded from disk when their stamp matches, else rebuilt and saved.
+
+        While another thread holds the lock (storing a paper, or already rebuilding), a caller that
+        has indexes keeps reading the previous ones instead of waiting: an ingest never blocks
+        questions, and the rebuilt indexes replace the old ones in one assignment.
+        """
+        current = self._indexes
+        if current is not None and current.generation == self.catalogue.generation():
+            return current
+        if current is not None and not self._lock.acquire(blocking=False):
+            return current
+        if current is None:
+            self._lock.acquire()
+        try:
             generation = self.catalogue.generation()
             if self._indexes is not None and getattr(self._indexes, "generation", -1) == generation:
                 return self._indexes
@@ -117,6 +129,8 @@ class Library:
             loaded.generation = generation
             self._indexes = loaded
             return loaded
+        finally:
+            self._lock.release()
 
     def paper_terms(self, paper_id: str) -> set[str]:
         """A paper's lexical terms, cached with the indexes (dropped when the library changes)."""
@@ -226,13 +240,14 @@ class Library:
 
     def collect_garbage(self) -> int:
         """Delete figure folders and PDFs of papers that are not in the catalogue (left by a crash)."""
-        known = {p.id for p in self.catalogue.papers()}
-        removed = 0
-        for path in list((self.root / "figures").iterdir()) + list((self.root / "pdfs").iterdir()):
-            if path.name.split(".")[0] not in known:
-                shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
-                removed += 1
-        return removed
+        with self._lock:  # add_paper writes a paper's files before its row: never between the two
+            known = {p.id for p in self.catalogue.papers()}
+            removed = 0
+            for path in list((self.root / "figures").iterdir()) + list((self.root / "pdfs").iterdir()):
+                if path.name.split(".")[0] not in known:
+                    shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+                    removed += 1
+            return removed
 
     def disk_usage(self) -> int:
         return sum(p.stat().st_size for p in self.root.rglob("*") if p.is_file())

@@ -173,6 +173,17 @@ class AnswerSettings(BaseModel):
     )
 
 
+class ApiSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    keys: list[SecretStr] = Field(
+        default_factory=list,
+        description="API keys for `souwen serve`; when any is set, every route but /health needs one "
+        "as 'Authorization: Bearer KEY' or 'X-API-Key: KEY' (SOUWEN_API__KEYS='[\"key1\", \"key2\"]').",
+    )
+    max_upload_mb: int = Field(100, ge=1, le=4096, description="Largest PDF that POST /papers accepts (413 above).")
+
+
 class Settings(BaseSettings):
     """Everything Souwen can be configured with."""
 
@@ -187,6 +198,7 @@ class Settings(BaseSettings):
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
 
     @model_validator(mode="after")
     def _check_prompts(self) -> "Settings":

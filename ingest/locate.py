@@ -9,6 +9,7 @@ Only this module and the parser import PyMuPDF.
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
@@ -22,11 +23,16 @@ def _squash(text: str) -> str:
     return re.sub(r"\W+", "", text)
 
 
+# MuPDF is not thread-safe even across separate documents, and the API locates quotes from many
+# request threads at once: pages are read one at a time (the texts are cached afterwards).
+_MUPDF = threading.Lock()
+
+
 @lru_cache(maxsize=512)
 def _page_text(pdf: str, mtime: float, page: int) -> str:
     import pymupdf
 
-    with pymupdf.open(pdf) as doc:
+    with _MUPDF, pymupdf.open(pdf) as doc:
         if not 1 <= page <= doc.page_count:
             return ""
         return _squash(doc[page - 1].get_text())

@@ -1,0 +1,390 @@
+"""The HTTP API: one FastAPI app over the same service object the CLI uses (OpenAPI at /docs).
+
+Routes (bodies and answers follow the CLI's ``--json`` schema; models in ``assistant.api_models``):
+
+- ``POST /ask``: a cited answer. With ``"stream": true``, server-sent events: ``event: token``
+  (data ``{"text": piece}``) while the answer is written, then one ``event: answer`` (data: the
+  answer JSON), or ``event: error`` (data ``{"status", "detail"}``) if the model fails mid-answer.
+- ``POST /summarize``, ``POST /keypoints``, ``POST /review``: reports with citations.
+- ``GET /papers`` (paged by offset/limit; filters ``year``, ``doi``, ``q`` in the title),
+  ``GET``/``DELETE /papers/{key}``, ``GET /papers/{key}/pdf[?page=N]``, ``POST /papers`` (multipart
+  upload, field ``files``; 202 and a job), ``GET /jobs/{id}``.
+- ``GET /search`` (passages only), ``GET /figures/{id}`` (PNG), ``GET /health``, ``GET /stats``.
+
+Decisions:
+
+- ``{key}`` is a paper id, a DOI or a sha256. DOIs contain slashes, so the routes take the rest of
+  the path: ``/papers/10.1093/nar/gkae222`` (or with ``%2F``); a DOI ending in ``/pdf`` must be
+  given by its id. A key must match literally (an id prefix of 8+ characters), so SQL wildcards in
+  a key never select a paper.
+- ``?page=N`` on the PDF answers 307 to the PDF's URL + ``#page=N``: a browser's PDF viewer opens
+  that page, which a server cannot do by itself. Without ``page``: the file, inline.
+- Uploads are sniffed (``%PDF-`` in the first 1024 bytes; the name does not count: 415), the body
+  is cut off as soon as it passes ``api.max_upload_mb`` (413; never spooled whole), stored under
+  ``DIR/uploads/<job>/`` and ingested by one worker thread (``assistant.jobs``).
+- Files are served only from paths stored in the catalogue, checked to lie inside the library;
+  no path is ever built from a request.
+- Errors: 400 input the service refuses; 401 missing or wrong key; 404 unknown paper, job or figure;
+  409 the library was built with other settings (the message says how to rebuild); 413; 415; 422
+  validation; 502 the language model failed.
+- Threads: sync routes run in Starlette's thread pool while a job ingests (at a lower CPU
+  priority). The catalogue gives each thread its own SQLite connection; ``Library.indexes`` lets
+  readers keep the previous indexes while a paper is stored or the new indexes are built, then
+  swaps them in one assignment. Answers and searches take one of ``SLOTS`` turns (see there).
+- API keys (``api.keys``): when set, every route but /health needs one (Bearer or X-API-Key).
+  /docs and /openapi.json stay open: they describe the API, not the library.
+"""
+from __future__ import annotations
+
+import hmac
+import itertools
+import json
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, asynccontextmanager, nullcontext
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, Response
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, StreamingResponse
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from assistant.answer_commands import answer_json, report_json
+from assistant.api_models import (MAX_K, AnswerOut, AskRequest, HealthOut, HitOut, JobOut, KeypointsRequest,
+                                  PaperDetailOut, PaperOut, PaperPage, ReportOut, ReviewRequest, SummarizeRequest)
+from assistant.answering import MAX_QUESTION_CHARS
+from assistant.commands import hit_json, paper_json
+from assistant.jobs import IngestJobs, store_uploads
+from assistant.library import LibraryMismatchError
+from assistant.protocols import LLMError
+from assistant.retrieval import Filters, parse_years
+from assistant.service import PaperNotFound, Souwen
+from assistant.settings import Settings
+from assistant.types import Answer, Paper
+
+UPLOADS = "uploads"  # under the library directory
+MAX_UPLOAD_FILES = 20
+FORM_SLACK = 64 * 1024  # multipart boundaries and part headers on top of the files' bytes
+MIN_PREFIX = 8  # shortest paper-id prefix accepted (ids are "p" + 15 hex digits)
+# Answers and searches run this many at a time; other requests for them wait in their threads,
+# and the light routes (papers, jobs, health) are never queued behind them. Retrieval and sentence
+# scoring are mostly Python, so threads only fight for the GIL: on 2 cores, 50 clients, warm
+# (eval/bench_load.py --warm-up --no-upload), unlimited served 60 questions/s, 4 at a time 71/s,
+# 2 at a time 75/s.
+SLOTS = max(2, os.cpu_count() or 2)
+UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["files"],
+    "properties": {"files": {"type": "array", "items": {"type": "string", "format": "binary"}}}}}}}}
+SSE_DOC = {200: {"description": "The answer; with stream=true, server-sent events (token..., answer)",
+                 "content": {"text/event-stream": {"schema": {"type": "string"}}}}}
+
+
+def create_api(settings: Settings, service: Souwen | None = None) -> FastAPI:
+    """The API app. The service (given, or built from `settings`) is opened and its models loaded
+    in the lifespan, so the first request is as fast as the others; importing does no work."""
+    settings = service.settings if service is not None else settings
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        souwen = service or Souwen(settings)
+        app.state.service = souwen
+        app.state.startup_error = await run_in_threadpool(warm_up, souwen)
+        uploads = Path(settings.library) / UPLOADS
+        shutil.rmtree(uploads, ignore_errors=True)  # what a killed server left behind
+        # Parse in a worker process even if settings say 0: MuPDF holds the GIL and is not thread-safe.
+        workers = max(1, settings.ingest.workers)
+        app.state.jobs = IngestJobs(lambda path: souwen.ingest([path], workers=workers))
+        app.state.jobs.start()
+        try:
+            yield
+        finally:
+            app.state.jobs.stop()
+            if service is None:
+                souwen.close()
+
+    app = FastAPI(title="Souwen", summary="Search and question open-access papers offline; every "
+                  "sentence cited.", version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.slots = threading.BoundedSemaphore(SLOTS)
+    for error, status in ((PaperNotFound, 404), (LibraryMismatchError, 409), (LLMError, 502), (ValueError, 400)):
+        app.add_exception_handler(error, _error_handler(status))
+    app.add_api_route("/health", health, methods=["GET"], response_model=HealthOut, tags=["service"])
+    app.include_router(router, dependencies=[Depends(require_key)])
+    return app
+
+
+def warm_up(service: Souwen) -> str:
+    """Open the library and load every model (embedder, indexes, abstention, jieba, CC-CEDICT) now,
+    not in the first request; return the reason the library cannot be opened, or ''."""
+    try:
+        service.library.indexes()
+        for question in ("warm-up question about the library", "预热：图书馆里的问题"):
+            service.answerer.gather(question)  # retrieval + sentence scoring, no LLM call
+    except LibraryMismatchError as exc:
+        return str(exc)
+    return ""
+
+
+def _error_handler(status: int):
+    async def handle(request: Request, exc: Exception) -> JSONResponse:
+        detail = f"language model failed: {exc}" if isinstance(exc, LLMError) else str(exc)
+        return JSONResponse({"detail": detail}, status_code=status)
+
+    return handle
+
+
+# -- dependencies ----------------------------------------------------------------------------
+_bearer = HTTPBearer(auto_error=False)
+_api_key = APIKeyHeader(name="X-API-Key", auto_error=False)
+
+
+async def require_key(request: Request, bearer: HTTPAuthorizationCredentials | None = Depends(_bearer),
+                      header: str | None = Depends(_api_key)) -> None:
+    keys = request.app.state.settings.api.keys
+    if not keys:
+        return
+    given = (header or (bearer.credentials if bearer else "")).encode()
+    # compare_digest against every key: the time taken says nothing about which one nearly matched
+    if not any([hmac.compare_digest(given, k.get_secret_value().encode()) for k in keys]):
+        raise HTTPException(401, "this server needs an API key: send 'Authorization: Bearer KEY' or "
+                            "'X-API-Key: KEY'", headers={"WWW-Authenticate": "Bearer"})
+
+
+async def get_service(request: Request) -> Souwen:
+    return request.app.state.service
+
+
+async def get_slot(request: Request) -> AbstractContextManager:
+    """Held while a request retrieves and scores passages (see SLOTS). Not with a language model:
+    its answers take seconds of waiting, not of our CPU, and 2 slots would cap the server at 2."""
+    return request.app.state.slots if request.app.state.settings.llm.backend == "extractive" else nullcontext()
+
+
+async def get_search_slot(request: Request) -> threading.BoundedSemaphore:
+    return request.app.state.slots
+
+
+def find_paper(service: Souwen, key: str) -> Paper:
+    """The paper a key names literally (id, 8+ character id prefix, DOI or sha256), else 404."""
+    key = key.strip()
+    try:
+        paper = service.find(key) if key else None
+    except PaperNotFound:  # its message names the library's path, which a client need not see
+        paper = None
+    if paper is None or not (key in (paper.id, paper.sha256) or key.lower() == paper.doi
+                             or (len(key) >= MIN_PREFIX and paper.id.startswith(key))):
+        raise PaperNotFound(f"no paper with DOI or id {key!r} in the library (ids: 8 characters or more)")
+    return paper
+
+
+def make_filters(service: Souwen, keys: list[str], years: str | None) -> Filters:
+    """Filters from DOIs or ids (an unknown one is a 404, not an empty answer) and a year range."""
+    first, last = parse_years(years)
+    papers = [find_paper(service, key) for key in keys]
+    return Filters(paper_ids=tuple(p.id for p in papers), year_from=first, year_to=last)
+
+
+def stored_file(root: Path, relative: str, folder: str) -> Path | None:
+    """A file named by the catalogue, only if it really lies in root/folder (defence in depth)."""
+    if not relative:
+        return None
+    path = (root / relative).resolve()
+    return path if path.is_relative_to((root / folder).resolve()) and path.is_file() else None
+
+
+# -- routes ----------------------------------------------------------------------------------
+router = APIRouter()
+
+
+async def health(request: Request):
+    error = request.app.state.startup_error
+    if error:
+        return JSONResponse({"status": "error", "detail": error}, status_code=503)
+    return {"status": "ok"}
+
+
+@router.post("/ask", response_model=AnswerOut, responses=SSE_DOC, tags=["answers"])
+def ask(body: AskRequest, service: Souwen = Depends(get_service), slot=Depends(get_slot)):
+    filters = make_filters(service, body.dois, body.years)
+    if not body.stream:
+        with slot:
+            return answer_json(service.ask(body.question, k=body.k, filters=filters))
+    pieces = service.ask_stream(body.question, k=body.k, filters=filters)
+    with slot:  # retrieval, scoring and the model's first piece; their errors still get a 4xx/5xx
+        first = next(pieces)
+    return StreamingResponse(_events(first, pieces), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+def _events(first: str | Answer, rest: Iterator[str | Answer]) -> Iterator[str]:
+    try:
+        for piece in itertools.chain([first], rest):
+            if isinstance(piece, Answer):
+                yield _sse("answer", answer_json(piece))
+            else:
+                yield _sse("token", {"text": piece})
+    except LLMError as exc:  # the 200 is sent already: the failure becomes the last event
+        yield _sse("error", {"status": 502, "detail": f"language model failed: {exc}"})
+
+
+def _sse(event: str, data: dict) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+@router.post("/summarize", response_model=ReportOut, tags=["answers"])
+def summarize(body: SummarizeRequest, service: Souwen = Depends(get_service), slot=Depends(get_slot)):
+    ids = [find_paper(service, key).id for key in body.dois]
+    with slot:
+        return report_json(service.summarize(ids))
+
+
+@router.post("/keypoints", response_model=ReportOut, tags=["answers"])
+def keypoints(body: KeypointsRequest, service: Souwen = Depends(get_service), slot=Depends(get_slot)):
+    ids = [find_paper(service, key).id for key in body.dois]
+    with slot:
+        return report_json(service.keypoints(ids, n=body.n))
+
+
+@router.post("/review", response_model=ReportOut, tags=["answers"])
+def review(body: ReviewRequest, service: Souwen = Depends(get_service), slot=Depends(get_slot)):
+    filters = make_filters(service, body.dois, body.years)
+    with slot:
+        return report_json(service.review(body.topic, n=body.n, filters=filters))
+
+
+@router.get("/search", response_model=list[HitOut], tags=["answers"])
+def search(q: str = Query(..., min_length=1, max_length=MAX_QUESTION_CHARS, description="the question or keywords"),
+           k: int | None = Query(None, ge=1, le=MAX_K, description="passages (default 10)"),
+           doi: list[str] = Query([], description="only these papers (DOIs or ids; repeatable)"),
+           years: str | None = Query(None, max_length=20, description="e.g. 2020-2024"),
+           service: Souwen = Depends(get_service), slot=Depends(get_search_slot)):
+    if not q.strip():
+        raise HTTPException(422, "the query is empty")
+    filters = make_filters(service, doi, years)
+    with slot:
+        hits = service.search(q, k=k, filters=filters)
+    return [hit_json(rank, hit) for rank, hit in enumerate(hits, 1)]
+
+
+@router.get("/papers", response_model=PaperPage, tags=["papers"])
+def list_papers(offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=500),
+                year: str | None = Query(None, max_length=20, description="e.g. 2020-2024 or 2021"),
+                doi: list[str] = Query([], description="only these DOIs (repeatable)"),
+                q: str | None = Query(None, max_length=200, description="words in the title"),
+                service: Souwen = Depends(get_service)):
+    first, last = parse_years(year)
+    papers = service.papers(Filters(dois=tuple(doi), year_from=first, year_to=last))
+    if q and q.strip():
+        needle = q.strip().lower()
+        papers = [p for p in papers if needle in p.title.lower() or needle in p.title_alt.lower()]
+    return {"total": len(papers), "offset": offset, "limit": limit,
+            "papers": [paper_json(p) for p in papers[offset:offset + limit]]}
+
+
+@router.post("/papers", status_code=202, response_model=JobOut, openapi_extra=UPLOAD_BODY, tags=["papers"])
+async def upload_papers(request: Request, response: Response):
+    settings: Settings = request.app.state.settings
+    if request.app.state.startup_error:  # the job could only fail
+        raise LibraryMismatchError(request.app.state.startup_error)
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise HTTPException(415, "send the PDFs as multipart/form-data, in the field 'files'")
+    limit = settings.api.max_upload_mb * 2**20 + FORM_SLACK
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > limit:
+        raise _too_large(settings)
+    form = await _read_form(request, limit, settings)
+    try:
+        uploads = [value for _, value in form.multi_items() if isinstance(value, UploadFile)]
+        if not uploads:
+            raise HTTPException(422, "no file in the form: send the PDFs in the field 'files'")
+        for upload in uploads:
+            head = await upload.read(1024)
+            await upload.seek(0)
+            if b"%PDF-" not in head:  # what the parser checks too; the file name proves nothing
+                raise HTTPException(415, f"{upload.filename!r} is not a PDF (no %PDF- header)")
+        folder, files = await run_in_threadpool(store_uploads, [(u.filename, u.file) for u in uploads],
+                                                Path(settings.library) / UPLOADS)
+    finally:
+        await form.close()
+    job = request.app.state.jobs.submit(folder, files)
+    response.headers["Location"] = request.url_for("get_job", job_id=job.id).path
+    return job.to_json()
+
+
+def _too_large(settings: Settings) -> HTTPException:
+    return HTTPException(413, f"upload over the {settings.api.max_upload_mb} MB limit (api.max_upload_mb)")
+
+
+async def _read_form(request: Request, limit: int, settings: Settings):
+    """Parse the multipart body, stopping with 413 as soon as it passes `limit` bytes."""
+    received = 0
+
+    async def receive():
+        nonlocal received
+        message = await request.receive()
+        received += len(message.get("body", b""))
+        if received > limit:
+            raise _too_large(settings)
+        return message
+
+    return await Request(request.scope, receive).form(max_files=MAX_UPLOAD_FILES, max_fields=MAX_UPLOAD_FILES)
+
+
+@router.get("/jobs/{job_id}", response_model=JobOut, name="get_job", tags=["papers"])
+def get_job(job_id: str, request: Request):
+    job = request.app.state.jobs.get(job_id)
+    if job is None:
+        raise HTTPException(404, f"no job {job_id!r} (jobs are kept in memory until the server restarts)")
+    return job.to_json()
+
+
+@router.get("/papers/{key:path}/pdf", name="paper_pdf", tags=["papers"],
+            responses={200: {"content": {"application/pdf": {}}}, 307: {"description": "to the PDF + #page=N"}})
+def paper_pdf(key: str, request: Request, page: int | None = Query(None, ge=1, description="open at this page"),
+              service: Souwen = Depends(get_service)):
+    paper = find_paper(service, key)
+    row = service.library.catalogue.paper_row(paper.id)
+    path = stored_file(service.library.root, row["pdf_path"] if row else "", "pdfs")
+    if path is None:
+        raise HTTPException(404, f"no PDF was kept for {paper.id} (ingested with ingest.keep_pdf off)")
+    if page is not None:
+        if page > paper.pages:
+            raise HTTPException(422, f"page {page} is past the paper's last page ({paper.pages})")
+        return RedirectResponse(f"{request.url_for('paper_pdf', key=paper.id)}#page={page}", status_code=307)
+    return FileResponse(path, media_type="application/pdf", filename=f"{paper.id}.pdf", content_disposition_type="inline")
+
+
+@router.get("/papers/{key:path}", response_model=PaperDetailOut, tags=["papers"])
+def show_paper(key: str, request: Request, service: Souwen = Depends(get_service)):
+    shown = service.show(find_paper(service, key).id)
+    paper = shown["paper"]
+    figures = [{**{k: f[k] for k in ("id", "page", "kind", "label", "caption", "width", "height")},
+                "url": request.url_for("figure", figure_id=f["id"]).path} for f in shown["figures"]]
+    return {**paper_json(paper), "figures": figures, "sections": shown["sections"],
+            "references": shown["references"], "warnings": shown["warnings"],
+            "pdf_url": request.url_for("paper_pdf", key=paper.id).path if shown["pdf_path"] else ""}
+
+
+@router.delete("/papers/{key:path}", response_model=list[PaperOut], tags=["papers"])
+def delete_paper(key: str, service: Souwen = Depends(get_service)):
+    return [paper_json(p) for p in service.remove([find_paper(service, key).id])]
+
+
+@router.get("/figures/{figure_id}", name="figure", tags=["papers"],
+            responses={200: {"content": {"image/png": {}}}})
+def figure(figure_id: str, service: Souwen = Depends(get_service)):
+    paper_id, _, _ = figure_id.rpartition("-f")  # ids are "<paper id>-f<n>"; looked up, never a path
+    rows = service.library.catalogue.figures(paper_id) if paper_id else []
+    row = next((r for r in rows if r["id"] == figure_id), None)
+    path = stored_file(service.library.root, row["image_path"], "figures") if row else None
+    if path is None:
+        raise HTTPException(404, f"no figure {figure_id!r}")
+    return FileResponse(path, media_type="image/png")
+
+
+@router.get("/stats", tags=["service"])
+def stats(request: Request, service: Souwen = Depends(get_service)) -> dict:
+    return {**service.info(), "jobs": request.app.state.jobs.counts()}
