@@ -16,11 +16,16 @@ if TYPE_CHECKING:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    """The API (assistant.api) on one app; settings default to the SOUWEN_* environment."""
+    """The API (assistant.api) and the UI (assistant.ui, at /ui) on one app; settings default to
+    the SOUWEN_* environment."""
     from assistant.api import create_api
     from assistant.settings import Settings
 
     app = create_api(settings or Settings())
-    # The Gradio UI (assistant.ui) is mounted here at /ui, on the same service object as the API:
-    # build_ui(lambda: app.state.service), which the lifespan sets before the first request.
-    return app
+    # The Gradio UI on the same app and the same service object as the API (the lifespan sets
+    # app.state.service before the first request).
+    import gradio as gr
+
+    from assistant.ui import CSS, build_ui
+
+    return gr.mount_gradio_app(app, build_ui(lambda: app.state.service), path="/ui", css=CSS)

@@ -65,7 +65,9 @@ class ReadingAssistant:
             else:
                 sections += [(f"{prefix}{FACET_LABELS[f]}", citer.cite_all(ss)) for f, ss in picks.items() if ss]
         if len(papers) > 1:
-            sections += self._synthesis(papers, citer, taken)
+            # the synthesis may cite a sentence the per-paper parts used (it keeps its number):
+            # short papers have few sentences to spare
+            sections += self._synthesis(papers, citer, set())
         title = papers[0].title if len(papers) == 1 else f"{len(papers)} papers"
         return Report("summary", title, tuple(sections), tuple(citer.citations), tuple(papers), self.answerer.backend)
 

@@ -1,0 +1,161 @@
+"""The Gradio UI in a real browser: Debian's headless Chromium driven by Playwright against a real
+uvicorn server on loopback (the app of ``app.create_app``, real MiniLM, real library).
+
+Flow: upload a real PDF in the Library tab and wait for the ingest, ask a question in the Ask tab,
+see a cited answer, click the citation chip, check its DOI link and that its PDF link opens the
+stored PDF at the cited page; run the Review tab on two papers; repeat a question at a 390x844
+(phone) viewport. Screenshots go to ``screenshots/`` (git-ignored) for a person to look at.
+"""
+from __future__ import annotations
+
+import importlib.util
+import re
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.pdfmaker import make_paper
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = Path(__file__).resolve().parents[2] / "screenshots"
+
+SORGHUM = {"Abstract": ["We measured the drought tolerance of twelve sorghum cultivars in field trials in Kenya."],
+           "Results": ["The cultivar Kola retained 84 percent of its grain yield under severe drought stress.",
+                       "Leaf rolling began after nine days without irrigation in every cultivar we tested."]}
+RICE = {"Abstract": ["We tested flooding tolerance of rice varieties carrying the SUB1A gene in lowland fields."],
+        "Results": ["Varieties with SUB1A survived 14 days of complete submergence with 70 percent survival.",
+                    "Yield after flooding was twice that of varieties without the gene."]}
+MILLET = {"Abstract": ["We compared pearl millet landraces for heat tolerance during flowering."],
+          "Results": ["Pollen viability of the landrace Tifleaf fell by 40 percent at 42 degrees Celsius.",
+                      "Grain set recovered within five days after the heat wave ended."]}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    if importlib.util.find_spec("playwright") is None or not CHROMIUM.exists():
+        pytest.skip("needs playwright and Debian's chromium at /usr/bin/chromium (scripts/install.sh installs both)")
+    import uvicorn
+
+    from app import create_app
+    from assistant.service import Souwen
+    from assistant.settings import Settings
+
+    root = tmp_path_factory.mktemp("ui")
+    make_paper(root / "millet.pdf", title="Heat tolerance of pearl millet landraces", doi="10.1234/millet.2022",
+               sections=MILLET, year=2022)
+    make_paper(root / "rice.pdf", title="Submergence tolerance of SUB1A rice", doi="10.1234/rice.2020",
+               sections=RICE, year=2020)
+    settings = Settings(library=root / "lib")
+    seed = Souwen(settings)
+    assert not seed.ingest([root / "millet.pdf", root / "rice.pdf"], workers=0).failed
+    seed.close()
+    make_paper(root / "sorghum.pdf", title="Drought tolerance of sorghum cultivars", doi="10.1234/sorghum.2021",
+               sections=SORGHUM, year=2021)
+    port = free_port()
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    uv = uvicorn.Server(config)
+    thread = threading.Thread(target=uv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 120
+    import httpx
+
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.3)
+    yield f"http://127.0.0.1:{port}", root
+    uv.should_exit = True
+    thread.join(15)
+
+
+@pytest.fixture(scope="module")
+def browser(server):
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        # --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+def ask(page, question: str):
+    page.locator("#question textarea").fill(question)
+    page.locator("#ask-button").click()
+    page.locator("#citations .cite-chip").first.wait_for(timeout=60_000)
+
+
+def test_upload_ask_cite_and_open_pdf(server, browser):
+    base, root = server
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{base}/ui/")
+    page.get_by_role("tab", name="Library").click()
+    page.locator("#upload input[type=file]").set_input_files(str(root / "sorghum.pdf"))
+    page.locator("#ingest-button").click()
+    page.locator("#ingest-log").get_by_text("added").wait_for(timeout=120_000)
+    page.screenshot(path=str(SHOTS / "library.png"), full_page=True)
+
+    page.get_by_role("tab", name="Ask").click()
+    ask(page, "How much grain yield did the cultivar Kola retain under drought?")
+    answer = page.locator("#chat").inner_text()
+    assert "84 percent" in answer and "[1]" in answer
+    chip = page.locator("#citations .cite-chip").first
+    chip.locator("summary").click()
+    assert "84 percent" in chip.locator("blockquote").inner_text()
+    doi = chip.locator("a.doi-link").get_attribute("href")
+    assert doi == "https://doi.org/10.1234/sorghum.2021"
+    pdf = chip.locator("a.pdf-link").get_attribute("href")
+    page_number = int(re.search(r"#page=(\d+)$", pdf).group(1))
+    assert page_number >= 1
+    response = page.request.get(page.url.split("/ui")[0] + "/ui/" + pdf.split("#")[0])
+    assert response.status == 200 and response.body()[:5] == b"%PDF-"
+    page.screenshot(path=str(SHOTS / "ask-desktop.png"), full_page=True)
+
+
+def test_review_two_papers(server, browser):
+    base, _ = server
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{base}/ui/")
+    page.get_by_role("tab", name="Review").click()
+    dropdown = page.locator("#review-papers input")
+    for title in ("Heat tolerance of pearl millet", "Submergence tolerance of SUB1A rice"):
+        dropdown.click()
+        page.get_by_role("option", name=re.compile(title)).click()
+    page.screenshot(path=str(SHOTS / "review-picked.png"), full_page=True)
+    page.locator("#summarize-button").click()
+    try:
+        page.locator("#report").get_by_text("Across the papers", exact=False).first.wait_for(timeout=60_000)
+    finally:
+        page.screenshot(path=str(SHOTS / "review.png"), full_page=True)
+    report = page.locator("#report").inner_text()
+    assert "SUB1A" in report
+    assert "Tifleaf" in report or "millet" in report.lower()
+    page.screenshot(path=str(SHOTS / "review.png"), full_page=True)
+
+
+def test_phone_viewport(server, browser):
+    base, _ = server
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.goto(f"{base}/ui/")
+    ask(page, "How much did pollen viability of Tifleaf fall at 42 degrees?")
+    assert "40 percent" in page.locator("#chat").inner_text()
+    # nothing wider than the screen: no sideways scrolling of the whole page
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1
+    page.screenshot(path=str(SHOTS / "ask-phone.png"), full_page=True)
+    context.close()
