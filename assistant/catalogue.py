@@ -216,8 +216,14 @@ class Catalogue:
     def find_papers(self, key: str) -> list[Paper]:
         """Papers whose id, id prefix, DOI or sha256 is `key`."""
         key = key.strip()
+        if not key:
+            return []
+        # An id prefix is matched literally (substr, not LIKE): "%" or "_" must not match every id,
+        # and at least 8 characters are needed, so "p" cannot pick a paper either.
+        prefix = key if len(key) >= 8 else "\x00"
         return self.papers(
-            "p.id=? OR p.doi=? OR p.sha256=? OR p.id LIKE ?", (key, key.lower(), key, key + "%")
+            "p.id=? OR p.doi=? OR p.sha256=? OR substr(p.id, 1, ?)=?",
+            (key, key.lower(), key, len(prefix), prefix),
         )
 
     def paper_row(self, paper_id: str) -> sqlite3.Row | None:
