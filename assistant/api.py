@@ -53,7 +53,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from assistant.answer_commands import answer_json, report_json
-from assistant.api_models import (MAX_K, AnswerOut, AskRequest, HealthOut, HitOut, JobOut, KeypointsRequest,
+from assistant.api_models import (MAX_K, AnswerOut, AskRequest, FigureHitOut, HealthOut, HitOut, JobOut, KeypointsRequest,
                                   PaperDetailOut, PaperOut, PaperPage, ReportOut, ReviewRequest, SummarizeRequest)
 from assistant.answering import MAX_QUESTION_CHARS
 from assistant.commands import hit_json, paper_json
@@ -371,6 +371,16 @@ def show_paper(key: str, request: Request, service: Souwen = Depends(get_service
 @router.delete("/papers/{key:path}", response_model=list[PaperOut], tags=["papers"])
 def delete_paper(key: str, service: Souwen = Depends(get_service)):
     return [paper_json(p) for p in service.remove([find_paper(service, key).id])]
+
+
+@router.get("/figures/search", response_model=list[FigureHitOut], tags=["figures"])
+def figure_search(request: Request, q: str = Query(..., min_length=1, max_length=500),
+                  k: int = Query(10, ge=1, le=100), service: Souwen = Depends(get_service)):
+    """Figures ranked by caption, mentions and paper keywords (图片检索); `url` serves the PNG."""
+    return [{"rank": i, "figure_id": h.figure_id, "paper_id": h.paper.id, "doi": h.paper.doi, "title": h.paper.title,
+             "page": h.page, "label": h.label, "caption": h.caption, "score": h.score,
+             "url": request.url_for("figure", figure_id=h.figure_id).path}
+            for i, h in enumerate(service.figures(q.strip() or q, k), start=1)]
 
 
 @router.get("/figures/{figure_id}", name="figure", tags=["papers"],

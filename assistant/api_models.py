@@ -171,6 +171,19 @@ class PaperDetailOut(PaperOut):
     pdf_url: str = Field(description="The stored PDF ('' when none was kept); the CLI prints pdf_path.")
 
 
+class FigureHitOut(BaseModel):
+    rank: int
+    figure_id: str
+    paper_id: str
+    doi: str
+    title: str
+    page: int
+    label: str
+    caption: str
+    score: float
+    url: str
+
+
 class HitOut(BaseModel):
     rank: int
     chunk_id: str

@@ -271,6 +271,9 @@ class Catalogue:
         """All (chunk id, lexical terms, vector bytes), in chunk id order, for rebuilding indexes."""
         return self._db.execute("SELECT rowid, terms, vector FROM chunks ORDER BY rowid")
 
+    def all_figures(self) -> list[sqlite3.Row]:
+        return list(self._db.execute("SELECT * FROM figures ORDER BY paper_id, ordinal"))
+
     def figures(self, paper_id: str) -> list[sqlite3.Row]:
         return list(self._db.execute("SELECT * FROM figures WHERE paper_id=? ORDER BY ordinal", (paper_id,)))
 

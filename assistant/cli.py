@@ -46,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("remove", parents=[common], help="delete papers with their chunks, vectors and figures")
     p.add_argument("keys", nargs="+", help="DOIs or paper ids")
+    p = sub.add_parser("figures", parents=[common], help="search figures by keywords (captions, mentions, keywords)")
+    p.add_argument("query")
+    p.add_argument("-k", type=int, default=10, help="figures to return (default 10)")
     sub.add_parser("info", parents=[common], help="counts, model, fingerprint, disk use")
     p = sub.add_parser("rebuild", parents=[common], help="re-ingest the stored PDFs with the current settings")
     p.add_argument("--workers", type=int, help="parser processes")

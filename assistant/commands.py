@@ -162,3 +162,18 @@ def run_info(service: Souwen, args: argparse.Namespace) -> int:
     for key, value in info.items():
         console.print(f"{key:<12} {json.dumps(value, ensure_ascii=False) if isinstance(value, dict) else value}", highlight=False)
     return 0
+
+
+def run_figures(service: Souwen, args: argparse.Namespace) -> int:
+    hits = service.figures(args.query, k=args.k)
+    if args.json:
+        emit_json([{"rank": i, "figure_id": h.figure_id, "paper_id": h.paper.id, "doi": h.paper.doi,
+                    "title": h.paper.title, "page": h.page, "label": h.label, "caption": h.caption,
+                    "image_path": h.image_path, "score": h.score} for i, h in enumerate(hits, start=1)])
+        return 0
+    table = Table("#", "figure", "paper", "doi", "page", "image")
+    for i, h in enumerate(hits, start=1):
+        table.add_row(str(i), h.caption[:90] or h.label, h.paper.title[:50], h.paper.doi or "-", str(h.page),
+                      h.image_path)
+    console.print(table)
+    return 0

@@ -15,6 +15,7 @@ from assistant.factory import build_embedder, open_library
 from assistant.ingestion import IngestSummary, ingest_files
 from assistant.library import Library
 from assistant.protocols import LLM, Embedder
+from assistant.figure_search import FigureHit, search_figures
 from assistant.reading import ReadingAssistant
 from assistant.retrieval import Filters, retrieve
 from assistant.settings import Settings
@@ -84,6 +85,10 @@ class Souwen:
 
     def review(self, topic: str, n: int = 10, filters: Filters = Filters()) -> Report:
         return self.reader.review(topic, n, filters)
+
+    def figures(self, query: str, k: int = 10) -> list[FigureHit]:
+        """Figures ranked by caption, mentions and paper keywords (assistant.figure_search)."""
+        return search_figures(self.library, self.embedder, query, k)
 
     def close(self) -> None:
         if self._library is not None:

@@ -490,3 +490,12 @@ def test_real_minilm_upload_ask_cite_and_open_the_page(pdfs, tmp_path, minilm):
             assert zh.status_code == 200  # Chinese query on an English-only library: no error
     finally:
         real.stop()
+
+
+def test_figure_search_route(client):
+    hits = client.get("/figures/search", params={"q": "growth of the test strains", "k": 3}).json()
+    assert hits and {"figure_id", "doi", "page", "caption", "score", "url"} <= set(hits[0])
+    png = client.get(hits[0]["url"])
+    assert png.status_code == 200 and png.content[:8] == b"\x89PNG\r\n\x1a\n"
+    assert client.get("/figures/search", params={"q": "x", "k": 0}).status_code == 422
+    assert client.get("/figures/search", params={"q": "   "}).status_code == 400
