@@ -1,5 +1,6 @@
 """The Gradio UI, mounted at /ui on the API app: Ask (a streamed chat with citation chips),
-Library (upload with progress, list, filter, delete, metadata and figures) and Review (several
+Library (upload with progress, list, filter, delete, metadata and figures), Figures (keyword
+search, a gallery; clicking a figure shows its caption and opens its paper) and Review (several
 papers or a topic -> summary, key points, comparison table).
 
 It calls the same service object as the API and the CLI (passed in by ``app.py``), so an answer in
@@ -163,6 +164,30 @@ def build_ui(get_service: Callable[[], Souwen]) -> gr.Blocks:
             show.click(_guard(show_paper), key, [details, gallery])
             delete.click(_guard(delete_paper), key, [details, papers])
             ui.load(list_papers, None, papers)
+
+        with gr.Tab("Figures", id="figures"):
+            figure_query = gr.Textbox(label="Find figures by keywords (English or 中文)", elem_id="figure-query")
+            figure_gallery = gr.Gallery(label="Figures", columns=3, height="auto", elem_id="figure-gallery")
+            figure_info = gr.Markdown(elem_id="figure-info")
+            found = gr.State([])
+
+            def find_figures(text: str):
+                try:
+                    hits = get_service().figures(text, k=12)
+                except ValueError as exc:
+                    raise gr.Error(str(exc)) from exc
+                items = [(h.image_path, f"{h.label} · {h.paper.title[:60]} · p. {h.page}") for h in hits]
+                return items, [(h.caption, h.paper.title, h.paper.doi, h.paper.id, h.page) for h in hits], \
+                    f"{len(hits)} figures" if hits else "No figure matches."
+
+            def open_figure(hits: list, event: gr.SelectData):
+                caption, title, doi, paper_id, page = hits[event.index]
+                link = f"[{doi}]({doi_link(doi)}) · " if doi else ""
+                return (f"**{html.escape(caption)}**\n\n{html.escape(title)} — {link}"
+                        f"[PDF p. {page}](../papers/{paper_id}/pdf#page={page})")
+
+            figure_query.submit(find_figures, figure_query, [figure_gallery, found, figure_info])
+            figure_gallery.select(open_figure, found, figure_info)
 
         with gr.Tab("Review", id="review"):
             choose = gr.Dropdown(label="Papers", multiselect=True, choices=[], elem_id="review-papers")

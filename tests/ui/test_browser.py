@@ -159,3 +159,17 @@ def test_phone_viewport(server, browser):
     assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1
     page.screenshot(path=str(SHOTS / "ask-phone.png"), full_page=True)
     context.close()
+
+
+def test_figure_search_tab(server, browser):
+    base, _ = server
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{base}/ui/")
+    page.get_by_role("tab", name="Figures").click()
+    page.locator("#figure-query textarea, #figure-query input").first.fill("growth of the test strains")
+    page.locator("#figure-query textarea, #figure-query input").first.press("Enter")
+    page.locator("#figure-info").get_by_text("figures").wait_for(timeout=60_000)
+    page.locator("#figure-gallery img").first.click()
+    page.locator("#figure-info").get_by_text("Figure 1").first.wait_for(timeout=30_000)
+    assert "PDF p." in page.locator("#figure-info").inner_text()
+    page.screenshot(path=str(SHOTS / "figures.png"), full_page=True)
