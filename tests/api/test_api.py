@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -22,6 +21,7 @@ import httpx
 import pytest
 
 from tests.pdfmaker import make_paper
+from tests.samples import SORGHUM, free_port
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -33,16 +33,7 @@ RIBO = {"Abstract": ["Ribosomal RNA modification enzymes stimulate large subunit
                     "Assembly intermediates accumulated in sucrose gradients."]}
 NDN = {"摘要": ["本文提出一种基于可编程平台的标识网络移动性管理机制。"],
        "实验结果": ["移动终端在两个接入点之间反复切换，测得平均切换时延为55毫秒，最大值为75毫秒。"]}
-SORGHUM = {"Abstract": ["We measured the drought tolerance of twelve sorghum cultivars in field trials in Kenya."],
-           "Results": ["The cultivar Kola retained 84 percent of its grain yield under severe drought stress.",
-                       "Leaf rolling began after nine days without irrigation in every cultivar we tested."]}
 VITAMIN_Q = "How much did the germinated wheat supplement raise vitamin E content?"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:

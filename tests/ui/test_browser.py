@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib.util
 import re
-import socket
 import threading
 import time
 from pathlib import Path
@@ -18,26 +17,18 @@ from pathlib import Path
 import pytest
 
 from tests.pdfmaker import make_paper
+from tests.samples import SORGHUM, free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parents[2] / "screenshots"
 
-SORGHUM = {"Abstract": ["We measured the drought tolerance of twelve sorghum cultivars in field trials in Kenya."],
-           "Results": ["The cultivar Kola retained 84 percent of its grain yield under severe drought stress.",
-                       "Leaf rolling began after nine days without irrigation in every cultivar we tested."]}
 RICE = {"Abstract": ["We tested flooding tolerance of rice varieties carrying the SUB1A gene in lowland fields."],
         "Results": ["Varieties with SUB1A survived 14 days of complete submergence with 70 percent survival.",
                     "Yield after flooding was twice that of varieties without the gene."]}
 MILLET = {"Abstract": ["We compared pearl millet landraces for heat tolerance during flowering."],
           "Results": ["Pollen viability of the landrace Tifleaf fell by 40 percent at 42 degrees Celsius.",
                       "Grain set recovered within five days after the heat wave ended."]}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
