@@ -239,18 +239,19 @@ class Catalogue:
 
     # -- chunks, figures -------------------------------------------------------------------
     def chunks(self, rowids: Sequence[int]) -> dict[int, Chunk]:
-        if not rowids:
-            return {}
-        marks = ",".join("?" * len(rowids))
-        rows = self._db.execute(f"SELECT * FROM chunks WHERE rowid IN ({marks})", list(rowids))
-        return {r["rowid"]: _chunk_from_row(r) for r in rows}
+        """Chunks by index row id (what the FAISS and BM25 indexes return)."""
+        return self._chunks_where("rowid", rowids)
 
     def chunks_by_id(self, ids: Sequence[str]) -> dict[str, Chunk]:
-        if not ids:
+        """Chunks by their stable id (what citations carry)."""
+        return self._chunks_where("id", ids)
+
+    def _chunks_where(self, column: str, keys: Sequence) -> dict:
+        if not keys:
             return {}
-        marks = ",".join("?" * len(ids))
-        rows = self._db.execute(f"SELECT * FROM chunks WHERE id IN ({marks})", list(ids))
-        return {r["id"]: _chunk_from_row(r) for r in rows}
+        marks = ",".join("?" * len(keys))
+        rows = self._db.execute(f"SELECT rowid, * FROM chunks WHERE {column} IN ({marks})", list(keys))
+        return {r[column]: _chunk_from_row(r) for r in rows}
 
     def paper_chunks(self, paper_id: str) -> list[Chunk]:
         rows = self._db.execute("SELECT * FROM chunks WHERE paper_id=? ORDER BY ordinal", (paper_id,))

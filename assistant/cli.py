@@ -85,17 +85,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from assistant.library import LibraryMismatchError
+    from assistant.protocols import LLMError
     from assistant.service import PaperNotFound, Souwen
 
-    from assistant.protocols import LLMError
-
     overrides: dict = {"library": args.library} if args.library else {}
-    if getattr(args, "backend", None):
-        overrides["llm"] = {"backend": args.backend}
     try:
         settings = Settings(**overrides)
-        if "llm" in overrides:  # keep the rest of the llm section from the environment
-            settings = settings.model_copy(update={"llm": Settings().llm.model_copy(update=overrides["llm"])})
+        if getattr(args, "backend", None):  # the rest of the llm section stays as the environment set it
+            settings = settings.model_copy(update={"llm": settings.llm.model_copy(update={"backend": args.backend})})
     except Exception as exc:  # noqa: BLE001 - pydantic's message names the bad setting
         print(f"souwen: invalid settings: {exc}", file=sys.stderr)
         return EXIT_USAGE

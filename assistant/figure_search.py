@@ -54,7 +54,8 @@ class FigureIndex:
             docs.append(tokenize(f"{row['label']} {row['caption']} {mentions} {meta}"))
             dense_texts.append(f"{row['caption']} {mentions[:300]}".strip() or paper.title)
         self.lexical = LexicalIndex(docs)
-        self.english = np.array([not has_cjk(t, share=0.2) for t in dense_texts], dtype=bool)
+        self.english = np.array([not has_cjk(t, share=0.2) for t in dense_texts], dtype=bool)  # caption language
+        self.chinese = np.array([papers[r["paper_id"]].lang == "zh" for r in rows], dtype=bool)  # paper language
         self.vectors = embedder.embed_documents(dense_texts) if dense_texts else np.zeros((0, embedder.dim), np.float32)
 
 
@@ -96,7 +97,7 @@ def search_figures(library: Library, embedder: Embedder, query: str, k: int = 10
     # ... and they only search papers of the other language (an English query's Chinese words would
     # otherwise match Chinese papers' own English metadata, and vice versa).
     zh = has_cjk(query, share=0.2)
-    other = np.array([(index.papers[r["paper_id"]].lang or "en") != ("zh" if zh else "en") for r in index.rows])
+    other = ~index.chinese if zh else index.chinese
     lists = {"lexical": index.lexical.search(terms, depth),
              "translated": index.lexical.search(expand_terms(terms), depth, mask=other)}
     probe = gloss_text(query) if zh else query

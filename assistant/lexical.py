@@ -65,6 +65,11 @@ def _jieba():
     return jieba
 
 
+def segment(text: str) -> list[str]:
+    """jieba's word segmentation (not the search-mode overlaps of `tokenize`), unnormalised."""
+    return list(_jieba().cut(text))
+
+
 def has_cjk(text: str, share: float = 0.0) -> bool:
     """True when the text holds CJK characters (more than `share` of its non-space characters)."""
     cjk = len(_CJK_RE.findall(text))

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
 
-from assistant.lexical import has_cjk, tokenize
+from assistant.lexical import has_cjk, segment, tokenize
 
 MAX_GLOSSES = 3  # per entry: later senses are rare and add noise
 MAX_WORDS = 3  # glosses longer than this are explanations, not translations
@@ -91,11 +91,9 @@ def gloss_text(text: str) -> str:
     """A word-by-word English rendering of Chinese text (first CC-CEDICT gloss of each jieba word;
     Latin-script runs kept as they are), for MiniLM to embed. Crude, but it puts a Chinese question
     in the embedding space of English papers: "拟南芥突变体中的脱落酸含量" -> "... mutant ... content"."""
-    import jieba
-
     load_lexicon()
     words = []
-    for word in jieba.cut(text):
+    for word in segment(text):
         word = word.strip()
         if not word:
             continue

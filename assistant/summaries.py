@@ -120,8 +120,7 @@ def facet_scores(sentences: Sequence[PaperSentence], facet: str) -> np.ndarray:
     return np.array(scores)
 
 
-def choose(sentences: Sequence[PaperSentence], scores: np.ndarray, n: int, taken: set[str],
-           relevance: np.ndarray | None = None) -> list[PaperSentence]:
+def choose(sentences: Sequence[PaperSentence], scores: np.ndarray, n: int, taken: set[str]) -> list[PaperSentence]:
     """n sentences by MMR over term overlap, skipping those already used elsewhere in the report."""
     order = list(np.argsort(-scores))
     chosen: list[PaperSentence] = []

@@ -146,7 +146,7 @@ def summary_keywords(service: Souwen, q: dict) -> float:
     """Summarise the paper the question is about (the top paper for the question) and return the
     share of gold keywords the summary mentions."""
     hits = service.search(q["question"], k=5)
-    if not hits or not hasattr(service, "summarize"):
+    if not hits:
         return 0.0
     summary = service.summarize([hits[0].paper.id])
     text = normalise(summary.text)
