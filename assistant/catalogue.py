@@ -62,7 +62,62 @@ _MIGRATIONS = [
         at TEXT NOT NULL
     );
     """,
+    # 2: the library platform (issue 6). Paper provenance (licence, OA URL, pdf | record), authors
+    # with their affiliations, discipline labels and the user's corrections, topics (专题), local
+    # users with favourites and subscriptions. User data that must outlive a paper's re-ingest or
+    # `souwen rebuild` is listed in USER_TABLES.
+    """
+    ALTER TABLE papers ADD COLUMN licence TEXT NOT NULL DEFAULT '';
+    ALTER TABLE papers ADD COLUMN oa_url TEXT NOT NULL DEFAULT '';
+    ALTER TABLE papers ADD COLUMN source TEXT NOT NULL DEFAULT 'pdf';
+    CREATE TABLE paper_authors (
+        paper_id TEXT NOT NULL REFERENCES papers(id) ON DELETE CASCADE, position INTEGER NOT NULL,
+        name TEXT NOT NULL, affiliations TEXT NOT NULL DEFAULT '[]', PRIMARY KEY (paper_id, position)
+    );
+    CREATE INDEX paper_authors_name ON paper_authors(name);
+    CREATE TABLE paper_disciplines (
+        paper_id TEXT NOT NULL REFERENCES papers(id) ON DELETE CASCADE, code TEXT NOT NULL,
+        confidence REAL NOT NULL, source TEXT NOT NULL DEFAULT 'auto', PRIMARY KEY (paper_id, code)
+    );
+    CREATE INDEX paper_disciplines_code ON paper_disciplines(code);
+    CREATE TABLE discipline_corrections (
+        paper_key TEXT PRIMARY KEY, codes TEXT NOT NULL, at TEXT NOT NULL
+    );
+    CREATE TABLE topics (
+        id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, description TEXT NOT NULL DEFAULT '',
+        query TEXT NOT NULL DEFAULT '', filters TEXT NOT NULL DEFAULT '{}', owner TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL, updated_at TEXT NOT NULL
+    );
+    CREATE TABLE topic_papers (
+        topic_id TEXT NOT NULL REFERENCES topics(id) ON DELETE CASCADE,
+        paper_id TEXT NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
+        how TEXT NOT NULL, score REAL, added_at TEXT NOT NULL, PRIMARY KEY (topic_id, paper_id)
+    );
+    CREATE TABLE users (
+        id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, key_hash TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL, last_digest_at TEXT
+    );
+    CREATE TABLE favourites (
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        paper_id TEXT NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
+        note TEXT NOT NULL DEFAULT '', at TEXT NOT NULL, PRIMARY KEY (user_id, paper_id)
+    );
+    CREATE TABLE subscriptions (
+        id TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        topic_id TEXT REFERENCES topics(id) ON DELETE CASCADE, query TEXT NOT NULL DEFAULT '',
+        filters TEXT NOT NULL DEFAULT '{}', created_at TEXT NOT NULL
+    );
+    CREATE INDEX subscriptions_user ON subscriptions(user_id);
+    """,
 ]
+# What people made (not what ingest derives from the PDFs): `souwen rebuild` copies these tables
+# into the rebuilt catalogue, in this order (parents first). Paper ids come from the file's hash, so
+# rows that name a paper still name it after the rebuild.
+USER_TABLES = ("discipline_corrections", "topics", "topic_papers", "users", "favourites", "subscriptions")
+
+
+PAPER_COLUMNS = ("id, doi, sha256, title, title_alt, authors, year, venue, abstract, abstract_alt, keywords,"
+                 " keywords_alt, lang, pages, source_path, pdf_path, refs, warnings, added_at, licence, oa_url, source")
 
 
 def now() -> str:
@@ -82,6 +137,8 @@ class PaperRecord:
     vectors: np.ndarray
     figures: Sequence[dict]
     tables: Sequence[dict]
+    # (name, affiliations) in author order, where the PDF or record gives them
+    author_affiliations: Sequence[tuple[str, Sequence[str]]] = ()
 
 
 class Catalogue:
@@ -159,14 +216,16 @@ class Catalogue:
         with self.transaction() as db:
             for old in replaces:
                 db.execute("DELETE FROM papers WHERE id=?", (old,))
-            db.execute(
-                "INSERT INTO papers VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (p.id, p.doi, p.sha256, p.title, p.title_alt, json.dumps(p.authors, ensure_ascii=False),
-                 p.year, p.venue, p.abstract, p.abstract_alt, json.dumps(p.keywords, ensure_ascii=False),
-                 json.dumps(p.keywords_alt, ensure_ascii=False), p.lang, p.pages, p.source_path,
-                 record.pdf_path, json.dumps(list(record.references), ensure_ascii=False),
-                 json.dumps(list(record.warnings), ensure_ascii=False), p.added_at or now()),
-            )
+            row = (p.id, p.doi, p.sha256, p.title, p.title_alt, json.dumps(p.authors, ensure_ascii=False),
+                   p.year, p.venue, p.abstract, p.abstract_alt, json.dumps(p.keywords, ensure_ascii=False),
+                   json.dumps(p.keywords_alt, ensure_ascii=False), p.lang, p.pages, p.source_path,
+                   record.pdf_path, json.dumps(list(record.references), ensure_ascii=False),
+                   json.dumps(list(record.warnings), ensure_ascii=False), p.added_at or now(),
+                   p.licence, p.oa_url, p.source)
+            db.execute(f"INSERT INTO papers ({PAPER_COLUMNS}) VALUES ({','.join('?' * len(row))})", row)
+            for position, (name, places) in enumerate(record.author_affiliations):
+                db.execute("INSERT INTO paper_authors VALUES (?,?,?,?)",
+                           (p.id, position, name, json.dumps(list(places), ensure_ascii=False)))
             vectors = np.ascontiguousarray(record.vectors, dtype=np.float32)
             rowids = []
             for chunk, terms, vector in zip(record.chunks, record.terms, vectors):
@@ -282,6 +341,21 @@ class Catalogue:
         return {t: self._db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
                 for t in ("papers", "chunks", "figures", "tables")}
 
+    def copy_user_data(self, source: Path) -> None:
+        """Copy USER_TABLES from another catalogue file (a rebuild keeps what people made); rows
+        naming a paper this catalogue does not hold are left behind."""
+        db = self._db
+        db.execute("ATTACH DATABASE ? AS old", (str(source),))
+        try:
+            with self.transaction():
+                for table in USER_TABLES:
+                    columns = [r[1] for r in db.execute(f"PRAGMA main.table_info({table})")]
+                    keep = " WHERE paper_id IN (SELECT id FROM main.papers)" if "paper_id" in columns else ""
+                    names = ", ".join(columns)
+                    db.execute(f"INSERT OR IGNORE INTO main.{table} ({names}) SELECT {names} FROM old.{table}{keep}")
+        finally:
+            db.execute("DETACH DATABASE old")
+
     # -- ingest log -------------------------------------------------------------------------
     def log_ingest(self, path: str, sha256: str, status: str, reason: str = "", paper_id: str = "") -> None:
         with self.transaction() as db:
@@ -296,6 +370,7 @@ def _paper_from_row(r: sqlite3.Row) -> Paper:
         abstract=r["abstract"], abstract_alt=r["abstract_alt"], keywords=tuple(json.loads(r["keywords"])),
         keywords_alt=tuple(json.loads(r["keywords_alt"])), sha256=r["sha256"],
         source_path=r["source_path"], figures=r["n_figures"], chunks=r["n_chunks"], added_at=r["added_at"],
+        licence=r["licence"], oa_url=r["oa_url"], source=r["source"],
     )
 
 

@@ -18,6 +18,9 @@ from assistant.settings import Settings
 
 EXIT_FAILED_FILES, EXIT_USAGE, EXIT_LIBRARY, EXIT_NOT_FOUND, EXIT_LLM = 1, 2, 3, 4, 5
 ANSWER_COMMANDS = ("ask", "chat", "summarize", "keypoints", "review")
+# The library platform's verbs: each module adds its sub-commands (add_parsers) and names the
+# function that runs them (set_defaults(run=...)); modules import nothing heavy at the top.
+PLATFORM_COMMANDS = ("discipline_commands", "topic_commands", "account_commands", "insight_commands")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -75,6 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--doi", action="append", default=[], help="only this DOI (repeatable)")
     p.add_argument("--year", help="years, e.g. 2020-2024")
 
+    import importlib
+
+    for name in PLATFORM_COMMANDS:
+        importlib.import_module(f"assistant.{name}").add_parsers(sub, common)
+
     p = sub.add_parser("serve", help="serve the HTTP API and the web UI (assistant/serve_command.py)")
     p.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
@@ -102,6 +110,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_serve(settings, args)
     service = Souwen(settings)
     try:
+        if getattr(args, "run", None):
+            return args.run(service, args)
         if args.command in ANSWER_COMMANDS:
             from assistant import answer_commands as commands
         else:

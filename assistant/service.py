@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from assistant.answering import Answerer
 from assistant.factory import build_embedder, open_library
@@ -21,6 +22,12 @@ from assistant.retrieval import Filters, retrieve
 from assistant.settings import Settings
 from assistant.summaries import Report
 from assistant.types import Answer, Paper, ScoredChunk
+
+if TYPE_CHECKING:
+    from assistant.accounts import Accounts
+    from assistant.disciplines import Disciplines
+    from assistant.insights import Insights
+    from assistant.topics import Topics
 
 
 class PaperNotFound(LookupError):
@@ -35,6 +42,48 @@ class Souwen:
         self._llm = llm
         self._answerer: Answerer | None = None
         self._reader: ReadingAssistant | None = None
+        self._platform: dict[str, object] = {}  # the platform parts below, built on first use
+
+    # -- the library platform (issue 6): one object per capability, each given this service --
+    def _part(self, name: str, build):
+        if name not in self._platform:
+            self._platform[name] = build(self)
+        return self._platform[name]
+
+    @property
+    def disciplines(self) -> Disciplines:
+        """学科: the catalogue, per-paper labels and the user's corrections (assistant.disciplines)."""
+        from assistant.disciplines import Disciplines
+
+        return self._part("disciplines", Disciplines)
+
+    @property
+    def topics(self) -> Topics:
+        """专题: saved queries with pinned and matching papers (assistant.topics)."""
+        from assistant.topics import Topics
+
+        return self._part("topics", Topics)
+
+    @property
+    def accounts(self) -> Accounts:
+        """Local users, their API keys, favourites, subscriptions and digests (assistant.accounts)."""
+        from assistant.accounts import Accounts
+
+        return self._part("accounts", Accounts)
+
+    @property
+    def insights(self) -> Insights:
+        """Trends, distributions and collaboration networks (assistant.insights)."""
+        from assistant.insights import Insights
+
+        return self._part("insights", Insights)
+
+    def after_ingest(self, paper_ids: Sequence[str]) -> None:
+        """What every new paper gets, whether it came as a PDF or a metadata record: discipline
+        labels first (topic filters may name a discipline), then topic membership."""
+        if paper_ids:
+            self.disciplines.classify(paper_ids)
+            self.topics.match(paper_ids)
 
     @property
     def embedder(self) -> Embedder:
@@ -91,6 +140,7 @@ class Souwen:
         return search_figures(self.library, self.embedder, query, k)
 
     def close(self) -> None:
+        self._platform.clear()
         if self._library is not None:
             self._library.close()
             self._library = None
@@ -100,8 +150,10 @@ class Souwen:
         ingest = self.settings.ingest
         if workers is not None:
             ingest = ingest.model_copy(update={"workers": workers})
-        return ingest_files(self.library, self.embedder, paths, ingest, self.settings.chunking,
-                            recursive=recursive, show_progress=show_progress)
+        summary = ingest_files(self.library, self.embedder, paths, ingest, self.settings.chunking,
+                               recursive=recursive, show_progress=show_progress)
+        self.after_ingest([o.paper_id for o in summary.outcomes if o.status in ("added", "replaced")])
+        return summary
 
     def papers(self, filters: Filters = Filters()) -> list[Paper]:
         where, args = filters.sql()
@@ -162,6 +214,7 @@ class Souwen:
         builder = Souwen(self.settings.model_copy(update={"library": staging}), self._embedder)
         try:
             summary = builder.ingest(pdfs, workers=workers, show_progress=show_progress)
+            builder.library.catalogue.copy_user_data(root / "catalogue.sqlite")
         finally:
             builder.close()
         self.close()

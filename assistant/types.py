@@ -109,6 +109,9 @@ class Paper:
     figures: int = 0
     chunks: int = 0
     added_at: str = ""
+    licence: str = ""  # "CC-BY-4.0" style where the PDF or record states it
+    oa_url: str = ""  # where the open-access full text lives (metadata records)
+    source: str = "pdf"  # pdf | record (a metadata-only OA record: its abstract is the text)
 
 
 @dataclass(frozen=True)

@@ -226,6 +226,10 @@ def build_ui(get_service: Callable[[], Souwen]) -> gr.Blocks:
             keypoints.click(_guard(lambda ids, s, n: run("keypoints", ids, s, n)), [choose, topic, count], outputs)
             review.click(_guard(lambda ids, s, n: run("review", ids, s, n)), [choose, topic, count], outputs)
             ui.load(paper_choices, None, choose)
+        from assistant import ui_insights, ui_topics
+
+        ui_topics.build_tab(get_service)
+        ui_insights.build_tab(get_service)
     return ui
 
 
