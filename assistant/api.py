@@ -51,7 +51,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from assistant.answer_commands import answer_json, report_json
-from assistant import api_accounts, api_disciplines, api_insights, api_topics
+from assistant import api_accounts, api_disciplines, api_insights, api_records, api_topics
 from assistant.api_deps import find_paper, get_search_slot, get_service, get_slot, make_filters, require_key, stored_file
 from assistant.api_models import (MAX_K, AnswerOut, AskRequest, FigureHitOut, HealthOut, HitOut, JobOut, KeypointsRequest,
                                   PaperDetailOut, PaperOut, PaperPage, ReportOut, ReviewRequest, SummarizeRequest)
@@ -111,7 +111,8 @@ def create_api(settings: Settings, service: Souwen | None = None) -> FastAPI:
     for error, status in ((PaperNotFound, 404), (LibraryMismatchError, 409), (LLMError, 502), (ValueError, 400)):
         app.add_exception_handler(error, _error_handler(status))
     app.add_api_route("/health", health, methods=["GET"], response_model=HealthOut, tags=["service"])
-    for routes in (router, api_disciplines.router, api_topics.router, api_accounts.router, api_insights.router):
+    for routes in (router, api_disciplines.router, api_topics.router, api_accounts.router, api_insights.router,
+                   api_records.router):
         app.include_router(routes, dependencies=[Depends(require_key)])
     return app
 

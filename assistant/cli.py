@@ -20,7 +20,7 @@ EXIT_FAILED_FILES, EXIT_USAGE, EXIT_LIBRARY, EXIT_NOT_FOUND, EXIT_LLM = 1, 2, 3,
 ANSWER_COMMANDS = ("ask", "chat", "summarize", "keypoints", "review")
 # The library platform's verbs: each module adds its sub-commands (add_parsers) and names the
 # function that runs them (set_defaults(run=...)); modules import nothing heavy at the top.
-PLATFORM_COMMANDS = ("discipline_commands", "topic_commands", "account_commands", "insight_commands")
+PLATFORM_COMMANDS = ("discipline_commands", "topic_commands", "account_commands", "insight_commands", "record_commands")
 
 
 def build_parser() -> argparse.ArgumentParser:
