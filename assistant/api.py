@@ -42,7 +42,7 @@ import os
 import shutil
 import threading
 from collections.abc import Iterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, Response
@@ -54,7 +54,8 @@ from assistant.answer_commands import answer_json, report_json
 from assistant import api_accounts, api_disciplines, api_insights, api_records, api_topics
 from assistant.api_deps import find_paper, get_search_slot, get_service, get_slot, make_filters, require_key, stored_file
 from assistant.api_models import (MAX_K, AnswerOut, AskRequest, FigureHitOut, HealthOut, HitOut, JobOut, KeypointsRequest,
-                                  PaperDetailOut, PaperOut, PaperPage, ReportOut, ReviewRequest, SummarizeRequest)
+                                  PaperDetailOut, PaperOut, PaperPage, ReportOut, ReviewRequest, SummarizeRequest,
+                                  TurnIn)
 from assistant.answering import MAX_QUESTION_CHARS
 from assistant.commands import hit_json, paper_json
 from assistant.jobs import IngestJobs, store_uploads
@@ -63,7 +64,7 @@ from assistant.protocols import LLMError
 from assistant.retrieval import Filters, parse_years
 from assistant.service import PaperNotFound, Souwen
 from assistant.settings import Settings
-from assistant.types import Answer
+from assistant.types import Answer, Citation
 
 UPLOADS = "uploads"  # under the library directory
 MAX_UPLOAD_FILES = 20
@@ -150,16 +151,29 @@ async def health(request: Request):
 
 
 @router.post("/ask", response_model=AnswerOut, responses=SSE_DOC, tags=["answers"])
-def ask(body: AskRequest, service: Souwen = Depends(get_service), slot=Depends(get_slot)):
+def ask(body: AskRequest, request: Request, service: Souwen = Depends(get_service), slot=Depends(get_slot)):
     filters = make_filters(service, body.dois, body.years)
+    if body.backend not in (None, "extractive"):
+        slot = nullcontext()  # see get_slot: a model's answer is mostly waiting
+    elif body.backend == "extractive":
+        slot = request.app.state.slots
+    options = {"k": body.k, "filters": filters, "history": past_answers(body.history), "backend": body.backend}
     if not body.stream:
         with slot:
-            return answer_json(service.ask(body.question, k=body.k, filters=filters))
-    pieces = service.ask_stream(body.question, k=body.k, filters=filters)
+            return answer_json(service.ask(body.question, **options))
+    pieces = service.ask_stream(body.question, **options)
     with slot:  # retrieval, scoring and the model's first piece; their errors still get a 4xx/5xx
         first = next(pieces)
     return StreamingResponse(_events(first, pieces), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+def past_answers(turns: list[TurnIn]) -> list[Answer]:
+    """A client's conversation so far as the answers the answerer reads (question, text, quotes)."""
+    return [Answer(question=t.question, text=t.answer, abstained=False, evidence=(), backend="client",
+                   citations=tuple(Citation(n=i, doi="", title="", page=0, quote=c.quote, chunk_id="", paper_id="")
+                                   for i, c in enumerate(t.citations, 1) if c.quote))
+            for t in turns]
 
 
 def _events(first: str | Answer, rest: Iterator[str | Answer]) -> Iterator[str]:

@@ -16,6 +16,7 @@ from assistant.answering import MAX_QUESTION_CHARS
 from assistant.reading import MAX_PAPERS
 from assistant.retrieval import parse_years
 
+MAX_TURNS = 20  # earlier turns a follow-up may carry (the answerer reads the last three)
 MAX_K = 100  # passages per question or search (the answer settings allow at most 100 passages)
 
 Question = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_QUESTION_CHARS)]
@@ -34,12 +35,34 @@ class _Request(BaseModel):
         return value
 
 
+class QuoteIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")  # a client may send back whole citation objects
+
+    quote: Annotated[str, StringConstraints(max_length=5000)] = ""
+
+
+class TurnIn(BaseModel):
+    """One earlier turn, as /ask returned it (its `question`, `answer` text and `citations`)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    question: Question
+    answer: Annotated[str, StringConstraints(max_length=20000)] = ""
+    citations: list[QuoteIn] = Field(default_factory=list, max_length=100)
+
+
 class AskRequest(_Request):
     question: Question = Field(description="The question, in English or Chinese.")
     k: int | None = Field(None, ge=1, le=MAX_K, description="Passages read for the answer (default 15).")
     dois: KeyList = Field(default_factory=list, description="Only these papers (DOIs or ids).")
     years: Years = None
     stream: bool = Field(False, description="Server-sent events: `token` pieces, then one `answer`.")
+    backend: Literal["extractive", "openai", "llamacpp"] | None = Field(
+        None, description="Who writes this answer (default: the server's `llm.backend`). The model's endpoint "
+        "or file stays the server's setting; a backend that fails is a 502, never a silent fallback.")
+    history: list[TurnIn] = Field(default_factory=list, max_length=MAX_TURNS,
+                                  description="The conversation so far, oldest first: follow-ups such as "
+                                  "'and in wheat?' are read with it, and sentences already cited are not repeated.")
 
 
 class SummarizeRequest(_Request):

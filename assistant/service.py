@@ -7,6 +7,7 @@ keeps every front end a thin layer.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -43,6 +44,8 @@ class Souwen:
         self._answerer: Answerer | None = None
         self._reader: ReadingAssistant | None = None
         self._platform: dict[str, object] = {}  # the platform parts below, built on first use
+        self._others: dict[str, Answerer] = {}  # answerers of backends asked for per request
+        self._guard = threading.Lock()
 
     # -- the library platform (issue 6): one object per capability, each given this service --
     def _part(self, name: str, build):
@@ -112,13 +115,30 @@ class Souwen:
             self._answerer = Answerer(self.library, self.embedder, self.settings, self.llm)
         return self._answerer
 
+    def answerer_for(self, backend: str | None = None) -> Answerer:
+        """The answerer of another backend than the configured one (one per backend, built on first
+        use, sharing the library, the embedder and the sentence cache); None: the configured one."""
+        if backend is None or backend == self.settings.llm.backend:
+            return self.answerer
+        with self._guard:
+            other = self._others.get(backend)
+            if other is None or other.library is not self.library:
+                from assistant.llm import build_llm
+
+                settings = self.settings.model_copy(
+                    update={"llm": self.settings.llm.model_copy(update={"backend": backend})})
+                other = Answerer(self.library, self.embedder, settings, build_llm(settings.llm))
+                other.cache = self.answerer.cache  # sentence vectors do not depend on the writer
+                self._others[backend] = other
+        return other
+
     def ask(self, question: str, *, k: int | None = None, filters: Filters = Filters(),
-            history: Sequence[Answer] = ()) -> Answer:
-        return self.answerer.ask(question, k=k, filters=filters, history=history)
+            history: Sequence[Answer] = (), backend: str | None = None) -> Answer:
+        return self.answerer_for(backend).ask(question, k=k, filters=filters, history=history)
 
     def ask_stream(self, question: str, *, k: int | None = None, filters: Filters = Filters(),
-                   history: Sequence[Answer] = ()) -> Iterator[str | Answer]:
-        return self.answerer.stream(question, k=k, filters=filters, history=history)
+                   history: Sequence[Answer] = (), backend: str | None = None) -> Iterator[str | Answer]:
+        return self.answerer_for(backend).stream(question, k=k, filters=filters, history=history)
 
     @property
     def reader(self) -> ReadingAssistant:
@@ -141,6 +161,7 @@ class Souwen:
 
     def close(self) -> None:
         self._platform.clear()
+        self._others.clear()
         if self._library is not None:
             self._library.close()
             self._library = None

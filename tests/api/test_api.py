@@ -106,7 +106,9 @@ def server(pdfs, tmp_path_factory):
     """A hashing-embedder server over wheat, ribo and ndn, with a 1 MB upload limit."""
     root = tmp_path_factory.mktemp("api")
     library = build_library(root, {k: pdfs[k] for k in ("wheat", "ribo", "ndn")})
-    srv = Server(library, root / "server.log", SOUWEN_API__MAX_UPLOAD_MB="1")
+    # The server answers extractively; the OpenAI endpoint (for a per-request backend) is a closed port.
+    srv = Server(library, root / "server.log", SOUWEN_API__MAX_UPLOAD_MB="1",
+                 SOUWEN_LLM__BASE_URL=f"http://127.0.0.1:{free_port()}/v1", SOUWEN_LLM__RETRIES="0")
     yield srv
     srv.stop()
 
@@ -256,6 +258,25 @@ def test_ask_json(client):
     assert cite["page"] == 1 and "35 percent" in cite["quote"]
     filtered = client.post("/ask", json={"question": VITAMIN_Q, "dois": ["10.1093/test/ribo1"]}).json()
     assert all(e["doi"] == "10.1093/test/ribo1" for e in filtered["evidence"])
+
+
+def test_ask_follow_up_reads_the_history_the_client_sends(client):
+    first = client.post("/ask", json={"question": VITAMIN_Q}).json()
+    turn = {"question": first["question"], "answer": first["answer"], "citations": first["citations"]}
+    follow = client.post("/ask", json={"question": "and what about protein digestibility?", "history": [turn]}).json()
+    # read together with the previous question (the wheat supplement), without repeating its quotes
+    assert "germinated wheat" in follow["standalone_question"]
+    assert "48 hours" in follow["answer"] and not follow["abstained"]
+    assert not {c["quote"] for c in first["citations"]} & {c["quote"] for c in follow["citations"]}
+    alone = client.post("/ask", json={"question": "and what about protein digestibility?"}).json()
+    assert alone["standalone_question"] == ""
+
+
+def test_ask_with_another_backend_fails_loudly_when_it_is_unreachable(client):
+    response = client.post("/ask", json={"question": VITAMIN_Q, "backend": "openai"})
+    assert response.status_code == 502 and "127.0.0.1" in response.json()["detail"]
+    assert client.post("/ask", json={"question": VITAMIN_Q, "backend": "extractive"}).json()["citations"]
+    assert client.post("/ask", json={"question": VITAMIN_Q, "backend": "gpt"}).status_code == 422
 
 
 @pytest.mark.parametrize("body", [
