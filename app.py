@@ -28,4 +28,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     from assistant.ui import CSS, build_ui
 
-    return gr.mount_gradio_app(app, build_ui(lambda: app.state.service), path="/ui", css=CSS)
+    ui = build_ui(lambda: app.state.service, lambda: app.state.jobs)
+    return gr.mount_gradio_app(app, ui, path="/ui", css=CSS,
+                               max_file_size=f"{app.state.settings.api.max_upload_mb}mb")

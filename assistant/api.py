@@ -58,7 +58,7 @@ from assistant.api_models import (MAX_K, AnswerOut, AskRequest, FigureHitOut, He
                                   TurnIn)
 from assistant.answering import MAX_QUESTION_CHARS
 from assistant.commands import hit_json, paper_json
-from assistant.jobs import IngestJobs, store_uploads
+from assistant.jobs import UPLOADS, IngestJobs, store_uploads
 from assistant.library import LibraryMismatchError
 from assistant.protocols import LLMError
 from assistant.retrieval import Filters, parse_years
@@ -66,7 +66,6 @@ from assistant.service import PaperNotFound, Souwen
 from assistant.settings import Settings
 from assistant.types import Answer, Citation
 
-UPLOADS = "uploads"  # under the library directory
 MAX_UPLOAD_FILES = 20
 FORM_SLACK = 64 * 1024  # multipart boundaries and part headers on top of the files' bytes
 # Answers and searches run this many at a time; other requests for them wait in their threads,

@@ -35,6 +35,7 @@ from assistant.catalogue import now
 from assistant.ingestion import FileOutcome, IngestSummary
 
 KEEP = 1000  # finished jobs remembered for GET /jobs/{id}
+UPLOADS = "uploads"  # under the library directory: uploads wait there until their job ingests them
 
 
 @dataclass

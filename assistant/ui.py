@@ -1,5 +1,6 @@
 """The Gradio UI, mounted at /ui on the API app: Ask (a streamed chat with citation chips),
-Library (upload with progress, list, filter, delete, metadata and figures), Figures (keyword
+Library (upload with progress through the API's ingest queue, list, filter, delete, metadata and
+figures), Figures (keyword
 search, a gallery; clicking a figure shows its caption and opens its paper) and Review (several
 papers or a topic -> summary, key points, comparison table).
 
@@ -12,12 +13,14 @@ also shows the figure's thumbnail. Only this module imports Gradio.
 from __future__ import annotations
 
 import html
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import gradio as gr
 
 from assistant.citations import doi_link
+from assistant.jobs import UPLOADS, IngestJobs, Job, store_uploads
 from assistant.retrieval import Filters
 from assistant.service import Souwen
 from assistant.summaries import Report
@@ -79,7 +82,28 @@ def report_markdown(report: Report) -> str:
     return "\n\n".join(parts)
 
 
-def build_ui(get_service: Callable[[], Souwen]) -> gr.Blocks:
+def build_ui(get_service: Callable[[], Souwen], get_jobs: Callable[[], IngestJobs] | None = None) -> gr.Blocks:
+    """The UI over `get_service()`; uploads go to `get_jobs()` (the API's ingest queue), or are
+    ingested in a private queue when the UI runs without the API."""
+    private: list[IngestJobs] = []
+
+    def submit_uploads(paths: list[Path]) -> Job:
+        if get_jobs is not None:
+            jobs = get_jobs()
+        else:
+            if not private:
+                private.append(IngestJobs(lambda path: get_service().ingest([path])))
+                private[0].start()
+            jobs = private[0]
+        root = Path(get_service().settings.library) / UPLOADS
+        handles = [open(path, "rb") for path in paths]
+        try:
+            folder, stored = store_uploads([(path.name, handle) for path, handle in zip(paths, handles)], root)
+        finally:
+            for handle in handles:
+                handle.close()
+        return jobs.submit(folder, stored)
+
     with gr.Blocks(title="Souwen 搜问") as ui:
         gr.Markdown("## Souwen 搜问 — ask your open-access papers")
         with gr.Tab("Ask", id="ask"):
@@ -136,15 +160,19 @@ def build_ui(get_service: Callable[[], Souwen]) -> gr.Blocks:
             def ingest(files, progress=gr.Progress()):
                 if not files:
                     raise gr.Error("Choose one or more PDF files first.")
-                service = get_service()
-                lines = []
                 paths = [Path(f if isinstance(f, str) else f.name) for f in files]
-                for i, path in enumerate(progress.tqdm(paths, desc="Ingesting")):
-                    summary = service.ingest([path])
-                    for o in summary.outcomes:
-                        reason = f": {o.reason}" if o.reason else ""
-                        lines.append(f"- **{o.status}** {html.escape(path.name)}{html.escape(reason)}"
-                                     + (f" — {o.doi or 'no DOI'}, {o.pages} pages" if o.status in ("added", "replaced") else ""))
+                # The API's job queue: one ingest at a time (uploads from the API and the UI never
+                # parse at once), in the background, at a lower CPU priority than questions.
+                job = submit_uploads(paths)
+                while job.status in ("queued", "running"):
+                    progress(len(job.outcomes) / len(paths), desc=f"Ingesting {len(job.outcomes)}/{len(paths)}")
+                    time.sleep(0.5)
+                lines = [f"- **{o['status']}** {html.escape(o['name'])}"
+                         + (f": {html.escape(o['reason'])}" if o["reason"] else "")
+                         + (f" — {o['doi'] or 'no DOI'}, {o['pages']} pages" if o["status"] in ("added", "replaced") else "")
+                         for o in job.outcomes]
+                if job.error:
+                    lines.append(f"- **failed**: {html.escape(job.error)}")
                 return "\n".join(lines), list_papers()
 
             def show_paper(k: str):
