@@ -1,8 +1,7 @@
 """The Gradio UI, mounted at /ui on the API app: Ask (a streamed chat with citation chips),
 Library (upload with progress through the API's ingest queue, list, filter, delete, metadata and
-figures), Figures (keyword
-search, a gallery; clicking a figure shows its caption and opens its paper) and Review (several
-papers or a topic -> summary, key points, comparison table).
+figures), Figures (keyword search, a gallery; clicking a figure shows its caption and opens its
+paper) and Review (several papers or a topic -> summary, key points, comparison table).
 
 It calls the same service object as the API and the CLI (passed in by ``app.py``), so an answer in
 the browser is the answer of ``souwen ask``. Citation chips are ``<details>`` elements: clicking one
