@@ -28,6 +28,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     from assistant.ui import CSS, build_ui
 
+    from assistant.api_deps import admits
+
     ui = build_ui(lambda: app.state.service, lambda: app.state.jobs)
-    return gr.mount_gradio_app(app, ui, path="/ui", css=CSS,
+    # With API keys set, the UI asks for one too (any user name; the key as password): an admin
+    # key or a registered user's key, the same check as the API's.
+    login = (lambda _user, key: admits(app.state, key or "")) if app.state.settings.api.keys else None
+    return gr.mount_gradio_app(app, ui, path="/ui", css=CSS, auth=login,
+                               auth_message="This Souwen server needs an API key: any user name, the key as password.",
                                max_file_size=f"{app.state.settings.api.max_upload_mb}mb")

@@ -128,8 +128,11 @@ def print_report(r: Report) -> None:
 
 # -- commands -----------------------------------------------------------------------------
 def filters_from(args: argparse.Namespace) -> Filters:
+    from assistant.disciplines import check_codes
+
     first, last = parse_years(getattr(args, "year", None))
-    return Filters(dois=tuple(getattr(args, "doi", []) or ()), year_from=first, year_to=last)
+    return Filters(dois=tuple(getattr(args, "doi", []) or ()), year_from=first, year_to=last,
+                   disciplines=check_codes(getattr(args, "discipline", []) or ()))
 
 
 def run_ask(service: Souwen, args: argparse.Namespace) -> int:

@@ -52,7 +52,8 @@ from starlette.datastructures import UploadFile
 
 from assistant.answer_commands import answer_json, report_json
 from assistant import api_accounts, api_disciplines, api_insights, api_records, api_topics
-from assistant.api_deps import find_paper, get_search_slot, get_service, get_slot, make_filters, require_key, stored_file
+from assistant.api_deps import (find_paper, get_search_slot, get_service, get_slot, make_filters, read_upload_form,
+                                require_key, stored_file)
 from assistant.api_models import (MAX_K, AnswerOut, AskRequest, FigureHitOut, HealthOut, HitOut, JobOut, KeypointsRequest,
                                   PaperDetailOut, PaperOut, PaperPage, ReportOut, ReviewRequest, SummarizeRequest,
                                   TurnIn)
@@ -67,7 +68,6 @@ from assistant.settings import Settings
 from assistant.types import Answer, Citation
 
 MAX_UPLOAD_FILES = 20
-FORM_SLACK = 64 * 1024  # multipart boundaries and part headers on top of the files' bytes
 # Answers and searches run this many at a time; other requests for them wait in their threads,
 # and the light routes (papers, jobs, health) are never queued behind them. Retrieval and sentence
 # scoring are mostly Python, so threads only fight for the GIL: on 2 cores, 50 clients, warm
@@ -111,7 +111,8 @@ def create_api(settings: Settings, service: Souwen | None = None) -> FastAPI:
     for error, status in ((PaperNotFound, 404), (LibraryMismatchError, 409), (LLMError, 502), (ValueError, 400)):
         app.add_exception_handler(error, _error_handler(status))
     app.add_api_route("/health", health, methods=["GET"], response_model=HealthOut, tags=["service"])
-    for routes in (router, api_disciplines.router, api_topics.router, api_accounts.router, api_insights.router,
+    # api_disciplines first: its /papers/{key}/disciplines must be tried before /papers/{key:path}
+    for routes in (api_disciplines.router, router, api_topics.router, api_accounts.router, api_insights.router,
                    api_records.router):
         app.include_router(routes, dependencies=[Depends(require_key)])
     return app
@@ -151,7 +152,7 @@ async def health(request: Request):
 
 @router.post("/ask", response_model=AnswerOut, responses=SSE_DOC, tags=["answers"])
 def ask(body: AskRequest, request: Request, service: Souwen = Depends(get_service), slot=Depends(get_slot)):
-    filters = make_filters(service, body.dois, body.years)
+    filters = make_filters(service, body.dois, body.years, body.discipline)
     if body.backend not in (None, "extractive"):
         slot = nullcontext()  # see get_slot: a model's answer is mostly waiting
     elif body.backend == "extractive":
@@ -206,7 +207,7 @@ def keypoints(body: KeypointsRequest, service: Souwen = Depends(get_service), sl
 
 @router.post("/review", response_model=ReportOut, tags=["answers"])
 def review(body: ReviewRequest, service: Souwen = Depends(get_service), slot=Depends(get_slot)):
-    filters = make_filters(service, body.dois, body.years)
+    filters = make_filters(service, body.dois, body.years, body.discipline)
     with slot:
         return report_json(service.review(body.topic, n=body.n, filters=filters))
 
@@ -216,10 +217,11 @@ def search(q: str = Query(..., min_length=1, max_length=MAX_QUESTION_CHARS, desc
            k: int | None = Query(None, ge=1, le=MAX_K, description="passages (default 10)"),
            doi: list[str] = Query([], description="only these papers (DOIs or ids; repeatable)"),
            years: str | None = Query(None, max_length=20, description="e.g. 2020-2024"),
+           discipline: list[str] = Query([], description="only papers in these 学科 (07, 0710 or 071010; repeatable)"),
            service: Souwen = Depends(get_service), slot=Depends(get_search_slot)):
     if not q.strip():
         raise HTTPException(422, "the query is empty")
-    filters = make_filters(service, doi, years)
+    filters = make_filters(service, doi, years, discipline)
     with slot:
         hits = service.search(q, k=k, filters=filters)
     return [hit_json(rank, hit) for rank, hit in enumerate(hits, 1)]
@@ -230,9 +232,13 @@ def list_papers(offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=50
                 year: str | None = Query(None, max_length=20, description="e.g. 2020-2024 or 2021"),
                 doi: list[str] = Query([], description="only these DOIs (repeatable)"),
                 q: str | None = Query(None, max_length=200, description="words in the title"),
+                discipline: list[str] = Query([], description="only papers in these 学科 (07, 0710 or 071010; repeatable)"),
                 service: Souwen = Depends(get_service)):
+    from assistant.disciplines import check_codes
+
     first, last = parse_years(year)
-    papers = service.papers(Filters(dois=tuple(doi), year_from=first, year_to=last))
+    papers = service.papers(Filters(dois=tuple(doi), year_from=first, year_to=last,
+                                    disciplines=check_codes(discipline)))
     if q and q.strip():
         needle = q.strip().lower()
         papers = [p for p in papers if needle in p.title.lower() or needle in p.title_alt.lower()]
@@ -245,13 +251,7 @@ async def upload_papers(request: Request, response: Response):
     settings: Settings = request.app.state.settings
     if request.app.state.startup_error:  # the job could only fail
         raise LibraryMismatchError(request.app.state.startup_error)
-    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
-        raise HTTPException(415, "send the PDFs as multipart/form-data, in the field 'files'")
-    limit = settings.api.max_upload_mb * 2**20 + FORM_SLACK
-    length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > limit:
-        raise _too_large(settings)
-    form = await _read_form(request, limit, settings)
+    form = await read_upload_form(request, files=MAX_UPLOAD_FILES, what="the PDFs, in the field 'files',")
     try:
         uploads = [value for _, value in form.multi_items() if isinstance(value, UploadFile)]
         if not uploads:
@@ -270,25 +270,6 @@ async def upload_papers(request: Request, response: Response):
     return job.to_json()
 
 
-def _too_large(settings: Settings) -> HTTPException:
-    return HTTPException(413, f"upload over the {settings.api.max_upload_mb} MB limit (api.max_upload_mb)")
-
-
-async def _read_form(request: Request, limit: int, settings: Settings):
-    """Parse the multipart body, stopping with 413 as soon as it passes `limit` bytes."""
-    received = 0
-
-    async def receive():
-        nonlocal received
-        message = await request.receive()
-        received += len(message.get("body", b""))
-        if received > limit:
-            raise _too_large(settings)
-        return message
-
-    return await Request(request.scope, receive).form(max_files=MAX_UPLOAD_FILES, max_fields=MAX_UPLOAD_FILES)
-
-
 @router.get("/jobs/{job_id}", response_model=JobOut, name="get_job", tags=["papers"])
 def get_job(job_id: str, request: Request):
     job = request.app.state.jobs.get(job_id)
@@ -302,6 +283,9 @@ def get_job(job_id: str, request: Request):
 def paper_pdf(key: str, request: Request, page: int | None = Query(None, ge=1, description="open at this page"),
               service: Souwen = Depends(get_service)):
     paper = find_paper(service, key)
+    if paper.source == "record":  # a metadata record (assistant.records): the PDF lives elsewhere, if anywhere
+        where = f"its open-access full text: {paper.oa_url}" if paper.oa_url else "the record gives no OA URL"
+        raise HTTPException(404, f"{paper.id} is a metadata record without a PDF in the library; {where}")
     row = service.library.catalogue.paper_row(paper.id)
     path = stored_file(service.library.root, row["pdf_path"] if row else "", "pdfs")
     if path is None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
+from assistant.accounts import KEY_PREFIX
 from assistant.retrieval import Filters, parse_years
 from assistant.service import PaperNotFound, Souwen
 from assistant.types import Paper
@@ -22,16 +23,34 @@ _bearer = HTTPBearer(auto_error=False)
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False)
 
 
+def presented_key(bearer: HTTPAuthorizationCredentials | None, header: str | None) -> str:
+    return header or (bearer.credentials if bearer else "")
+
+
+def is_admin_key(settings, given: str) -> bool:
+    """Whether `given` is one of settings ``api.keys`` (the server's admin keys)."""
+    # compare_digest against every key: the time taken says nothing about which one nearly matched
+    return any([hmac.compare_digest(given.encode(), k.get_secret_value().encode()) for k in settings.api.keys])
+
+
+def admits(state, given: str) -> bool:
+    """Whether a key opens the library (the API routes and the UI's login): anything when
+    ``api.keys`` is empty, else an admin key or a registered user's key."""
+    settings = state.settings
+    if not settings.api.keys or is_admin_key(settings, given):
+        return True
+    # A user's key: a prefix check, then one indexed SQLite read of users.key_hash (WAL readers never
+    # wait for writers): about 20 us measured, cheap enough to run here without the thread pool.
+    return given.startswith(KEY_PREFIX) and state.service.accounts.authenticate(given) is not None
+
+
 async def require_key(request: Request, bearer: HTTPAuthorizationCredentials | None = Depends(_bearer),
                       header: str | None = Depends(_api_key)) -> None:
-    keys = request.app.state.settings.api.keys
-    if not keys:
+    """With ``api.keys`` set: an admin key, or a registered user's key (assistant.accounts), else 401."""
+    if admits(request.app.state, presented_key(bearer, header)):
         return
-    given = (header or (bearer.credentials if bearer else "")).encode()
-    # compare_digest against every key: the time taken says nothing about which one nearly matched
-    if not any([hmac.compare_digest(given, k.get_secret_value().encode()) for k in keys]):
-        raise HTTPException(401, "this server needs an API key: send 'Authorization: Bearer KEY' or "
-                            "'X-API-Key: KEY'", headers={"WWW-Authenticate": "Bearer"})
+    raise HTTPException(401, "this server needs an API key: send 'Authorization: Bearer KEY' or "
+                        "'X-API-Key: KEY'", headers={"WWW-Authenticate": "Bearer"})
 
 
 async def get_service(request: Request) -> Souwen:
@@ -61,11 +80,15 @@ def find_paper(service: Souwen, key: str) -> Paper:
     return paper
 
 
-def make_filters(service: Souwen, keys: list[str], years: str | None) -> Filters:
-    """Filters from DOIs or ids (an unknown one is a 404, not an empty answer) and a year range."""
+def make_filters(service: Souwen, keys: list[str], years: str | None, disciplines: list[str] = ()) -> Filters:
+    """Filters from DOIs or ids (an unknown one is a 404, not an empty answer), a year range and
+    学科 codes (an unknown one is a 400)."""
+    from assistant.disciplines import check_codes
+
     first, last = parse_years(years)
     papers = [find_paper(service, key) for key in keys]
-    return Filters(paper_ids=tuple(p.id for p in papers), year_from=first, year_to=last)
+    return Filters(paper_ids=tuple(p.id for p in papers), year_from=first, year_to=last,
+                   disciplines=check_codes(disciplines))
 
 
 def stored_file(root: Path, relative: str, folder: str) -> Path | None:
@@ -74,3 +97,33 @@ def stored_file(root: Path, relative: str, folder: str) -> Path | None:
         return None
     path = (root / relative).resolve()
     return path if path.is_relative_to((root / folder).resolve()) and path.is_file() else None
+
+
+FORM_SLACK = 64 * 1024  # multipart boundaries and part headers on top of the files' bytes
+
+
+def too_large(settings) -> HTTPException:
+    return HTTPException(413, f"upload over the {settings.api.max_upload_mb} MB limit (api.max_upload_mb)")
+
+
+async def read_upload_form(request: Request, *, files: int, what: str):
+    """An upload's multipart form, refused with 415 when it is not multipart (`what` says what to
+    send), and with 413 as soon as the body passes ``api.max_upload_mb`` (never spooled whole)."""
+    settings = request.app.state.settings
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise HTTPException(415, f"send {what} as multipart/form-data")
+    limit = settings.api.max_upload_mb * 2**20 + FORM_SLACK
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > limit:
+        raise too_large(settings)
+    received = 0
+
+    async def receive():
+        nonlocal received
+        message = await request.receive()
+        received += len(message.get("body", b""))
+        if received > limit:
+            raise too_large(settings)
+        return message
+
+    return await Request(request.scope, receive).form(max_files=files, max_fields=files)

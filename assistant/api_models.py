@@ -23,6 +23,8 @@ Question = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
 Key = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 KeyList = Annotated[list[Key], Field(max_length=MAX_PAPERS, description="DOIs or paper ids")]
 Years = Annotated[str | None, Field(None, max_length=20, description="e.g. 2020-2024, 2021 or 2020-")]
+Disciplines = Annotated[list[Annotated[str, StringConstraints(strip_whitespace=True, max_length=6)]],
+                        Field(max_length=50, description="Only papers in these 学科 (07, 0710 or 071010).")]
 
 
 class _Request(BaseModel):
@@ -56,6 +58,7 @@ class AskRequest(_Request):
     k: int | None = Field(None, ge=1, le=MAX_K, description="Passages read for the answer (default 15).")
     dois: KeyList = Field(default_factory=list, description="Only these papers (DOIs or ids).")
     years: Years = None
+    discipline: Disciplines = Field(default_factory=list)
     stream: bool = Field(False, description="Server-sent events: `token` pieces, then one `answer`.")
     backend: Literal["extractive", "openai", "llamacpp"] | None = Field(
         None, description="Who writes this answer (default: the server's `llm.backend`). The model's endpoint "
@@ -78,6 +81,7 @@ class ReviewRequest(_Request):
     n: int = Field(10, ge=1, le=MAX_PAPERS, description="How many papers.")
     dois: KeyList = Field(default_factory=list, description="Only these papers (DOIs or ids).")
     years: Years = None
+    discipline: Disciplines = Field(default_factory=list)
 
 
 # -- responses (the README's JSON schema) ---------------------------------------------------------
@@ -147,6 +151,14 @@ class ReportOut(BaseModel):
     papers: list[PaperRefOut]
 
 
+class DisciplineLabelOut(BaseModel):
+    code: str
+    name: str
+    name_en: str
+    confidence: float
+    source: str
+
+
 class PaperOut(BaseModel):
     id: str
     doi: str
@@ -166,6 +178,10 @@ class PaperOut(BaseModel):
     figures: int
     chunks: int
     added_at: str
+    licence: str = Field("", description="OA licence, SPDX-like (CC-BY-4.0), where the PDF or record states it.")
+    oa_url: str = Field("", description="Where the open-access full text lives (metadata records).")
+    source: str = Field("pdf", description="'pdf', or 'record': a metadata-only OA record (its abstract is the text).")
+    disciplines: list[DisciplineLabelOut] = []
 
 
 class PaperPage(BaseModel):

@@ -4,7 +4,7 @@ the ingest log — the library's single source of truth.
 Every paper is written in one transaction (paper, chunks, figures, tables, and a bumped
 ``generation``), so a process killed mid-ingest leaves either the whole paper or none of it. The
 FAISS and BM25 files are caches rebuilt from here when their generation stamp is stale. WAL mode
-lets readers (search) run while an ingest writes. Schema changes are versioned in ``_MIGRATIONS``.
+lets readers (search) run while an ingest writes. Schema changes are versioned in ``assistant.schema``.
 """
 from __future__ import annotations
 
@@ -13,108 +13,14 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
-from assistant.types import Chunk, Paper
-
-_MIGRATIONS = [
-    """
-    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-    CREATE TABLE papers (
-        id TEXT PRIMARY KEY, doi TEXT NOT NULL DEFAULT '', sha256 TEXT NOT NULL UNIQUE,
-        title TEXT NOT NULL DEFAULT '', title_alt TEXT NOT NULL DEFAULT '',
-        authors TEXT NOT NULL DEFAULT '[]', year INTEGER, venue TEXT NOT NULL DEFAULT '',
-        abstract TEXT NOT NULL DEFAULT '', abstract_alt TEXT NOT NULL DEFAULT '',
-        keywords TEXT NOT NULL DEFAULT '[]', keywords_alt TEXT NOT NULL DEFAULT '[]',
-        lang TEXT NOT NULL DEFAULT 'en', pages INTEGER NOT NULL DEFAULT 0,
-        source_path TEXT NOT NULL DEFAULT '', pdf_path TEXT NOT NULL DEFAULT '',
-        refs TEXT NOT NULL DEFAULT '[]', warnings TEXT NOT NULL DEFAULT '[]',
-        added_at TEXT NOT NULL
-    );
-    CREATE INDEX papers_doi ON papers(doi);
-    CREATE TABLE chunks (
-        rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,
-        paper_id TEXT NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
-        ordinal INTEGER NOT NULL, kind TEXT NOT NULL, section TEXT NOT NULL,
-        page_start INTEGER NOT NULL, page_end INTEGER NOT NULL,
-        char_start INTEGER NOT NULL, char_end INTEGER NOT NULL,
-        text TEXT NOT NULL, terms TEXT NOT NULL, vector BLOB NOT NULL
-    );
-    CREATE INDEX chunks_paper ON chunks(paper_id);
-    CREATE TABLE figures (
-        id TEXT PRIMARY KEY, paper_id TEXT NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
-        ordinal INTEGER NOT NULL, page INTEGER NOT NULL, bbox TEXT NOT NULL, kind TEXT NOT NULL,
-        label TEXT NOT NULL, caption TEXT NOT NULL, mentions TEXT NOT NULL,
-        image_path TEXT NOT NULL, width INTEGER NOT NULL, height INTEGER NOT NULL
-    );
-    CREATE INDEX figures_paper ON figures(paper_id);
-    CREATE TABLE tables (
-        id TEXT PRIMARY KEY, paper_id TEXT NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
-        page INTEGER NOT NULL, label TEXT NOT NULL, caption TEXT NOT NULL, text TEXT NOT NULL
-    );
-    CREATE TABLE ingest_log (
-        id INTEGER PRIMARY KEY, path TEXT NOT NULL, sha256 TEXT NOT NULL DEFAULT '',
-        status TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '', paper_id TEXT NOT NULL DEFAULT '',
-        at TEXT NOT NULL
-    );
-    """,
-    # 2: the library platform (issue 6). Paper provenance (licence, OA URL, pdf | record), authors
-    # with their affiliations, discipline labels and the user's corrections, topics (专题), local
-    # users with favourites and subscriptions. User data that must outlive a paper's re-ingest or
-    # `souwen rebuild` is listed in USER_TABLES.
-    """
-    ALTER TABLE papers ADD COLUMN licence TEXT NOT NULL DEFAULT '';
-    ALTER TABLE papers ADD COLUMN oa_url TEXT NOT NULL DEFAULT '';
-    ALTER TABLE papers ADD COLUMN source TEXT NOT NULL DEFAULT 'pdf';
-    CREATE TABLE paper_authors (
-        paper_id TEXT NOT NULL REFERENCES papers(id) ON DELETE CASCADE, position INTEGER NOT NULL,
-        name TEXT NOT NULL, affiliations TEXT NOT NULL DEFAULT '[]', PRIMARY KEY (paper_id, position)
-    );
-    CREATE INDEX paper_authors_name ON paper_authors(name);
-    CREATE TABLE paper_disciplines (
-        paper_id TEXT NOT NULL REFERENCES papers(id) ON DELETE CASCADE, code TEXT NOT NULL,
-        confidence REAL NOT NULL, source TEXT NOT NULL DEFAULT 'auto', PRIMARY KEY (paper_id, code)
-    );
-    CREATE INDEX paper_disciplines_code ON paper_disciplines(code);
-    CREATE TABLE discipline_corrections (
-        paper_key TEXT PRIMARY KEY, codes TEXT NOT NULL, at TEXT NOT NULL
-    );
-    CREATE TABLE topics (
-        id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, description TEXT NOT NULL DEFAULT '',
-        query TEXT NOT NULL DEFAULT '', filters TEXT NOT NULL DEFAULT '{}', owner TEXT NOT NULL DEFAULT '',
-        created_at TEXT NOT NULL, updated_at TEXT NOT NULL
-    );
-    CREATE TABLE topic_papers (
-        topic_id TEXT NOT NULL REFERENCES topics(id) ON DELETE CASCADE,
-        paper_id TEXT NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
-        how TEXT NOT NULL, score REAL, added_at TEXT NOT NULL, PRIMARY KEY (topic_id, paper_id)
-    );
-    CREATE TABLE users (
-        id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, key_hash TEXT NOT NULL UNIQUE,
-        created_at TEXT NOT NULL, last_digest_at TEXT
-    );
-    CREATE TABLE favourites (
-        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-        paper_id TEXT NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
-        note TEXT NOT NULL DEFAULT '', at TEXT NOT NULL, PRIMARY KEY (user_id, paper_id)
-    );
-    CREATE TABLE subscriptions (
-        id TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-        topic_id TEXT REFERENCES topics(id) ON DELETE CASCADE, query TEXT NOT NULL DEFAULT '',
-        filters TEXT NOT NULL DEFAULT '{}', created_at TEXT NOT NULL
-    );
-    CREATE INDEX subscriptions_user ON subscriptions(user_id);
-    """,
-]
-# What people made (not what ingest derives from the PDFs): `souwen rebuild` copies these tables
-# into the rebuilt catalogue, in this order (parents first). Paper ids come from the file's hash, so
-# rows that name a paper still name it after the rebuild.
-USER_TABLES = ("discipline_corrections", "topics", "topic_papers", "users", "favourites", "subscriptions")
-
+from assistant.schema import MIGRATIONS, USER_TABLES
+from assistant.types import Chunk, DisciplineLabel, Paper
 
 PAPER_COLUMNS = ("id, doi, sha256, title, title_alt, authors, year, venue, abstract, abstract_alt, keywords,"
                  " keywords_alt, lang, pages, source_path, pdf_path, refs, warnings, added_at, licence, oa_url, source")
@@ -122,6 +28,27 @@ PAPER_COLUMNS = ("id, doi, sha256, title, title_alt, authors, year, venue, abstr
 
 def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _insert_authors(db: sqlite3.Connection, paper_id: str, authors: Sequence[tuple[str, Sequence[str]]]) -> None:
+    for position, (name, places) in enumerate(authors):
+        db.execute("INSERT INTO paper_authors VALUES (?,?,?,?)",
+                   (paper_id, position, name, json.dumps(list(places), ensure_ascii=False)))
+
+
+def _insert_chunks(db: sqlite3.Connection, paper_id: str, record: PaperRecord) -> list[int]:
+    """Insert a paper's chunks with their terms and vectors; return their row ids (index ids)."""
+    vectors = np.ascontiguousarray(record.vectors, dtype=np.float32)
+    rowids = []
+    for chunk, terms, vector in zip(record.chunks, record.terms, vectors):
+        cursor = db.execute(
+            "INSERT INTO chunks (id, paper_id, ordinal, kind, section, page_start, page_end,"
+            " char_start, char_end, text, terms, vector) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            (chunk.id, paper_id, chunk.ordinal, chunk.kind, chunk.section, chunk.page_start,
+             chunk.page_end, chunk.char_start, chunk.char_end, chunk.text, " ".join(terms), vector.tobytes()),
+        )
+        rowids.append(int(cursor.lastrowid))
+    return rowids
 
 
 @dataclass(frozen=True)
@@ -191,7 +118,7 @@ class Catalogue:
 
     def _migrate(self) -> None:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        for number, script in enumerate(_MIGRATIONS[version:], start=version + 1):
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
             with self.transaction() as db:
                 for statement in filter(str.strip, script.split(";")):
                     db.execute(statement)
@@ -223,20 +150,8 @@ class Catalogue:
                    json.dumps(list(record.warnings), ensure_ascii=False), p.added_at or now(),
                    p.licence, p.oa_url, p.source)
             db.execute(f"INSERT INTO papers ({PAPER_COLUMNS}) VALUES ({','.join('?' * len(row))})", row)
-            for position, (name, places) in enumerate(record.author_affiliations):
-                db.execute("INSERT INTO paper_authors VALUES (?,?,?,?)",
-                           (p.id, position, name, json.dumps(list(places), ensure_ascii=False)))
-            vectors = np.ascontiguousarray(record.vectors, dtype=np.float32)
-            rowids = []
-            for chunk, terms, vector in zip(record.chunks, record.terms, vectors):
-                cursor = db.execute(
-                    "INSERT INTO chunks (id, paper_id, ordinal, kind, section, page_start, page_end,"
-                    " char_start, char_end, text, terms, vector) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (chunk.id, p.id, chunk.ordinal, chunk.kind, chunk.section, chunk.page_start,
-                     chunk.page_end, chunk.char_start, chunk.char_end, chunk.text,
-                     " ".join(terms), vector.tobytes()),
-                )
-                rowids.append(int(cursor.lastrowid))
+            _insert_authors(db, p.id, record.author_affiliations)
+            rowids = _insert_chunks(db, p.id, record)
             for row in record.figures:
                 db.execute("INSERT INTO figures VALUES (:id,:paper_id,:ordinal,:page,:bbox,:kind,"
                            ":label,:caption,:mentions,:image_path,:width,:height)", row)
@@ -244,6 +159,27 @@ class Catalogue:
                 db.execute("INSERT INTO tables VALUES (:id,:paper_id,:page,:label,:caption,:text)", row)
             self._bump_generation(db)
         return rowids
+
+    def update_record(self, record: PaperRecord, rechunk: bool) -> None:
+        """Rewrite a metadata record's fields in place (same id: favourites, topics and labels that
+        name it stay), with new chunks and vectors when `rechunk` (its text changed)."""
+        p = record.paper
+        with self.transaction() as db:
+            db.execute("UPDATE papers SET title=?, authors=?, year=?, venue=?, abstract=?, keywords=?, lang=?,"
+                       " licence=?, oa_url=? WHERE id=? AND source='record'",
+                       (p.title, json.dumps(p.authors, ensure_ascii=False), p.year, p.venue, p.abstract,
+                        json.dumps(p.keywords, ensure_ascii=False), p.lang, p.licence, p.oa_url, p.id))
+            db.execute("DELETE FROM paper_authors WHERE paper_id=?", (p.id,))
+            _insert_authors(db, p.id, record.author_affiliations)
+            if rechunk:
+                db.execute("DELETE FROM chunks WHERE paper_id=?", (p.id,))
+                _insert_chunks(db, p.id, record)
+                self._bump_generation(db)  # the indexes must pick the new chunks up
+
+    def read(self, sql: str, args: Sequence = ()) -> sqlite3.Cursor:
+        """Run a read-only query on this thread's connection (the platform parts' own tables);
+        writes go through `transaction()`."""
+        return self._db.execute(sql, args)
 
     def delete_paper(self, paper_id: str) -> list[int]:
         """Delete a paper with its chunks, figures and tables; return the deleted chunk ids."""
@@ -266,7 +202,14 @@ class Catalogue:
             " (SELECT COUNT(*) FROM chunks c WHERE c.paper_id=p.id) AS n_chunks FROM papers p "
             + (f"WHERE {where} " if where else "") + "ORDER BY p.added_at, p.id"
         )
-        return [_paper_from_row(r) for r in self._db.execute(sql, args)]
+        rows = list(self._db.execute(sql, args))
+        # Each paper's 学科 labels (assistant.disciplines; corrections win), best first: one more query.
+        labels: dict[str, list[DisciplineLabel]] = {}
+        for r in self._db.execute("SELECT d.paper_id, d.code, d.confidence, d.source FROM paper_labels d "
+                                  "JOIN papers p ON p.id=d.paper_id " + (f"WHERE {where} " if where else "")
+                                  + "ORDER BY d.confidence DESC, d.code", args):
+            labels.setdefault(r[0], []).append(DisciplineLabel(r[1], r[2], r[3]))
+        return [replace(_paper_from_row(r), disciplines=tuple(labels.get(r["id"], ()))) for r in rows]
 
     def paper(self, paper_id: str) -> Paper | None:
         found = self.papers("p.id=?", (paper_id,))
@@ -342,8 +285,8 @@ class Catalogue:
                 for t in ("papers", "chunks", "figures", "tables")}
 
     def copy_user_data(self, source: Path) -> None:
-        """Copy USER_TABLES from another catalogue file (a rebuild keeps what people made); rows
-        naming a paper this catalogue does not hold are left behind."""
+        """Copy USER_TABLES from another catalogue file (a rebuild keeps what people made) and the
+        papers' dates added; rows naming a paper this catalogue does not hold are left behind."""
         db = self._db
         db.execute("ATTACH DATABASE ? AS old", (str(source),))
         try:
@@ -353,6 +296,10 @@ class Catalogue:
                     keep = " WHERE paper_id IN (SELECT id FROM main.papers)" if "paper_id" in columns else ""
                     names = ", ".join(columns)
                     db.execute(f"INSERT OR IGNORE INTO main.{table} ({names}) SELECT {names} FROM old.{table}{keep}")
+                # A rebuilt paper was not newly added: keep its date, or every digest of a saved
+                # query would list the whole library again after a rebuild.
+                db.execute("UPDATE main.papers SET added_at=(SELECT o.added_at FROM old.papers o WHERE o.id=main.papers.id)"
+                           " WHERE id IN (SELECT id FROM old.papers)")
         finally:
             db.execute("DETACH DATABASE old")
 

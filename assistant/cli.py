@@ -36,7 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, help="parser processes (default from settings: 1)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
 
-    sub.add_parser("papers", parents=[common], help="list the papers in the library")
+    p = sub.add_parser("papers", parents=[common], help="list the papers in the library")
+    p.add_argument("--discipline", action="append", default=[], metavar="CODE",
+                   help="only papers in this 学科 (门类 07, 一级学科 0710 or 二级学科 071010; repeatable)")
     p = sub.add_parser("show", parents=[common], help="one paper's metadata, sections and figures")
     p.add_argument("key", help="DOI or paper id")
 
@@ -45,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-k", type=int, default=None, help="passages to return (default 10)")
     p.add_argument("--doi", action="append", default=[], help="only this DOI (repeatable)")
     p.add_argument("--year", help="years, e.g. 2020-2024 or 2021")
+    p.add_argument("--discipline", action="append", default=[], metavar="CODE",
+                   help="only papers in this 学科 (门类 07, 一级学科 0710 or 二级学科 071010; repeatable)")
     p.add_argument("--batch", type=Path, help="JSONL file with a 'question' per line; prints one JSON list per line")
 
     p = sub.add_parser("remove", parents=[common], help="delete papers with their chunks, vectors and figures")
@@ -65,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-k", type=int, default=None, help="passages read for the answer (default 15)")
     p.add_argument("--doi", action="append", default=[], help="only this DOI (repeatable)")
     p.add_argument("--year", help="years, e.g. 2020-2024 or 2021")
+    p.add_argument("--discipline", action="append", default=[], metavar="CODE",
+                   help="only papers in this 学科 (门类 07, 一级学科 0710 or 二级学科 071010; repeatable)")
     p.add_argument("--batch", type=Path, help="JSONL file ('-' for stdin), a 'question' per line; one JSON answer per line")
     sub.add_parser("chat", parents=[answering], help="questions from stdin; follow-ups use the conversation")
     p = sub.add_parser("summarize", parents=[answering], help="structured summary of one or more papers")
@@ -77,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-n", type=int, default=10, help="how many papers (default 10)")
     p.add_argument("--doi", action="append", default=[], help="only this DOI (repeatable)")
     p.add_argument("--year", help="years, e.g. 2020-2024")
+    p.add_argument("--discipline", action="append", default=[], metavar="CODE",
+                   help="only papers in this 学科 (门类 07, 一级学科 0710 or 二级学科 071010; repeatable)")
 
     import importlib
 

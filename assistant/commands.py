@@ -23,9 +23,12 @@ errors = Console(stderr=True)
 
 
 def paper_json(paper: Paper) -> dict:
+    from assistant.disciplines import label_json
+
     data = asdict(paper)
     for key in ("authors", "keywords", "keywords_alt"):
         data[key] = list(data[key])
+    data["disciplines"] = [label_json(label) for label in paper.disciplines]
     return data
 
 
@@ -68,7 +71,7 @@ def run_rebuild(service: Souwen, args: argparse.Namespace) -> int:
 
 
 def run_papers(service: Souwen, args: argparse.Namespace) -> int:
-    papers = service.papers()
+    papers = service.papers(_filters(args))
     if args.json:
         emit_json([paper_json(p) for p in papers])
         return 0
@@ -100,8 +103,11 @@ def run_show(service: Souwen, args: argparse.Namespace) -> int:
 
 
 def _filters(args: argparse.Namespace) -> Filters:
-    first, last = parse_years(args.year)
-    return Filters(dois=tuple(args.doi), year_from=first, year_to=last)
+    from assistant.disciplines import check_codes
+
+    first, last = parse_years(getattr(args, "year", None))
+    return Filters(dois=tuple(getattr(args, "doi", ())), year_from=first, year_to=last,
+                   disciplines=check_codes(getattr(args, "discipline", ())))
 
 
 def run_search(service: Souwen, args: argparse.Namespace) -> int:

@@ -14,6 +14,7 @@ The index is built on first use per library generation (one embedding pass over 
 """
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -81,7 +82,9 @@ def figure_index(library: Library, embedder: Embedder) -> FigureIndex:
     return cached
 
 
-def search_figures(library: Library, embedder: Embedder, query: str, k: int = 10) -> list[FigureHit]:
+def search_figures(library: Library, embedder: Embedder, query: str, k: int = 10,
+                   paper_ids: Collection[str] | None = None) -> list[FigureHit]:
+    """The k best figures for the query; only figures of `paper_ids` when given (a topic's papers)."""
     query = (query or "").strip()
     if not query:
         raise ValueError("give some keywords to search figures for")
@@ -98,14 +101,19 @@ def search_figures(library: Library, embedder: Embedder, query: str, k: int = 10
     # otherwise match Chinese papers' own English metadata, and vice versa).
     zh = has_cjk(query, share=0.2)
     other = ~index.chinese if zh else index.chinese
-    lists = {"lexical": index.lexical.search(terms, depth),
+    wanted = None if paper_ids is None else set(paper_ids)
+    allowed = None if wanted is None else np.array([r["paper_id"] in wanted for r in index.rows], dtype=bool)
+    if allowed is not None:
+        other = other & allowed
+    lists = {"lexical": index.lexical.search(terms, depth, mask=allowed),
              "translated": index.lexical.search(expand_terms(terms), depth, mask=other)}
     probe = gloss_text(query) if zh else query
     if probe:
         # MiniLM reads English only: Chinese captions are left to BM25 (their vectors are noise
         # that ranked unrelated Chinese figures above the one captioned with the query's words).
-        sims = np.where(index.english, index.vectors @ embedder.embed_query(probe), -1.0)
-        top = [i for i in np.argsort(-sims)[:depth] if index.english[i]]
+        usable = index.english if allowed is None else index.english & allowed
+        sims = np.where(usable, index.vectors @ embedder.embed_query(probe), -1.0)
+        top = [i for i in np.argsort(-sims)[:depth] if usable[i]]
         lists["dense"] = [(int(i), float(sims[i])) for i in top]
     fused = fuse_ranks(lists, {"lexical": 1.0, "translated": TRANSLATED_WEIGHT, "dense": DENSE_WEIGHT}, 60)[:k]
     hits = []

@@ -8,6 +8,7 @@ Layout of ``DIR``::
     index/bm25-G/           bm25s cache of the chunk terms (+ row -> chunk id map)
     figures/<paper id>/     figure PNGs
     pdfs/<paper id>.pdf     a copy of each ingested PDF (to open a citation at its page)
+    records/<paper id>.json each metadata record stored without a PDF (for `souwen rebuild`)
 
 SQLite is the truth; the index files are caches stamped with the catalogue's generation and
 rebuilt from it when stale, so a crash between a paper's commit and the index save costs a
@@ -31,6 +32,7 @@ from assistant.vectors import FaissStore
 
 SCHEMA_VERSION = 1
 LEXICAL_VERSION = 2  # bump when assistant.lexical.tokenize changes its output
+RECORDS = "records"  # records/<paper id>.json: the metadata records stored (assistant.records)
 
 
 class LibraryMismatchError(Exception):
@@ -202,12 +204,12 @@ class Library:
                 pages=parsed.page_count, lang=meta.lang, venue=meta.venue, title_alt=meta.title_alt,
                 abstract=meta.abstract, abstract_alt=meta.abstract_alt, keywords=meta.keywords,
                 keywords_alt=meta.keywords_alt, sha256=parsed.sha256, source_path=parsed.source_path,
-                figures=len(figures), chunks=len(chunks), added_at=now(),
+                figures=len(figures), chunks=len(chunks), added_at=now(), licence=meta.licence,
             )
             tables = [{"id": f"{paper_id}-t{i}", "paper_id": paper_id, "page": t.page, "label": t.label,
                        "caption": t.caption, "text": t.text} for i, t in enumerate(parsed.tables)]
             record = PaperRecord(paper, pdf_path, parsed.references, parsed.warnings, chunks, terms,
-                                 vectors, figures, tables)
+                                 vectors, figures, tables, author_affiliations=meta.author_affiliations)
             self.catalogue.write_paper(record, replaces=replaces)
             for old in replaces:
                 self._delete_files(old)
@@ -237,13 +239,52 @@ class Library:
     def _delete_files(self, paper_id: str) -> None:
         shutil.rmtree(self.root / "figures" / paper_id, ignore_errors=True)
         (self.root / "pdfs" / f"{paper_id}.pdf").unlink(missing_ok=True)
+        (self.root / RECORDS / f"{paper_id}.json").unlink(missing_ok=True)
+
+    # -- metadata records (assistant.records) ---------------------------------------------------
+    def add_record(self, record: PaperRecord, copy: dict) -> tuple[str, Paper]:
+        """Store a metadata-only paper (source 'record') and keep `copy` (its JSON, for a rebuild)
+        in records/<id>.json. Returns (status, paper): "unchanged" (this record is stored),
+        "skipped" (a PDF holds its DOI: the full text wins, and `paper` is that PDF), "replaced"
+        (an older record of its DOI) or "added"."""
+        paper = record.paper
+        with self._lock:
+            existing = self.catalogue.paper_by_sha(paper.sha256)
+            if existing is not None:
+                return "unchanged", existing
+            same_doi = self.catalogue.papers("p.doi=?", (paper.doi,)) if paper.doi else []
+            pdf = next((p for p in same_doi if p.source != "record"), None)
+            if pdf is not None:
+                return "skipped", pdf
+            self._write_record_copy(paper.id, copy)  # before the row, like a PDF copy (see collect_garbage)
+            replaces = [p.id for p in same_doi]
+            self.catalogue.write_paper(record, replaces=replaces)
+            for old in replaces:
+                self._delete_files(old)
+            return ("replaced" if replaces else "added"), paper
+
+    def update_record(self, record: PaperRecord, copy: dict, rechunk: bool) -> None:
+        """Rewrite a stored record in place (Catalogue.update_record) with its stored copy."""
+        with self._lock:
+            self._write_record_copy(record.paper.id, copy)
+            self.catalogue.update_record(record, rechunk)
+
+    def _write_record_copy(self, paper_id: str, copy: dict) -> None:
+        # tmp + rename without fsync: a killed process never leaves half a file, and fsync per
+        # record made a 5,000-record file spend most of its time waiting on the disk.
+        folder = self.root / RECORDS
+        folder.mkdir(exist_ok=True)
+        tmp = folder / f"{paper_id}.json.tmp"
+        tmp.write_text(json.dumps(copy, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, folder / f"{paper_id}.json")
 
     def collect_garbage(self) -> int:
         """Delete figure folders and PDFs of papers that are not in the catalogue (left by a crash)."""
         with self._lock:  # add_paper writes a paper's files before its row: never between the two
             known = {p.id for p in self.catalogue.papers()}
             removed = 0
-            for path in list((self.root / "figures").iterdir()) + list((self.root / "pdfs").iterdir()):
+            records = list((self.root / RECORDS).iterdir()) if (self.root / RECORDS).is_dir() else []
+            for path in list((self.root / "figures").iterdir()) + list((self.root / "pdfs").iterdir()) + records:
                 if path.name.split(".")[0] not in known:
                     shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
                     removed += 1

@@ -46,9 +46,12 @@ class Filters:
     paper_ids: tuple[str, ...] = ()
     year_from: int | None = None
     year_to: int | None = None
+    # 学科 codes (assistant.disciplines): a paper matches with a label equal to or under one of them
+    # ('07', '0710' and '071010' all work); the caller checks that the codes exist
+    disciplines: tuple[str, ...] = ()
 
     def is_empty(self) -> bool:
-        return not (self.dois or self.paper_ids or self.year_from or self.year_to)
+        return not (self.dois or self.paper_ids or self.year_from or self.year_to or self.disciplines)
 
     def sql(self) -> tuple[str, list]:
         clauses, args = [], []
@@ -64,6 +67,10 @@ class Filters:
         if self.year_to:
             clauses.append("p.year <= ?")
             args.append(self.year_to)
+        if self.disciplines:  # paper_labels: the view in which the user's corrections win
+            under = " OR ".join("substr(l.code, 1, ?) = ?" for _ in self.disciplines)
+            clauses.append(f"EXISTS (SELECT 1 FROM paper_labels l WHERE l.paper_id = p.id AND ({under}))")
+            args += [x for code in self.disciplines for x in (len(code), code)]
         return " AND ".join(clauses), args
 
 

@@ -155,9 +155,10 @@ class Souwen:
     def review(self, topic: str, n: int = 10, filters: Filters = Filters()) -> Report:
         return self.reader.review(topic, n, filters)
 
-    def figures(self, query: str, k: int = 10) -> list[FigureHit]:
-        """Figures ranked by caption, mentions and paper keywords (assistant.figure_search)."""
-        return search_figures(self.library, self.embedder, query, k)
+    def figures(self, query: str, k: int = 10, paper_ids: Sequence[str] | None = None) -> list[FigureHit]:
+        """Figures ranked by caption, mentions and paper keywords (assistant.figure_search); only
+        those of `paper_ids` when given (a topic's papers)."""
+        return search_figures(self.library, self.embedder, query, k, paper_ids=paper_ids)
 
     def close(self) -> None:
         self._platform.clear()
@@ -175,6 +176,21 @@ class Souwen:
                                recursive=recursive, show_progress=show_progress)
         self.after_ingest([o.paper_id for o in summary.outcomes if o.status in ("added", "replaced")])
         return summary
+
+    def ingest_records(self, paths: Iterable[Path], *, fmt: str | None = None, show_progress: bool = False):
+        """Store OA metadata records (JSONL/CSV) as papers without PDFs (assistant.records)."""
+        from assistant.records import ingest_record_files
+
+        return ingest_record_files(self, paths, fmt=fmt, show_progress=show_progress)
+
+    def restore_records(self, old_root: Path) -> list:
+        """Re-ingest the records kept by the library at `old_root` (a rebuild); their outcomes."""
+        from assistant.ingestion import FileOutcome
+        from assistant.records import restore_records
+
+        done = restore_records(self, old_root)
+        return [FileOutcome(o.path, o.status, o.reason, o.paper_id, o.doi, o.title, chunks=o.chunks)
+                for o in done.outcomes]
 
     def papers(self, filters: Filters = Filters()) -> list[Paper]:
         where, args = filters.sql()
@@ -235,6 +251,7 @@ class Souwen:
         builder = Souwen(self.settings.model_copy(update={"library": staging}), self._embedder)
         try:
             summary = builder.ingest(pdfs, workers=workers, show_progress=show_progress)
+            summary.outcomes.extend(builder.restore_records(root))  # metadata records (assistant.records)
             builder.library.catalogue.copy_user_data(root / "catalogue.sqlite")
         finally:
             builder.close()

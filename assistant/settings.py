@@ -184,6 +184,37 @@ class ApiSettings(BaseModel):
     max_upload_mb: int = Field(100, ge=1, le=4096, description="Largest PDF that POST /papers accepts (413 above).")
 
 
+class EnrichSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(
+        False,
+        description="Allow `souwen records enrich` to look metadata records up online by DOI (Crossref or "
+        "OpenAlex). Off by default: Souwen never touches the network unless this is turned on.",
+    )
+    source: Literal["openalex", "crossref"] = Field(
+        "openalex",
+        description="Where to look DOIs up: 'openalex' (abstracts, licences, OA URLs, affiliations) or "
+        "'crossref' (JATS abstracts where the publisher deposited them, licences, affiliations).",
+    )
+    mailto: str = Field(
+        "",
+        description="Your e-mail, sent as `mailto=` so that Crossref and OpenAlex serve you from their "
+        "'polite pool' (faster, fewer 429s); '' sends none.",
+    )
+    timeout_s: float = Field(20.0, gt=0, le=300, description="Seconds to wait for one look-up (connect and read).")
+    rate_per_second: float = Field(
+        5.0, gt=0, le=50,
+        description="Most look-ups per second (OpenAlex allows 10/s, Crossref's public pool about 5/s).",
+    )
+    retries: int = Field(
+        3, ge=0, le=10,
+        description="Retries of a look-up after a 429, a 5xx or a connection error, waiting as Retry-After "
+        "says (else 1, 2, 4 ... s); a DOI that still fails is left for the next run.",
+    )
+    max_wait_s: float = Field(60.0, ge=0, description="Longest Retry-After wait honoured before giving the DOI up for this run.")
+
+
 class Settings(BaseSettings):
     """Everything Souwen can be configured with."""
 
@@ -199,6 +230,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    enrich: EnrichSettings = Field(default_factory=EnrichSettings)
 
     @model_validator(mode="after")
     def _check_prompts(self) -> "Settings":

@@ -69,6 +69,9 @@ class PaperMetadata:
     keywords: tuple[str, ...] = ()
     keywords_alt: tuple[str, ...] = ()
     lang: str = "en"  # en | zh
+    # (author, affiliations as printed) in byline order, where the PDF gives them (ingest.affiliations)
+    author_affiliations: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    licence: str = ""  # "CC-BY-4.0" style, from the licence statement the PDF prints
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,16 @@ class ParsedPaper:
     tables: tuple[TableText, ...] = ()
     ocr_pages: tuple[int, ...] = ()
     warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DisciplineLabel:
+    """One of a paper's 学科 (a catalogue code, assistant.disciplines), with its confidence (0..1)
+    and where it came from: auto (the classifier) or user (a correction, confidence 1)."""
+
+    code: str
+    confidence: float
+    source: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -112,6 +125,7 @@ class Paper:
     licence: str = ""  # "CC-BY-4.0" style where the PDF or record states it
     oa_url: str = ""  # where the open-access full text lives (metadata records)
     source: str = "pdf"  # pdf | record (a metadata-only OA record: its abstract is the text)
+    disciplines: tuple[DisciplineLabel, ...] = ()  # best first
 
 
 @dataclass(frozen=True)

@@ -45,8 +45,14 @@ def render_citations(service: Souwen, citations: tuple[Citation, ...] | list[Cit
         title = html.escape(c.title or c.doi or c.paper_id)
         doi = doi_link(c.doi)
         links = [f'<a class="doi-link" href="{html.escape(doi)}" target="_blank" rel="noopener">{html.escape(doi)}</a>'] if doi else []
-        links.append(f'<a class="pdf-link" href="../papers/{html.escape(c.paper_id)}/pdf#page={c.page}" '
-                     f'target="_blank" rel="noopener">PDF p. {c.page}</a>')
+        paper = service.library.catalogue.paper(c.paper_id)
+        if paper is not None and paper.source == "record":  # no PDF here: link the open-access copy, if any
+            if paper.oa_url:
+                links.append(f'<a class="oa-link" href="{html.escape(paper.oa_url)}" target="_blank" '
+                             f'rel="noopener">OA full text</a>')
+        else:
+            links.append(f'<a class="pdf-link" href="../papers/{html.escape(c.paper_id)}/pdf#page={c.page}" '
+                         f'target="_blank" rel="noopener">PDF p. {c.page}</a>')
         figure = _figure_for(service, c)
         thumb = f'<img alt="figure" src="../figures/{html.escape(figure)}">' if figure else ""
         chips.append(f'<details class="cite-chip" data-n="{c.n}"><summary>[{c.n}] {title}, p. {c.page}</summary>'
@@ -142,6 +148,11 @@ def build_ui(get_service: Callable[[], Souwen], get_jobs: Callable[[], IngestJob
             ingest_button = gr.Button("Add to library", variant="primary", elem_id="ingest-button")
             ingest_log = gr.Markdown(elem_id="ingest-log")
             search = gr.Textbox(label="Filter by title, DOI or year", elem_id="filter")
+            from assistant.disciplines import first_level
+
+            discipline = gr.Dropdown(label="学科 (discipline)", value="", elem_id="discipline-filter",
+                                     choices=[("All disciplines", "")] + [(f"{d.code} {d.zh} {d.en}", d.code)
+                                                                          for d in first_level()])
             papers = gr.Dataframe(headers=["id", "doi", "year", "title", "pages", "figures"], interactive=False,
                                   wrap=True, elem_id="papers")
             with gr.Row():
@@ -151,9 +162,10 @@ def build_ui(get_service: Callable[[], Souwen], get_jobs: Callable[[], IngestJob
             details = gr.Markdown()
             gallery = gr.Gallery(label="Figures", columns=3, height="auto")
 
-            def list_papers(text: str = ""):
+            def list_papers(text: str = "", code: str = ""):
                 text = (text or "").strip().lower()
-                rows = [[p.id, p.doi, p.year or "", p.title, p.pages, p.figures] for p in get_service().papers()]
+                chosen = Filters(disciplines=(code,)) if code else Filters()
+                rows = [[p.id, p.doi, p.year or "", p.title, p.pages, p.figures] for p in get_service().papers(chosen)]
                 return [r for r in rows if not text or any(text in str(v).lower() for v in r[:4])]
 
             def ingest(files, progress=gr.Progress()):
@@ -187,7 +199,8 @@ def build_ui(get_service: Callable[[], Souwen], get_jobs: Callable[[], IngestJob
                 return f"Deleted {', '.join(p.title or p.id for p in removed)}", list_papers()
 
             ingest_button.click(ingest, uploads, [ingest_log, papers])
-            search.change(list_papers, search, papers)
+            search.change(list_papers, [search, discipline], papers)
+            discipline.change(list_papers, [search, discipline], papers)
             show.click(_guard(show_paper), key, [details, gallery])
             delete.click(_guard(delete_paper), key, [details, papers])
             ui.load(list_papers, None, papers)

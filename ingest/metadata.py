@@ -17,6 +17,7 @@ from collections.abc import Sequence
 import pymupdf
 
 from assistant.types import PaperMetadata, TextBlock
+from ingest.affiliations import find_affiliations, find_licence
 from ingest.layout import join_lines, normalise
 
 _DOI = re.compile(r"10\.\d{4,9}/[^\s\"<>{}|\\^`]+")
@@ -244,11 +245,12 @@ def extract_metadata(
         zh_abs, en_abs = (first_long, "") if _CJK.search(first_long[:40]) else ("", first_long)
     abstract, abstract_alt = (zh_abs, en_abs) if lang == "zh" else (en_abs, zh_abs)
     keywords, keywords_alt = (zh_kw, en_kw) if lang == "zh" else (en_kw, zh_kw)
+    authors = pick_authors(doc, title, first)
     return PaperMetadata(
         doi=pick_doi(doc, blocks, references),
         title=title,
         title_alt=alt if lang == "zh" or _CJK.search(alt) else "",
-        authors=pick_authors(doc, title, first),
+        authors=authors,
         year=pick_year(doc),
         venue=pick_venue(doc),
         abstract=abstract[:5000],
@@ -256,6 +258,8 @@ def extract_metadata(
         keywords=split_keywords(keywords),
         keywords_alt=split_keywords(keywords_alt),
         lang=lang,
+        author_affiliations=find_affiliations(doc, authors),
+        licence=find_licence(doc),
     )
 
 

@@ -23,7 +23,7 @@ from ingest.metadata import extract_metadata
 from ingest.ocr import ocr_page, ocr_paragraphs, tesseract_path
 from ingest.tables import extract_tables
 
-PARSER_VERSION = "4"  # in the index fingerprint; 4: body lines that start "Table 4, ..." are not captions
+PARSER_VERSION = "5"  # in the index fingerprint; 5: authors' affiliations and the OA licence (ingest.affiliations)
 MAX_PAGES = 2000
 
 # MuPDF prints repair chatter ("format error: ...") to stderr for damaged files; we report instead.

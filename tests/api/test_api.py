@@ -21,18 +21,10 @@ import httpx
 import pytest
 
 from tests.pdfmaker import make_paper
-from tests.samples import SORGHUM, free_port
+from tests.samples import free_port, make_samples
 
 REPO = Path(__file__).resolve().parents[2]
 
-WHEAT = {"Abstract": ["Germinated wheat was milled into a nutritional supplement for elderly people."],
-         "Results": ["The germinated wheat supplement raised vitamin E content by 35 percent compared with raw wheat.",
-                     "Protein digestibility improved after 48 hours of germination at 25 degrees."]}
-RIBO = {"Abstract": ["Ribosomal RNA modification enzymes stimulate large subunit assembly in E. coli."],
-        "Results": ["The strain lacking ten modification enzymes grew 4.7 times slower at 37 degrees.",
-                    "Assembly intermediates accumulated in sucrose gradients."]}
-NDN = {"摘要": ["本文提出一种基于可编程平台的标识网络移动性管理机制。"],
-       "实验结果": ["移动终端在两个接入点之间反复切换，测得平均切换时延为55毫秒，最大值为75毫秒。"]}
 VITAMIN_Q = "How much did the germinated wheat supplement raise vitamin E content?"
 
 
@@ -88,17 +80,7 @@ def build_library(folder: Path, papers: dict[str, Path], embedder: str = "hashin
 
 @pytest.fixture(scope="module")
 def pdfs(tmp_path_factory) -> dict[str, Path]:
-    folder = tmp_path_factory.mktemp("pdfs")
-    return {
-        "wheat": make_paper(folder / "wheat.pdf", title="A nutritional supplement made from germinated wheat",
-                            doi="10.1234/wheat.2021.7", sections=WHEAT, year=2021),
-        "ribo": make_paper(folder / "ribo.pdf", title="rRNA modification enzymes stimulate ribosome assembly",
-                           doi="10.1093/test/ribo1", sections=RIBO, year=2024),
-        "ndn": make_paper(folder / "ndn.pdf", title="基于可编程平台的标识网络移动性管理机制",
-                          doi="10.3969/j.issn.1673-629x.2023.10.010", sections=NDN, year=2023, lang="zh", figure=False),
-        "sorghum": make_paper(folder / "sorghum.pdf", title="Drought tolerance of sorghum cultivars",
-                              doi="10.1234/sorghum.2021", sections=SORGHUM, year=2021),
-    }
+    return make_samples(tmp_path_factory.mktemp("pdfs"), ("wheat", "ribo", "ndn", "sorghum"))
 
 
 @pytest.fixture(scope="module")
@@ -446,6 +428,11 @@ def test_api_keys(pdfs, tmp_path):
             assert c.get("/papers", headers={"X-API-Key": "s3cret-two"}).status_code == 200
             assert c.get("/figures/x", headers={"X-API-Key": "s3cret-two"}).status_code == 404
             assert c.get("/figures/x").status_code == 401
+            # the browser UI asks for a key too: its config is refused until a login with one
+            assert c.get("/ui/config").status_code == 401
+            assert c.post("/ui/login", data={"username": "me", "password": "wrong"}).status_code == 400
+            assert c.post("/ui/login", data={"username": "me", "password": "s3cret-two"}).status_code == 200
+            assert c.get("/ui/config").status_code == 200
     finally:
         keyed.stop()
 

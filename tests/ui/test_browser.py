@@ -8,36 +8,20 @@ stored PDF at the cited page; run the Review tab on two papers; repeat a questio
 """
 from __future__ import annotations
 
-import importlib.util
 import re
-import threading
-import time
-from pathlib import Path
 
 import pytest
 
 from tests.pdfmaker import make_paper
-from tests.samples import SORGHUM, free_port
+from tests.samples import MILLET, RICE, SORGHUM
+from tests.ui.conftest import SHOTS, need_browser, serving
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
-CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = Path(__file__).resolve().parents[2] / "screenshots"
-
-RICE = {"Abstract": ["We tested flooding tolerance of rice varieties carrying the SUB1A gene in lowland fields."],
-        "Results": ["Varieties with SUB1A survived 14 days of complete submergence with 70 percent survival.",
-                    "Yield after flooding was twice that of varieties without the gene."]}
-MILLET = {"Abstract": ["We compared pearl millet landraces for heat tolerance during flowering."],
-          "Results": ["Pollen viability of the landrace Tifleaf fell by 40 percent at 42 degrees Celsius.",
-                      "Grain set recovered within five days after the heat wave ended."]}
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    if importlib.util.find_spec("playwright") is None or not CHROMIUM.exists():
-        pytest.skip("needs playwright and Debian's chromium at /usr/bin/chromium (scripts/install.sh installs both)")
-    import uvicorn
-
-    from app import create_app
+    need_browser()
     from assistant.service import Souwen
     from assistant.settings import Settings
 
@@ -52,37 +36,8 @@ def server(tmp_path_factory):
     seed.close()
     make_paper(root / "sorghum.pdf", title="Drought tolerance of sorghum cultivars", doi="10.1234/sorghum.2021",
                sections=SORGHUM, year=2021)
-    port = free_port()
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 120
-    import httpx
-
-    while True:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.3)
-    yield f"http://127.0.0.1:{port}", root
-    uv.should_exit = True
-    thread.join(15)
-
-
-@pytest.fixture(scope="module")
-def browser(server):
-    from playwright.sync_api import sync_playwright
-
-    SHOTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        # --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
-        yield b
-        b.close()
+    with serving(settings) as base:
+        yield base, root
 
 
 def ask(page, question: str):
