@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING
 
 from assistant.catalogue import now
 from assistant.retrieval import Filters
+from assistant.types import Conflict, NotFound
 
 if TYPE_CHECKING:
     from assistant.service import Souwen
@@ -56,14 +57,6 @@ GRACE = timedelta(minutes=15)
 # hash without salt is deterministic, so authenticate() is one indexed lookup (users.key_hash is
 # UNIQUE). The HMAC key only separates this use of SHA-256 from any other; it is not a secret.
 _HASH_KEY = b"souwen user API key v1"
-
-
-class NotFound(LookupError):
-    """No such user, subscription, topic or favourite (or it belongs to someone else)."""
-
-
-class Conflict(ValueError):
-    """The name is taken."""
 
 
 @dataclass(frozen=True)

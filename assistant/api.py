@@ -63,9 +63,9 @@ from assistant.jobs import UPLOADS, IngestJobs, store_uploads
 from assistant.library import LibraryMismatchError
 from assistant.protocols import LLMError
 from assistant.retrieval import Filters, parse_years
-from assistant.service import PaperNotFound, Souwen
+from assistant.service import Souwen
 from assistant.settings import Settings
-from assistant.types import Answer, Citation
+from assistant.types import Answer, Citation, Conflict, NotFound
 
 MAX_UPLOAD_FILES = 20
 # Answers and searches run this many at a time; other requests for them wait in their threads,
@@ -108,7 +108,8 @@ def create_api(settings: Settings, service: Souwen | None = None) -> FastAPI:
                   "sentence cited.", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
     app.state.slots = threading.BoundedSemaphore(SLOTS)
-    for error, status in ((PaperNotFound, 404), (LibraryMismatchError, 409), (LLMError, 502), (ValueError, 400)):
+    for error, status in ((NotFound, 404), (Conflict, 409), (LibraryMismatchError, 409), (LLMError, 502),
+                          (ValueError, 400)):
         app.add_exception_handler(error, _error_handler(status))
     app.add_api_route("/health", health, methods=["GET"], response_model=HealthOut, tags=["service"])
     # api_disciplines first: its /papers/{key}/disciplines must be tried before /papers/{key:path}

@@ -16,14 +16,13 @@ The JSON shapes are those of ``souwen me/users --json`` (assistant.account_comma
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.account_commands import digest_json, favourite_json, subscription_json, user_json
-from assistant.accounts import MAX_NOTE_CHARS, MAX_QUERY_CHARS, NAME, Conflict, NotFound, User
+from assistant.accounts import MAX_NOTE_CHARS, MAX_QUERY_CHARS, NAME, User
 from assistant.api_deps import get_service, is_admin_key, make_filters, presented_key
 from assistant.service import Souwen
 
@@ -135,17 +134,6 @@ def require_admin(request: Request, bearer: HTTPAuthorizationCredentials | None 
         raise HTTPException(401, "this route needs an admin key (api.keys)", **UNAUTHORISED)
 
 
-@contextmanager
-def _answers():
-    """Account errors as HTTP: not found (or not yours) 404, a taken name 409."""
-    try:
-        yield
-    except NotFound as exc:
-        raise HTTPException(404, str(exc)) from exc
-    except Conflict as exc:
-        raise HTTPException(409, str(exc)) from exc
-
-
 # -- a user's own data --------------------------------------------------------------------------
 @router.get("/me", response_model=MeOut)
 def me(user: User = Depends(current_user), service: Souwen = Depends(get_service)):
@@ -166,8 +154,7 @@ def add_favourite(body: FavouriteIn, user: User = Depends(current_user), service
 
 @router.delete("/me/favourites/{key:path}", response_model=FavouriteOut)
 def remove_favourite(key: str, user: User = Depends(current_user), service: Souwen = Depends(get_service)):
-    with _answers():
-        return favourite_json(service.accounts.remove_favourite(user, key))
+    return favourite_json(service.accounts.remove_favourite(user, key))
 
 
 @router.get("/me/subscriptions", response_model=list[SubscriptionOut])
@@ -177,30 +164,26 @@ def list_subscriptions(user: User = Depends(current_user), service: Souwen = Dep
 
 @router.post("/me/subscriptions", response_model=SubscriptionOut, status_code=201)
 def subscribe(body: SubscriptionIn, user: User = Depends(current_user), service: Souwen = Depends(get_service)):
-    with _answers():
-        filters = make_filters(service, body.dois, body.years)  # an unknown DOI: 404, bad years: 400
-        return subscription_json(service.accounts.subscribe(user, topic=body.topic, query=body.query, filters=filters))
+    filters = make_filters(service, body.dois, body.years)  # an unknown DOI: 404, bad years: 400
+    return subscription_json(service.accounts.subscribe(user, topic=body.topic, query=body.query, filters=filters))
 
 
 @router.delete("/me/subscriptions/{sub_id}", response_model=SubscriptionOut)
 def unsubscribe(sub_id: str, user: User = Depends(current_user), service: Souwen = Depends(get_service)):
-    with _answers():
-        return subscription_json(service.accounts.unsubscribe(user, sub_id))
+    return subscription_json(service.accounts.unsubscribe(user, sub_id))
 
 
 @router.get("/me/digest", response_model=DigestOut)
 def digest(peek: bool = Query(False, description="look without marking the digest read"),
            since: str | None = Query(None, max_length=40, description="everything since this ISO time instead"),
            user: User = Depends(current_user), service: Souwen = Depends(get_service)):
-    with _answers():
-        return digest_json(service.accounts.digest(user, since=since, advance=not peek))
+    return digest_json(service.accounts.digest(user, since=since, advance=not peek))
 
 
 # -- user management (admin keys only) ----------------------------------------------------------
 @router.post("/users", response_model=NewKeyOut, status_code=201, dependencies=[Depends(require_admin)])
 def create_user(body: UserIn, service: Souwen = Depends(get_service)):
-    with _answers():
-        user, key = service.accounts.create_user(body.name)
+    user, key = service.accounts.create_user(body.name)
     return {"user": user_json(user), "key": key}
 
 
@@ -211,12 +194,10 @@ def list_users(service: Souwen = Depends(get_service)):
 
 @router.delete("/users/{name}", response_model=UserOut, dependencies=[Depends(require_admin)])
 def remove_user(name: str, service: Souwen = Depends(get_service)):
-    with _answers():
-        return user_json(service.accounts.remove_user(name))
+    return user_json(service.accounts.remove_user(name))
 
 
 @router.post("/users/{name}/key", response_model=NewKeyOut, dependencies=[Depends(require_admin)])
 def rotate_key(name: str, service: Souwen = Depends(get_service)):
-    with _answers():
-        key = service.accounts.rotate_key(name)
-        return {"user": user_json(service.accounts.user(name)), "key": key}
+    key = service.accounts.rotate_key(name)
+    return {"user": user_json(service.accounts.user(name)), "key": key}

@@ -15,11 +15,9 @@ Unknown topics and papers are 404; a topic with neither query nor pins is 400; f
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from assistant.answer_commands import report_json
@@ -29,7 +27,7 @@ from assistant.reading import MAX_PAPERS
 from assistant.retrieval import Filters, parse_years
 from assistant.service import Souwen
 from assistant.topic_commands import topic_detail_json, topic_json
-from assistant.topics import MAX_NAME, MAX_QUERY, TopicExists, TopicNotFound
+from assistant.topics import MAX_NAME, MAX_QUERY
 
 router = APIRouter(tags=["topics"])
 
@@ -100,16 +98,6 @@ class TopicDetailOut(TopicOut):
     figure_count: int
 
 
-@contextmanager
-def _topic_errors() -> Iterator[None]:
-    try:
-        yield
-    except TopicNotFound as exc:
-        raise HTTPException(404, str(exc)) from exc
-    except TopicExists as exc:
-        raise HTTPException(409, str(exc)) from exc
-
-
 def _filters(service: Souwen, years: str | None, keys: list[str] | None, codes: list[str] | None,
              base: Filters = Filters()) -> Filters:
     from dataclasses import replace
@@ -138,69 +126,62 @@ def list_topics(service: Souwen = Depends(get_service)):
 def create_topic(body: TopicIn, service: Souwen = Depends(get_service), slot=Depends(get_search_slot)):
     filters = _filters(service, body.years, body.dois or None, body.disciplines or None)
     pins = [find_paper(service, key).id for key in body.pins]
-    with _topic_errors(), slot:
+    with slot:
         topic = service.topics.create(body.name, body.query, description=body.description, filters=filters, pins=pins)
     return topic_detail_json(service, topic)
 
 
 @router.get("/topics/{topic}", response_model=TopicDetailOut)
 def get_topic(topic: str, service: Souwen = Depends(get_service)):
-    with _topic_errors():
-        return topic_detail_json(service, service.topics.get(topic))
+    return topic_detail_json(service, service.topics.get(topic))
 
 
 @router.patch("/topics/{topic}", response_model=TopicDetailOut)
 def change_topic(topic: str, body: TopicPatch, service: Souwen = Depends(get_service),
                  slot=Depends(get_search_slot)):
-    with _topic_errors():
-        current = service.topics.get(topic)
-        filters = None
-        if body.years is not None or body.dois is not None or body.disciplines is not None:
-            filters = _filters(service, body.years, body.dois, body.disciplines, base=current.filters)
-        with slot:
-            changed = service.topics.update(current.id, name=body.name, query=body.query,
-                                            description=body.description, filters=filters)
-        return topic_detail_json(service, changed)
+    current = service.topics.get(topic)
+    filters = None
+    if body.years is not None or body.dois is not None or body.disciplines is not None:
+        filters = _filters(service, body.years, body.dois, body.disciplines, base=current.filters)
+    with slot:
+        changed = service.topics.update(current.id, name=body.name, query=body.query,
+                                        description=body.description, filters=filters)
+    return topic_detail_json(service, changed)
 
 
 @router.delete("/topics/{topic}", response_model=TopicOut)
 def delete_topic(topic: str, service: Souwen = Depends(get_service)):
-    with _topic_errors():
-        return topic_json(service.topics.delete(topic))
+    return topic_json(service.topics.delete(topic))
 
 
 @router.post("/topics/{topic}/papers", response_model=TopicDetailOut)
 def pin_papers(topic: str, body: PinIn, service: Souwen = Depends(get_service)):
-    with _topic_errors():
-        current = service.topics.get(topic)
-        service.topics.pin(current.id, [find_paper(service, key).id for key in body.keys])
-        return topic_detail_json(service, service.topics.get(current.id))
+    current = service.topics.get(topic)
+    service.topics.pin(current.id, [find_paper(service, key).id for key in body.keys])
+    return topic_detail_json(service, service.topics.get(current.id))
 
 
 @router.delete("/topics/{topic}/papers/{key:path}", response_model=TopicDetailOut)
 def unpin_paper(topic: str, key: str, service: Souwen = Depends(get_service), slot=Depends(get_search_slot)):
-    with _topic_errors():
-        current = service.topics.get(topic)
-        paper = find_paper(service, key)
-        with slot:
-            service.topics.unpin(current.id, [paper.id])
-        return topic_detail_json(service, service.topics.get(current.id))
+    current = service.topics.get(topic)
+    paper = find_paper(service, key)
+    with slot:
+        service.topics.unpin(current.id, [paper.id])
+    return topic_detail_json(service, service.topics.get(current.id))
 
 
 @router.get("/topics/{topic}/overview", response_model=ReportOut)
 def topic_overview(topic: str, n: int = Query(5, ge=1, le=MAX_PAPERS, description="papers covered"),
                    service: Souwen = Depends(get_service), slot=Depends(get_slot)):
-    with _topic_errors():
-        current = service.topics.get(topic)
-        with slot:
-            return report_json(service.topics.overview(current, n=n))
+    current = service.topics.get(topic)
+    with slot:
+        return report_json(service.topics.overview(current, n=n))
 
 
 @router.get("/topics/{topic}/figures", response_model=list[FigureHitOut])
 def topic_figures(topic: str, request: Request, k: int = Query(12, ge=1, le=100),
                   service: Souwen = Depends(get_service)):
-    with _topic_errors():
-        hits = service.topics.figures(service.topics.get(topic), k=k)
+    hits = service.topics.figures(service.topics.get(topic), k=k)
     return [{"rank": i, "figure_id": h.figure_id, "paper_id": h.paper.id, "doi": h.paper.doi, "title": h.paper.title,
              "page": h.page, "label": h.label, "caption": h.caption, "score": h.score,
              "url": request.url_for("figure", figure_id=h.figure_id).path}

@@ -102,7 +102,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from assistant.library import LibraryMismatchError
     from assistant.protocols import LLMError
-    from assistant.service import PaperNotFound, Souwen
+    from assistant.service import Souwen
+    from assistant.types import NotFound
 
     overrides: dict = {"library": args.library} if args.library else {}
     try:
@@ -131,7 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LibraryMismatchError as exc:
         print(f"souwen: {exc}", file=sys.stderr)
         return EXIT_LIBRARY
-    except PaperNotFound as exc:
+    except NotFound as exc:  # a paper, topic, user or subscription
         print(f"souwen: {exc}", file=sys.stderr)
         return EXIT_NOT_FOUND
     except ValueError as exc:

@@ -22,7 +22,7 @@ from assistant.reading import ReadingAssistant
 from assistant.retrieval import Filters, retrieve
 from assistant.settings import Settings
 from assistant.summaries import Report
-from assistant.types import Answer, Paper, ScoredChunk
+from assistant.types import Answer, NotFound, Paper, ScoredChunk
 
 if TYPE_CHECKING:
     from assistant.accounts import Accounts
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from assistant.topics import Topics
 
 
-class PaperNotFound(LookupError):
+class PaperNotFound(NotFound):
     """No paper matches the DOI or id a user gave."""
 
 

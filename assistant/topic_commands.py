@@ -12,7 +12,7 @@ import argparse
 import json
 import sys
 
-from assistant.cli import EXIT_NOT_FOUND, EXIT_USAGE, emit_json
+from assistant.cli import emit_json
 
 
 def add_parsers(sub, common: argparse.ArgumentParser) -> None:
@@ -82,16 +82,7 @@ def topic_detail_json(service, topic) -> dict:
 
 # -- commands --------------------------------------------------------------------------------
 def run_topics(service, args: argparse.Namespace) -> int:
-    from assistant.topics import TopicExists, TopicNotFound
-
-    try:
-        return _ACTIONS[args.action or "list"](service, args)
-    except TopicNotFound as exc:
-        print(f"souwen: {exc}", file=sys.stderr)
-        return EXIT_NOT_FOUND
-    except TopicExists as exc:
-        print(f"souwen: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+    return _ACTIONS[args.action or "list"](service, args)  # errors: assistant.cli maps them to exit codes
 
 
 def topic_filters(service, years: str | None, keys: list[str] | None, codes: list[str] | None = None, base=None):

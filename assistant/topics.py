@@ -44,7 +44,7 @@ from assistant.abstention import content_concepts
 from assistant.catalogue import now
 from assistant.lexical import has_cjk, tokenize
 from assistant.retrieval import Filters
-from assistant.types import Paper
+from assistant.types import Conflict, NotFound, Paper
 
 if TYPE_CHECKING:
     from assistant.figure_search import FigureHit
@@ -61,11 +61,11 @@ MAX_NAME, MAX_QUERY = 80, 500
 _CJK = re.compile(r"[\u3400-\u9fff]+")
 
 
-class TopicNotFound(LookupError):
+class TopicNotFound(NotFound):
     """No topic has this id or name, or a paper is not pinned to the topic."""
 
 
-class TopicExists(ValueError):
+class TopicExists(Conflict):
     """Another topic already has this name (names are compared without case)."""
 
 

@@ -10,6 +10,15 @@ from dataclasses import dataclass, field
 BBox = tuple[float, float, float, float]
 
 
+class NotFound(LookupError):
+    """Something a user named is not in the library (a paper, topic, user, favourite, subscription;
+    or it belongs to another user): HTTP 404, exit code 4."""
+
+
+class Conflict(ValueError):
+    """A name that is taken (a topic, a user): HTTP 409, exit code 2."""
+
+
 class BadPdfError(Exception):
     """A file that cannot be ingested, with a reason a user can read (no traceback)."""
 
