@@ -40,7 +40,6 @@ import itertools
 import json
 import os
 import shutil
-import threading
 from collections.abc import Iterator
 from contextlib import asynccontextmanager, nullcontext
 from pathlib import Path
@@ -52,7 +51,7 @@ from starlette.datastructures import UploadFile
 
 from assistant.answer_commands import answer_json, report_json
 from assistant import api_accounts, api_disciplines, api_insights, api_records, api_topics
-from assistant.api_deps import (find_paper, get_search_slot, get_service, get_slot, make_filters, read_upload_form,
+from assistant.api_deps import (FairSlots, find_paper, get_search_slot, get_service, get_slot, make_filters, read_upload_form,
                                 require_key, stored_file)
 from assistant.api_models import (MAX_K, AnswerOut, AskRequest, FigureHitOut, HealthOut, HitOut, JobOut, KeypointsRequest,
                                   PaperDetailOut, PaperOut, PaperPage, ReportOut, ReviewRequest, SummarizeRequest,
@@ -107,7 +106,7 @@ def create_api(settings: Settings, service: Souwen | None = None) -> FastAPI:
     app = FastAPI(title="Souwen", summary="Search and question open-access papers offline; every "
                   "sentence cited.", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
-    app.state.slots = threading.BoundedSemaphore(SLOTS)
+    app.state.slots = FairSlots(SLOTS)
     for error, status in ((NotFound, 404), (Conflict, 409), (LibraryMismatchError, 409), (LLMError, 502),
                           (ValueError, 400)):
         app.add_exception_handler(error, _error_handler(status))
@@ -123,7 +122,7 @@ def warm_up(service: Souwen) -> str:
     """Open the library and load every model (embedder, indexes, abstention, jieba, CC-CEDICT) now,
     not in the first request; return the reason the library cannot be opened, or ''."""
     try:
-        service.library.indexes()
+        service.library.indexes(wait=True)
         for question in ("warm-up question about the library", "预热：图书馆里的问题"):
             service.answerer.gather(question)  # retrieval + sentence scoring, no LLM call
     except LibraryMismatchError as exc:

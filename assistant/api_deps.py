@@ -4,6 +4,7 @@ request's paper keys into papers and filters. (Its own module so that every rout
 """
 from __future__ import annotations
 
+import collections
 import hmac
 import threading
 from contextlib import AbstractContextManager, nullcontext
@@ -57,13 +58,44 @@ async def get_service(request: Request) -> Souwen:
     return request.app.state.service
 
 
+class FairSlots:
+    """At most `n` holders at a time, served first come, first served.
+
+    threading.Semaphore is not fair: a woken waiter that finds its slot taken by a newcomer waits
+    again at the back of the queue, so under load some requests wait many turns. Here a release
+    hands the slot straight to the oldest waiter.
+    """
+
+    def __init__(self, n: int):
+        self._free = n
+        self._waiters: collections.deque[threading.Lock] = collections.deque()
+        self._guard = threading.Lock()
+
+    def __enter__(self) -> None:
+        with self._guard:
+            if self._free and not self._waiters:
+                self._free -= 1
+                return
+            turn = threading.Lock()
+            turn.acquire()
+            self._waiters.append(turn)
+        turn.acquire()  # released by __exit__ when this waiter is the oldest
+
+    def __exit__(self, *exc) -> None:
+        with self._guard:
+            if self._waiters:
+                self._waiters.popleft().release()  # the slot passes on without ever being free
+            else:
+                self._free += 1
+
+
 async def get_slot(request: Request) -> AbstractContextManager:
     """Held while a request retrieves and scores passages (see SLOTS). Not with a language model:
     its answers take seconds of waiting, not of our CPU, and 2 slots would cap the server at 2."""
     return request.app.state.slots if request.app.state.settings.llm.backend == "extractive" else nullcontext()
 
 
-async def get_search_slot(request: Request) -> threading.BoundedSemaphore:
+async def get_search_slot(request: Request) -> FairSlots:
     return request.app.state.slots
 
 

@@ -299,7 +299,7 @@ def enrich_records(service: Souwen, *, source: str | None = None, limit: int | N
         if own:
             client.close()
         if rechunked:
-            service.library.indexes()  # swap the re-embedded abstracts in once
+            service.library.indexes(wait=True)  # swap the re-embedded abstracts in once
     service.after_ingest(changed)  # an abstract can change a paper's discipline and topics
     summary.seconds = time.perf_counter() - started
     return summary

@@ -196,7 +196,7 @@ def ingest_files(
         if pending:
             flush()
     if any(o.status in ("added", "replaced") for o in summary.outcomes):
-        library.indexes()  # rebuild and save the caches once, not once per paper
+        library.indexes(wait=True)  # rebuild and save the caches once, not once per paper
     summary.seconds = time.perf_counter() - started
     return summary
 

@@ -118,18 +118,21 @@ class IngestJobs:
 
     def _run(self, job: Job) -> None:
         job.status, job.started_at = "running", now()
+        status, error = "done", ""
         try:
             for name, path in job.files:
                 summary = self._ingest(path)
                 outcome = summary.outcomes[0] if summary.outcomes else FileOutcome(str(path), "failed", "nothing ingested")
                 job.outcomes.append(outcome_json(name, outcome))
                 path.unlink(missing_ok=True)
-            job.status = "done"
         except Exception as exc:  # noqa: BLE001 - the job reports it; the worker must live on
-            job.status, job.error = "failed", f"{type(exc).__name__}: {exc}"
+            status, error = "failed", f"{type(exc).__name__}: {exc}"
         finally:
-            job.finished_at = now()
             shutil.rmtree(job.folder, ignore_errors=True)
+            job.finished_at, job.error = now(), error
+            # Last: a client that sees the job finished finds its uploads gone too (a CI run caught
+            # the folder still there right after "done").
+            job.status = status
 
 
 def lower_priority(niceness: int = 10) -> None:

@@ -85,6 +85,8 @@ class Library:
         self._check_fingerprint()
         self._lock = threading.RLock()
         self._indexes: Indexes | None = None
+        self._refresher: threading.Thread | None = None  # the background index rebuild, if any
+        self._refresh_guard = threading.Lock()
 
     def _check_fingerprint(self) -> None:
         stored = self.catalogue.get_meta("fingerprint")
@@ -103,24 +105,28 @@ class Library:
             )
 
     def close(self) -> None:
+        if self._refresher is not None:
+            self._refresher.join(60)  # let a background rebuild finish its save
         self.catalogue.close()
 
     # -- indexes ------------------------------------------------------------------------------
-    def indexes(self) -> Indexes:
+    def indexes(self, wait: bool = False) -> Indexes:
         """The current indexes: loaded from disk when their stamp matches, else rebuilt and saved.
 
-        While another thread holds the lock (storing a paper, or already rebuilding), a caller that
-        has indexes keeps reading the previous ones instead of waiting: an ingest never blocks
-        questions, and the rebuilt indexes replace the old ones in one assignment.
+        A reader that finds the catalogue changed (another process or thread stored a paper) keeps
+        the previous indexes and leaves the rebuild to one background thread at a lower CPU
+        priority: no question waits for it or holds one of the API's answer slots while it runs
+        (seconds for the 33-paper corpus), and the rebuilt indexes replace the old ones in one
+        assignment. A writer asks with `wait=True` after storing and gets the new indexes; so does
+        the first caller, who has none yet.
         """
         current = self._indexes
         if current is not None and current.generation == self.catalogue.generation():
             return current
-        if current is not None and not self._lock.acquire(blocking=False):
+        if current is not None and not wait:
+            self._refresh_soon()
             return current
-        if current is None:
-            self._lock.acquire()
-        try:
+        with self._lock:
             generation = self.catalogue.generation()
             if self._indexes is not None and getattr(self._indexes, "generation", -1) == generation:
                 return self._indexes
@@ -131,8 +137,21 @@ class Library:
             loaded.generation = generation
             self._indexes = loaded
             return loaded
-        finally:
-            self._lock.release()
+
+    def _refresh_soon(self) -> None:
+        with self._refresh_guard:
+            if self._refresher is None or not self._refresher.is_alive():
+                self._refresher = threading.Thread(target=self._refresh, name="souwen-indexes", daemon=True)
+                self._refresher.start()
+
+    def _refresh(self) -> None:
+        from assistant.jobs import lower_priority
+
+        lower_priority()
+        try:
+            self.indexes(wait=True)
+        except Exception:  # noqa: BLE001 - a closed library, a busy disk: the next reader tries again
+            pass
 
     def paper_terms(self, paper_id: str) -> set[str]:
         """A paper's lexical terms, cached with the indexes (dropped when the library changes)."""

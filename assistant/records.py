@@ -224,7 +224,7 @@ class RecordWriter:
     def finish(self) -> RecordSummary:
         self.flush()
         if any(o.status in ("added", "replaced") for o in self.summary.outcomes):
-            self.library.indexes()  # rebuild and save the caches once, not once per batch
+            self.library.indexes(wait=True)  # rebuild and save the caches once, not once per batch
         self.summary.seconds = time.perf_counter() - self._started
         return self.summary
 

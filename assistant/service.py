@@ -227,7 +227,7 @@ class Souwen:
             self.library.remove_paper(paper.id)
             removed.append(paper)
         if removed:
-            self.library.indexes()  # save caches that no longer hold the removed chunks
+            self.library.indexes(wait=True)  # save caches that no longer hold the removed chunks
         return removed
 
     def rebuild(self, *, workers: int | None = None, show_progress: bool = False) -> IngestSummary:

@@ -161,6 +161,19 @@ def report(run: dict, args: argparse.Namespace) -> None:
         print(f"ingest job: {job['status']} in {job['end'] - job['start']:.1f} s ({files})")
     elif not args.no_upload:
         print(f"ingest job: {job.get('error') or 'did not finish within the run'}")
+    if args.timeline:
+        start = min(t0 for t0, _, _ in results)
+        buckets = collections.defaultdict(list)
+        for t0, seconds, kind in results:
+            if kind == "ok":
+                buckets[int((t0 + seconds - start) // args.timeline)].append(seconds)
+        window = (job["start"] - start, job["end"] - start) if "start" in job else (-1, -1)
+        for b in sorted(buckets):
+            lo = b * args.timeline
+            mark = " ingest" if lo + args.timeline > window[0] and lo < window[1] else ""
+            values = buckets[b]
+            print(f"  {lo:5.0f}-{lo + args.timeline:<4.0f}s answered {len(values):4d}  p50 {percentile(values, 50) * 1000:6.0f} ms"
+                  f"  max {max(values) * 1000:6.0f} ms{mark}")
 
 
 def main() -> None:
@@ -176,6 +189,7 @@ def main() -> None:
                         help="ask every question once before the timed run (the server's steady state)")
     parser.add_argument("--no-upload", action="store_true", help="no ingest during the run (a baseline)")
     parser.add_argument("--timeout", type=float, default=60.0, help="per-request timeout (counted as an error)")
+    parser.add_argument("--timeline", type=float, default=0, help="also print latency per this many seconds of the run")
     args = parser.parse_args()
     questions = [q["question"] for q in load_questions(args.questions)]
     with tempfile.TemporaryDirectory(prefix="souwen-load-") as tmp:

@@ -230,6 +230,28 @@ def test_search(client):
         assert client.get("/search", params=params).status_code == 422, params
 
 
+def test_answer_slots_are_served_first_come_first_served():
+    from assistant.api_deps import FairSlots
+
+    slots, served, threads = FairSlots(1), [], []
+    slots.__enter__()  # the one slot is taken
+    for n in range(5):
+        def wait_turn(n=n):
+            with slots:
+                served.append(n)
+        threads.append(threading.Thread(target=wait_turn))
+        threads[-1].start()
+        while len(slots._waiters) < n + 1:  # queued in this order
+            time.sleep(0.001)
+    slots.__exit__(None, None, None)
+    for thread in threads:
+        thread.join(10)
+    assert served == [0, 1, 2, 3, 4]
+    with slots:  # and free again afterwards
+        assert slots._free == 0
+    assert slots._free == 1
+
+
 def test_ask_json(client):
     answer = client.post("/ask", json={"question": VITAMIN_Q, "k": 5}).json()
     assert set(answer) == {"question", "answer", "abstained", "confidence", "backend", "citations", "evidence",

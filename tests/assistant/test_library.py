@@ -108,6 +108,23 @@ def test_index_cache_is_reused_and_rebuilt_when_stale(lib, hashing, tmp_path):
     reopened.close(); again.close()
 
 
+def test_a_reader_keeps_its_indexes_while_a_background_thread_rebuilds_them(lib, hashing):
+    store(lib, hashing, parsed("alpha", "10.1/a", 2020, ["Wheat germination raises vitamin content."]))
+    reader = Library(lib.root, lib.fingerprint, hashing.dim)  # e.g. the API server's library
+    before = reader.indexes()
+    # another writer (a CLI ingest, the server's job) stores a paper
+    store(lib, hashing, parsed("beta", "10.1/b", 2022, ["Ribosome assembly needs modification enzymes."]))
+    assert reader.indexes() is before  # answered at once with the previous indexes
+    reader._refresher.join(30)  # the rebuild ran in its own thread
+    fresh = reader.indexes()
+    assert fresh is not before and fresh.generation == reader.catalogue.generation()
+    assert retrieve(reader, hashing, "ribosome assembly", RetrievalSettings(), k=1)[0].paper.doi == "10.1/b"
+    # a writer asking with wait=True gets the new indexes at once
+    store(lib, hashing, parsed("gamma", "10.1/c", 2023, ["Sorghum cultivars tolerate drought."]))
+    assert reader.indexes(wait=True).generation == reader.catalogue.generation()
+    reader.close()
+
+
 def test_fingerprint_mismatch_refuses_with_rebuild_hint(lib, hashing):
     other = dict(lib.fingerprint, embedder="some-other-model@torch")
     with pytest.raises(LibraryMismatchError, match="rebuild"):
