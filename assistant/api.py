@@ -119,12 +119,16 @@ def create_api(settings: Settings, service: Souwen | None = None) -> FastAPI:
 
 
 def warm_up(service: Souwen) -> str:
-    """Open the library and load every model (embedder, indexes, abstention, jieba, CC-CEDICT) now,
-    not in the first request; return the reason the library cannot be opened, or ''."""
+    """Open the library, load every model (embedder, indexes, abstention, jieba, CC-CEDICT) and embed
+    passage sentences for up to ``api.warm_seconds`` now, not in the first requests; return the
+    reason the library cannot be opened, or ''."""
     try:
         service.library.indexes(wait=True)
         for question in ("warm-up question about the library", "预热：图书馆里的问题"):
             service.answerer.gather(question)  # retrieval + sentence scoring, no LLM call
+        catalogue = service.library.catalogue
+        chunks = (c for paper in catalogue.papers() for c in catalogue.paper_chunks(paper.id))
+        service.answerer.cache.prime(chunks, service.embedder, service.settings.api.warm_seconds)
     except LibraryMismatchError as exc:
         return str(exc)
     return ""

@@ -182,6 +182,11 @@ class ApiSettings(BaseModel):
         "as 'Authorization: Bearer KEY' or 'X-API-Key: KEY' (SOUWEN_API__KEYS='[\"key1\", \"key2\"]').",
     )
     max_upload_mb: int = Field(100, ge=1, le=4096, description="Largest PDF that POST /papers accepts (413 above).")
+    warm_seconds: float = Field(
+        60.0, ge=0, le=3600,
+        description="At start-up, before the server reports healthy: seconds spent embedding the library's "
+        "passage sentences ahead of questions (a cold server answers several times slower; 0: none).",
+    )
 
 
 class EnrichSettings(BaseModel):

@@ -119,3 +119,24 @@ def test_prompts_have_their_placeholders(tmp_path, monkeypatch):
     with pytest.raises(Exception, match="questoin"):
         Settings(llm={"prompt_version": "v9"})
     prompts.load_prompt.cache_clear()
+
+
+def test_sentence_cache_primes_english_sentences_ahead_of_questions(hashing):
+    from assistant.extractive import SentenceCache
+    from assistant.types import Chunk
+
+    def chunk(n: int, text: str) -> Chunk:
+        return Chunk(id=f"c{n}", paper_id="p", ordinal=n, text=text, section="", page_start=1, page_end=1,
+                     char_start=0, char_end=len(text))
+
+    chunks = [chunk(n, f"Sorghum cultivar {n} kept most of its yield under drought. Leaf rolling began on day {n}.")
+              for n in range(10)] + [chunk(10, "本文提出一种标识网络移动性管理机制。测得平均切换时延为55毫秒。")]
+    assert SentenceCache().prime(iter(chunks), hashing, seconds=0) == 0  # no time, no work
+    cache = SentenceCache(size=8)
+    assert cache.prime(iter(chunks), hashing, seconds=30, batch=4) == 8  # stops when the cache is full
+    primed = cache._items
+    assert len(primed) == 8 and all(p.done.all() and len(p.texts) == 2 for p in primed.values())
+    cache = SentenceCache()
+    assert cache.prime(iter(chunks), hashing, seconds=30, batch=4) == 11
+    chinese = cache._items["c10"]
+    assert not chinese.done.any()  # MiniLM reads English only: Chinese sentences are never embedded
