@@ -216,7 +216,7 @@ class Accounts:
 
     def favourites(self, user: User) -> list[Favourite]:
         rows = self._db.read("SELECT f.note, f.at, p.id, p.doi, p.title, p.year FROM favourites f "
-                                "JOIN papers p ON p.id=f.paper_id WHERE f.user_id=? ORDER BY f.at, f.rowid", (user.id,))
+                             "JOIN papers p ON p.id=f.paper_id WHERE f.user_id=? ORDER BY f.at, f.rowid", (user.id,))
         return [Favourite(r["id"], r["doi"], r["title"], r["year"], r["note"], r["at"]) for r in rows]
 
     def remove_favourite(self, user: User, key: str) -> Favourite:
@@ -261,7 +261,7 @@ class Accounts:
 
     def subscriptions(self, user: User) -> list[Subscription]:
         rows = self._db.read("SELECT s.*, t.name AS topic_name FROM subscriptions s LEFT JOIN topics t "
-                                "ON t.id=s.topic_id WHERE s.user_id=? ORDER BY s.created_at, s.rowid", (user.id,))
+                             "ON t.id=s.topic_id WHERE s.user_id=? ORDER BY s.created_at, s.rowid", (user.id,))
         return [_subscription(r) for r in rows]
 
     def subscription(self, user: User, sub_id: str) -> Subscription:

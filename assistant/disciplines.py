@@ -348,12 +348,9 @@ class Disciplines:
                 out[p.id] = labels
         return out
 
-    def classify_all(self) -> dict[str, list[Label]]:
-        return self.classify([p.id for p in self._db.papers()])
-
     def labels(self, paper: Paper) -> list[Label]:
         rows = self._db.read("SELECT code, confidence, source FROM paper_labels WHERE paper_id=? "
-                                    "ORDER BY confidence DESC, code", (paper.id,))
+                             "ORDER BY confidence DESC, code", (paper.id,))
         return [Label(r[0], r[1], r[2]) for r in rows]
 
     def correction(self, paper: Paper) -> list[str] | None:
@@ -364,7 +361,7 @@ class Disciplines:
             return {}
         marks = ",".join("?" * len(keys))
         rows = self._db.read(f"SELECT paper_key, codes FROM discipline_corrections WHERE paper_key IN ({marks})",
-                                    list(keys))
+                             list(keys))
         return {r[0]: json.loads(r[1]) for r in rows}
 
     def correct(self, paper: Paper, codes: Sequence[str]) -> list[Label]:

@@ -160,10 +160,6 @@ def split_passage(text: str) -> list[str]:
     return out
 
 
-def _is_cjk(ch: str) -> bool:
-    return bool(ch) and "\u3400" <= ch <= "\u9fff"
-
-
 def score_sentences(
     question: str,
     hits: Sequence[ScoredChunk],

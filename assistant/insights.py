@@ -130,7 +130,7 @@ class Insights:
             where.append("p.year <= ?")
             args.append(scope.year_to)
         rows = list(self._db.read(f"SELECT p.id, p.year, p.licence, p.authors FROM papers p "
-                                     f"WHERE {' AND '.join(where)} ORDER BY p.id", args))
+                                  f"WHERE {' AND '.join(where)} ORDER BY p.id", args))
         listed: dict[str, list] = defaultdict(list)
         for pid, name, places in self._db.read(
                 "SELECT paper_id, name, affiliations FROM paper_authors ORDER BY paper_id, position"):
@@ -145,7 +145,7 @@ class Insights:
 
     def _topic_id(self, key: str) -> str:
         row = self._db.read("SELECT id FROM topics WHERE id = ? OR name = ? ORDER BY id = ? DESC",
-                               (key, key, key)).fetchone()
+                            (key, key, key)).fetchone()
         if row is None:
             raise ValueError(f"no topic named {key!r} (souwen topics lists them)")
         return row[0]
