@@ -18,11 +18,12 @@ from functools import lru_cache
 from assistant import abstention
 from assistant.citations import (CANNOT_ANSWER, check_answer, is_cannot_answer, make_citation,
                                  number_passages, renumber)
-from assistant.extractive import SentenceCache, score_sentences, select_sentences, strip_markers
+from assistant.extractive import (SentenceCache, score_sentences, select_per_paper, select_sentences,
+                                  strip_markers)
 from assistant.lexical import tokenize
 from assistant.library import Library
 from assistant.protocols import LLM, Embedder, Message
-from assistant.retrieval import Filters, query_language, retrieve
+from assistant.retrieval import Filters, asks_about_several_papers, query_language, retrieve, retrieve_per_paper
 from assistant.settings import Settings
 from assistant.types import Answer, Citation, ScoredChunk
 from ingest.locate import locate_quote_page
@@ -89,14 +90,17 @@ class Answerer:
             # A follow-up should say something new: sentences already cited in the conversation
             # are not repeated.
             said = {c.quote for turn in history for c in turn.citations}
-            yield from self._compose_extractive(base, [s for s in sentences if s.text not in said])
+            yield from self._compose_extractive(base, [s for s in sentences if s.text not in said],
+                                                per_paper=asks_about_several_papers(query))
         else:
             yield from self._compose_with_llm(base, question, hits)
 
     def gather(self, query: str, *, filters: Filters = Filters(), k: int | None = None):
         """Retrieve passages, score their sentences and measure how strongly they answer."""
-        hits = retrieve(self.library, self.embedder, query, self.settings.retrieval,
-                        k=k or self.settings.answer.passages, filters=filters)
+        several = asks_about_several_papers(query) and len(filters.paper_ids) != 1
+        search = retrieve_per_paper if several else retrieve
+        hits = search(self.library, self.embedder, query, self.settings.retrieval,
+                      k=k or self.settings.answer.passages, filters=filters)
         lexical = self.library.indexes().lexical
         sentences = score_sentences(query, hits, self.embedder, lexical.idf, self.cache)
         passage_terms = [set().union(*p.terms) if p.terms else set()
@@ -129,9 +133,12 @@ class Answerer:
         return replace(base, text=CANNOT_ANSWER[query_language(base.question)], abstained=True, closest=closest)
 
     # -- composing ------------------------------------------------------------------------
-    def _compose_extractive(self, base: Answer, sentences) -> Iterator[str | Answer]:
+    def _compose_extractive(self, base: Answer, sentences, per_paper: bool = False) -> Iterator[str | Answer]:
         answer = self.settings.answer
-        chosen = select_sentences(sentences, self.cache, self.embedder, answer.sentences, answer.mmr_lambda)
+        if per_paper:  # a question about several papers: each paper answers for itself
+            chosen = select_per_paper(sentences, self.cache, self.embedder, answer.sentences, answer.mmr_lambda)
+        else:
+            chosen = select_sentences(sentences, self.cache, self.embedder, answer.sentences, answer.mmr_lambda)
         parts, citations = [], []
         for n, sentence in enumerate(chosen, start=1):
             citations.append(make_citation(n, sentence.hit, sentence.text, self.locate_page))

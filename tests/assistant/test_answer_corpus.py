@@ -62,6 +62,18 @@ def test_filters_restrict_the_answer(corpus_service):
     assert {c.doi for c in a.citations} <= {doi} and {h.paper.doi for h in a.evidence} == {doi}
 
 
+def test_question_about_several_papers_is_answered_from_each(corpus_service):
+    # Written for this test. Plain retrieval fills its 15 passages with one paper's chunks; the
+    # answer must quote each paper the question is about.
+    a = corpus_service.ask("Which papers studied opioid receptors or ACE inhibitors, and what did each report?")
+    assert not a.abstained
+    assert {"10.1042/cs20130403", "10.1038/s41467-022-30570-7"} <= {c.doi for c in a.citations}
+    check_citations(corpus_service, a.citations, a.text)
+    zh = corpus_service.ask("哪些论文研究了算力网络和标识网络？它们各自提出了什么方法？")
+    assert len({c.doi for c in zh.citations}) >= 3
+    check_citations(corpus_service, zh.citations, zh.text)
+
+
 def test_dev_answer_rates_do_not_regress(corpus_service):
     questions = [q for q in load_questions() if q["type"] in ("factoid", "xling", "multi", "abstain")]
     cited, declined_answerable, declined_abstain = [], [], []

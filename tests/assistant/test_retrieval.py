@@ -128,3 +128,42 @@ def test_real_minilm_keeps_bm25_in_charge(lib, minilm):
     hits = retrieve(lib, minilm, "Which enzymes does ribosome assembly in E. coli require?",
                     RetrievalSettings(), k=1)
     assert "RlmE" in hits[0].chunk.text
+
+
+def test_questions_about_several_papers_are_recognised():
+    from assistant.retrieval import asks_about_several_papers as several
+
+    for q in ("Which papers study restriction-modification systems, and what did each find?",
+              "Compare the glucokinase study and the KCNJ11 study: which assays did they use?",
+              "Two papers study ribosomes; how does temperature figure in them?",
+              "哪两篇论文基于P4可编程交换机搭建了原型系统？",
+              "两篇论文各自取得了怎样的性能结果？"):
+        assert several(q), q
+    for q in ("How did the inhibition constant compare with that of its parent RXP407?",
+              "What did the study find about biofilm formation?",
+              "鲍曼不动杆菌和鲁氏不动杆菌形成生物膜的OD600中位数分别是多少？",
+              "HMM 静态指标 动态指标 算力节点匹配准确率 对比曲线"):
+        assert not several(q), q
+
+
+def test_per_paper_retrieval_brings_every_paper(lib, hashing):
+    from assistant.retrieval import Filters, retrieve_per_paper
+
+    ribosome = paper("ribosome", "en", [f"Ribosome assembly step {i}: rRNA modification enzymes act on "
+                                        f"the large subunit at low temperature." for i in range(6)])
+    switch = paper("switch", "en", ["A programmable switch forwards packets; ribosome is not mentioned.",
+                                    "At low temperature the switch hardware kept its latency."])
+    store(lib, hashing, ribosome)
+    store(lib, hashing, switch)
+    store(lib, hashing, ENGLISH)
+    question = "Which papers report results at low temperature, and what did each find?"
+    plain = retrieve(lib, hashing, question, RetrievalSettings(), k=3)
+    hits = retrieve_per_paper(lib, hashing, question, RetrievalSettings(), k=4)
+    dois = [h.paper.doi for h in hits]
+    # Plain retrieval fills its list with the paper that repeats the words; per paper, the
+    # runner-up brings its own best passage, interleaved after the best paper's first one.
+    assert {h.paper.doi for h in plain} == {"10.1/ribosome"}
+    assert dois[0] == "10.1/ribosome" and dois[1] == "10.1/switch" and len(hits) <= 4
+    only = retrieve_per_paper(lib, hashing, question, RetrievalSettings(), k=4,
+                              filters=Filters(dois=("10.1/ribosome", "10.1/en-bio")))
+    assert only and {h.paper.doi for h in only} <= {"10.1/ribosome", "10.1/en-bio"}
