@@ -8,6 +8,15 @@ that BM25 and the answer-sentence scorer can match. Many technical compounds are
 ("生物膜"), but jieba's search-mode segmentation also yields their parts ("生物", "膜"), whose
 glosses usually still carry the meaning (organism, membrane).
 
+CC-CEDICT is a general dictionary: it lacks most scientific terms (脱落酸, 拟南芥, 野生型, 生物膜) and
+lists everyday senses first (代谢 "to replace"). Souwen's own glossary (``data/glossary_zh_en.tsv``,
+~440 entries of general research vocabulary across the life sciences, medicine, chemistry,
+computing and statistics, written from general knowledge and not from the evaluation questions)
+is read first, so its senses lead. On the dev questions it lifted Chinese questions on English
+papers from 46.7 to 66.7% cited gold (declined 26.7 -> 6.7%); with the abstention model refitted
+on the new evidence measurements (at most 5% of answerable questions declined) they are at 60%
+cited, and 63% of unanswerable questions are declined instead of 58%.
+
 Glosses are cleaned before use: parenthesised remarks, classifiers ("CL:"), cross references
 ("see ...", "variant of ...") and surnames are dropped, and only the first ``MAX_GLOSSES`` short
 glosses of an entry are kept (CC-CEDICT lists the common senses first). The reverse direction
@@ -18,6 +27,7 @@ from __future__ import annotations
 
 import gzip
 import importlib.util
+import os
 import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
@@ -45,16 +55,40 @@ def _clean(gloss: str) -> str:
     return re.sub(r"\s+", " ", gloss).strip(" ;,.")
 
 
+GLOSSARY = Path(__file__).with_name("data") / "glossary_zh_en.tsv"
+
+
+def read_glossary(path: Path = GLOSSARY) -> dict[str, list[str]]:
+    """Souwen's own scientific glossary: Chinese word -> English glosses (first = preferred)."""
+    out: dict[str, list[str]] = {}
+    if not path.exists():
+        return out
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#") or "\t" not in line:
+            continue
+        word, glosses = line.split("\t", 1)
+        bucket = out.setdefault(word.strip(), [])
+        bucket.extend(g.strip() for g in glosses.split(";") if g.strip() and g.strip() not in bucket)
+    return out
+
+
 @lru_cache(maxsize=1)
 def load_lexicon() -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
     """(Chinese word -> English stemmed terms, English stemmed term -> Chinese words)."""
     path = _dictionary_file()
-    if path is None:
-        return {}, {}
     zh_en: dict[str, list[str]] = {}
     en_zh: dict[str, list[str]] = {}
     glosses: dict[str, str] = {}
-    with gzip.open(path, "rt", encoding="utf-8") as handle:
+    # The glossary first: its senses are the scientific ones, CC-CEDICT's the everyday ones.
+    for word, senses in read_glossary().items():
+        for gloss in senses:
+            terms = tokenize(gloss)
+            glosses.setdefault(word, gloss)
+            bucket = zh_en.setdefault(word, [])
+            bucket.extend(t for t in terms if t not in bucket)
+            if len(terms) == 1 and len(word) >= 2:
+                en_zh.setdefault(terms[0], []).append(word)
+    with (gzip.open(path, "rt", encoding="utf-8") if path else open(os.devnull)) as handle:
         for line in handle:
             if line.startswith("#"):
                 continue

@@ -164,7 +164,7 @@ def main() -> None:
     parser.add_argument("--library", type=Path, default=Path("data/eval-library"))
     parser.add_argument("--questions", type=Path, default=QUESTIONS)
     parser.add_argument("--calibrate", action="store_true", help="fit the abstention model first")
-    parser.add_argument("--max-false-decline", type=float, default=0.08)
+    parser.add_argument("--max-false-decline", type=float, default=0.05)
     parser.add_argument("--types", nargs="*", default=None, help="only these question types")
     args = parser.parse_args()
     service = Souwen(Settings(library=args.library))
