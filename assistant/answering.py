@@ -16,6 +16,7 @@ from dataclasses import replace
 from functools import lru_cache
 
 from assistant import abstention
+from assistant.abbreviations import alternate_forms, defined_in
 from assistant.citations import (CANNOT_ANSWER, check_answer, is_cannot_answer, make_citation,
                                  number_passages, renumber)
 from assistant.extractive import (SentenceCache, score_sentences, select_per_paper, select_sentences,
@@ -102,7 +103,9 @@ class Answerer:
         hits = search(self.library, self.embedder, query, self.settings.retrieval,
                       k=k or self.settings.answer.passages, filters=filters)
         lexical = self.library.indexes().lexical
-        sentences = score_sentences(query, hits, self.embedder, lexical.idf, self.cache)
+        defined = defined_in(self.library.abbreviations, (h.paper.id for h in hits))
+        sentences = score_sentences(query, hits, self.embedder, lexical.idf, self.cache,
+                                    alternate_forms(query, defined))
         passage_terms = [set().union(*p.terms) if p.terms else set()
                          for p in self.cache.passages(hits, self.embedder.dim)]
         strength = abstention.measure_evidence(query, hits, passage_terms, sentences[0].score if sentences else 0.0,

@@ -169,9 +169,13 @@ def score_sentences(
     embedder: Embedder,
     idf: Callable[[Sequence[str]], dict[str, float]],
     cache: SentenceCache,
+    alternates: dict[str, set[str]] | None = None,
 ) -> list[Sentence]:
-    """Every sentence of `hits`, scored against `question`, best first."""
+    """Every sentence of `hits`, scored against `question`, best first. `alternates`: more forms
+    that count as finding a question term (the other form of an abbreviation the papers define)."""
     wanted = concepts(tokenize(question))  # each term with its CC-CEDICT translations
+    if alternates:
+        wanted = [(t, forms | alternates.get(t, set())) for t, forms in wanted]
     weights = idf([t for t, _ in wanted]) if wanted else {}
     total = sum(weights.values()) or 1.0
     # MiniLM reads English only: English sentences are compared with the question, or for a

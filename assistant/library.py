@@ -17,6 +17,7 @@ is stored in the catalogue; opening it with different settings fails with instru
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -25,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.abbreviations import AbbreviationCache
 from assistant.catalogue import Catalogue, PaperRecord, now
 from assistant.types import Chunk, Paper, ParsedPaper
 from assistant.lexical import LexicalIndex
@@ -103,6 +105,11 @@ class Library:
                 f"Either use the settings it was built with, or rebuild it: `souwen rebuild --library {self.root}` "
                 "re-ingests its stored PDFs with the current settings (or ingest into a new --library DIR)."
             )
+
+    @functools.cached_property
+    def abbreviations(self) -> AbbreviationCache:
+        """Abbreviations each paper defines (assistant.abbreviations), read from its passages."""
+        return AbbreviationCache(lambda paper_id: [c.text for c in self.catalogue.paper_chunks(paper_id)])
 
     def close(self) -> None:
         if self._refresher is not None:
