@@ -139,9 +139,11 @@ class Answerer:
     def _compose_extractive(self, base: Answer, sentences, per_paper: bool = False) -> Iterator[str | Answer]:
         answer = self.settings.answer
         if per_paper:  # a question about several papers: each paper answers for itself
-            chosen = select_per_paper(sentences, self.cache, self.embedder, answer.sentences, answer.mmr_lambda)
+            chosen = select_per_paper(sentences, self.cache, self.embedder, answer.sentences, answer.mmr_lambda,
+                                      floor=answer.sentence_floor)
         else:
-            chosen = select_sentences(sentences, self.cache, self.embedder, answer.sentences, answer.mmr_lambda)
+            chosen = select_sentences(sentences, self.cache, self.embedder, answer.sentences, answer.mmr_lambda,
+                                      floor=answer.sentence_floor)
         parts, citations = [], []
         for n, sentence in enumerate(chosen, start=1):
             citations.append(make_citation(n, sentence.hit, sentence.text, self.locate_page))

@@ -259,6 +259,7 @@ def select_per_paper(
     n: int,
     mmr_lambda: float,
     papers: int = 4,
+    floor: float = 0.75,
 ) -> list[Sentence]:
     """For a question about several papers: up to ceil(n / papers) sentences from each of the
     best `papers` papers (in the order retrieval ranked them), each paper judged against its own
@@ -268,7 +269,7 @@ def select_per_paper(
     chosen: list[Sentence] = []
     for paper_id in order:
         own = [s for s in sentences if s.hit.paper.id == paper_id]
-        chosen.extend(select_sentences(own, cache, embedder, each, mmr_lambda))
+        chosen.extend(select_sentences(own, cache, embedder, each, mmr_lambda, floor))
     return chosen
 
 
