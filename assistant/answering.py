@@ -110,7 +110,8 @@ class Answerer:
                          for p in self.cache.passages(hits, self.embedder.dim)]
         strength = abstention.measure_evidence(query, hits, passage_terms, sentences[0].score if sentences else 0.0,
                                                self.library.paper_terms, lexical.idf,
-                                               max((s.coverage for s in sentences), default=0.0), lexical)
+                                               max((s.coverage for s in sentences), default=0.0), lexical,
+                                               several=several)
         return hits, sentences, strength
 
     def standalone(self, question: str, history: Sequence[Answer]) -> str:
