@@ -47,10 +47,11 @@ def _is_marker(text: str) -> bool:
     return bool(t) and not re.search(r"[a-z]{2}", t) and bool(re.fullmatch(rf"(?:(?:\d{{1,2}}|[a-z]|[{_SYMBOLS}])[,\s]*)+", t))
 
 
-def marked_lines(page) -> list[list[str]]:
-    """The page's text blocks as lists of lines; small or superscript marker spans become ⟦…⟧."""
+def marked_lines(info: dict) -> list[list[str]]:
+    """A page's text blocks (from its `get_text("dict")`) as lists of lines; small or superscript
+    marker spans become ⟦…⟧."""
     out = []
-    for block in page.get_text("dict")["blocks"]:
+    for block in info["blocks"]:
         lines = [ln for ln in block.get("lines", ()) if abs(ln["dir"][1]) < 0.1]
         spans = [s for ln in lines for s in ln["spans"] if s["text"].strip()]
         if not spans:
@@ -190,20 +191,22 @@ def _find_labels(blocks: list[list[str]], pattern: str) -> list[str]:
     return []
 
 
-def find_affiliations(doc, authors) -> tuple[tuple[str, tuple[str, ...]], ...]:
+def find_affiliations(reads, authors) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """(author, affiliations) for the byline's authors, in order; () when the PDF gives none.
 
+    `reads` is the parse's page text (`ingest.pages.PageReads`: page_count, page_dict, plain_text).
     Marked entries on page 1, else on page 2 (cover pages: eScholarship, IOP), else in an "Author
     details" section near the end, else unmarked entries on page 1, then page 2."""
-    if not authors or not len(doc):
+    n = reads.page_count
+    if not authors or not n:
         return ()
-    pages = [marked_lines(doc[i]) for i in range(min(2, len(doc)))]
+    pages = [marked_lines(reads.page_dict(i)) for i in range(min(2, n))]
     found = [entries_of(blocks) for blocks in pages]
     blocks, entries = next(((b, m) for b, (m, _) in zip(pages, found) if m), ([], {}))
     if not entries:  # "AUTHOR AFFILIATIONS See affiliation list on p. 17": the back matter
-        for pno in range(len(doc) - 1, max(1, len(doc) - 6), -1):
-            if _SECTION.search(doc[pno].get_text()):
-                section = marked_lines(doc[pno])
+        for pno in range(n - 1, max(1, n - 6), -1):
+            if _SECTION.search(reads.plain_text(pno)):
+                section = marked_lines(reads.page_dict(pno))
                 start = next((i for i, b in enumerate(section) if _SECTION.search("\n".join(b))), 0)
                 entries = entries_of(section[start:start + 12])[0]
                 if entries:
@@ -343,8 +346,10 @@ def detect_licence(text: str) -> str:
     return ""
 
 
-def find_licence(doc) -> str:
-    """The licence stated on the first two or the last two pages (where publishers print it)."""
-    pages = sorted({0, 1, len(doc) - 2, len(doc) - 1} & set(range(len(doc))))
-    text = " ".join(doc[p].get_text() for p in pages)
+def find_licence(reads) -> str:
+    """The licence stated on the first two or the last two pages (where publishers print it);
+    `reads` is the parse's page text (`ingest.pages.PageReads`)."""
+    n = reads.page_count
+    pages = sorted({0, 1, n - 2, n - 1} & set(range(n)))
+    text = " ".join(reads.plain_text(p) for p in pages)
     return detect_licence(re.sub(r"\s+", " ", text))

@@ -58,7 +58,6 @@ def find_mentions(blocks, cap: Caption, limit: int = 3, max_chars: int = 300) ->
 # Read straight from the page so that figures do not depend on the layout module's paragraphs.
 
 _FLAGS = pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP
-_LAST_TEXT: list = []  # [document, its PageTexts]
 _SPACES = str.maketrans({c: " " for c in "\xa0\u2002\u2003\u2009\u200a\u202f\u3000\t"})
 _CAPTION_RE = re.compile(
     r"^\s*(?:(?:supplementary|extended\s+data)\s+)?(?P<word>figures?|figs?\.?|tables?|图|表)\s*(?P<num>S?\d{1,3})(?P<rest>.*)$",
@@ -142,26 +141,21 @@ class Caption:
 
 
 def read_text(doc: pymupdf.Document) -> list[PageText]:
-    """Every page's text lines (text, bbox, dominant font size), top to bottom.
+    """Every page's text lines, top to bottom (a parse reads them once, in `ingest.pages`)."""
+    return [page_text(page.get_text("dict", flags=_FLAGS), page.rect.width) for page in doc]
 
-    The last document's text is kept, so that figures and tables of one parse read it once
-    (~2 s over the corpus).
-    """
-    if _LAST_TEXT and _LAST_TEXT[0] is doc and len(_LAST_TEXT[1]) == doc.page_count:
-        return _LAST_TEXT[1]
-    pages = []
-    for page in doc:
-        lines = []
-        for block in page.get_text("dict", flags=_FLAGS)["blocks"]:
-            for line in block.get("lines", ()):
-                text = "".join(s["text"] for s in line["spans"]).translate(_SPACES).strip()
-                if text:
-                    size = max(line["spans"], key=lambda s: len(s["text"]))["size"]
-                    lines.append(_Line(tuple(line["bbox"]), text, size, abs(line["dir"][1]) < 0.1))
-        lines.sort(key=lambda ln: (ln.bbox[1], ln.bbox[0]))
-        pages.append(PageText(lines, page.rect.width))
-    _LAST_TEXT[:] = [doc, pages]  # one slot: Document objects cannot be weakly referenced
-    return pages
+
+def page_text(info: dict, width: float) -> PageText:
+    """A page's text lines (text, bbox, dominant font size) from its `get_text("dict")`."""
+    lines = []
+    for block in info["blocks"]:
+        for line in block.get("lines", ()):
+            text = "".join(s["text"] for s in line["spans"]).translate(_SPACES).strip()
+            if text:
+                size = max(line["spans"], key=lambda s: len(s["text"]))["size"]
+                lines.append(_Line(tuple(line["bbox"]), text, size, abs(line["dir"][1]) < 0.1))
+    lines.sort(key=lambda ln: (ln.bbox[1], ln.bbox[0]))
+    return PageText(lines, width)
 
 
 def parse_caption_start(text: str) -> tuple[str, str, str, tuple[str, str]] | None:

@@ -15,8 +15,10 @@ tiny regions (icons, ORCID/CrossMark badges), page-wide rules, and vector cluste
 ruled tables or text frames unless a "Figure" caption claims them. An uncaptioned region must be
 large to be kept (graphical abstracts are; badges are not).
 
-Measured on the 526-page shared corpus: 189 figures, 97% of figure captions paired, ~12 s CPU
-(rendering and PNG encoding ~half of it, page reading the rest).
+Measured on the 526-page shared corpus: 189 figures, 97% of figure captions paired, ~7.5 s CPU
+(rendering and PNG encoding 4.5 s of it, mostly decoding the large embedded images; `get_bboxlog`
+1.7 s). Page text comes from `ingest.pages`, read once per parse; path clustering is in
+`ingest.paths`.
 
 Leaves out: tables as text (`ingest.tables`), OCR, figures split across pages (each page part is
 its own figure, continuation pages keep their "continued" caption only when it is a caption line),
@@ -26,22 +28,22 @@ from __future__ import annotations
 
 import struct
 import zlib
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
 import pymupdf
 
 from assistant.types import FigureImage, TextBlock
-from ingest.captions import Caption, PageText, read_text, find_captions, find_mentions
+from ingest.captions import Caption, PageText, find_captions, find_mentions
+from ingest.pages import PageReads, read_pages
+from ingest.paths import cluster_paths
 
 # 120 dpi: a full-width figure is ~800 px, enough to read on screen; 150 dpi cost ~2 s more of the
 # corpus's ingest (rasterising and PNG encoding grow with the pixel count).
 _DPI = 120
 _MAX_PX = 1400  # longest PNG side; a full-page figure at 150 dpi would be ~1650 px
 _MAX_PATHS = 40_000  # per page; beyond this, paths are sampled (heat maps of 34k cells exist)
-_GRID = 2.0  # points per occupancy cell when clustering paths
-_PATH_TOL = 3.0  # paths closer than this belong together (cluster_drawings' default)
 _GROUP_TOL = 8.0  # panels of one figure are usually separated by less than this
 _REPEAT_PAGES = 3  # an image at the same place on this many pages is page furniture
 
@@ -67,11 +69,16 @@ class _Region:
         self.tablish = self.tablish and other.tablish
 
 
-def extract_figures(doc: pymupdf.Document, blocks: list[TextBlock] | tuple[TextBlock, ...] = ()) -> list[FigureImage]:
-    """Return every figure of `doc` as a PNG with its caption, label and body mentions."""
-    texts = read_text(doc)
+def extract_figures(doc: pymupdf.Document, blocks: list[TextBlock] | tuple[TextBlock, ...] = (),
+                    reads: PageReads | None = None) -> list[FigureImage]:
+    """Return every figure of `doc` as a PNG with its caption, label and body mentions; `reads` is
+    the parse's shared page text (`ingest.pages`), read here when not given."""
+    reads = reads if reads is not None and reads.texts else read_pages(doc)
+    texts = reads.texts
     captions = find_captions(texts)
-    logs = [_read_graphics(page) for page in doc]
+    # a page's bbox log is kept when ingest.tables will read it again (it has a table caption)
+    logs = [_read_graphics(page, reads.bboxlog(page, keep=any(c.kind == "table" for c in captions[page.number])))
+            for page in doc]
     repeated = _repeated_keys(logs)
     pages: list[list[_Region]] = []
     for page, text, (images, paths) in zip(doc, texts, logs):
@@ -86,17 +93,18 @@ def extract_figures(doc: pymupdf.Document, blocks: list[TextBlock] | tuple[TextB
     _pair_across_pages(pages, captions, doc)
     figures = []
     for page, text, regions in zip(doc, texts, pages):
-        for region in regions:
-            if _keep(region, page.rect, text):
-                figures.append(_render(page, region, blocks))
+        kept = [region for region in regions if _keep(region, page.rect, text)]
+        # one display list per page: page.get_pixmap() would interpret the page once per figure
+        shown = page.get_displaylist() if kept else None
+        figures += [_render(page, region, blocks, shown) for region in kept]
     return figures
 
 
-def _read_graphics(page: pymupdf.Page) -> tuple[list[list[float]], list[list[float]]]:
+def _read_graphics(page: pymupdf.Page, bboxlog: list) -> tuple[list[list[float]], list[list[float]]]:
     """Image rects and clustered vector-path rects painted on `page` (clipped to the page)."""
     pw, ph = page.rect.width, page.rect.height
     images, paths = [], []
-    for kind, r in page.get_bboxlog():
+    for kind, r in bboxlog:
         x0, y0, x1, y1 = max(r[0], 0.0), max(r[1], 0.0), min(r[2], pw), min(r[3], ph)
         if x1 < x0 or y1 < y0 or (x1 - x0 < 0.5 and y1 - y0 < 0.5):  # off-page or a dot
             continue
@@ -111,92 +119,7 @@ def _read_graphics(page: pymupdf.Page) -> tuple[list[list[float]], list[list[flo
             paths.append([x0, y0, x1, y1])
     if len(paths) > _MAX_PATHS:
         paths = paths[:: len(paths) // _MAX_PATHS + 1]
-    return images, _cluster_paths(paths, pw, ph)
-
-
-def _cluster_paths(paths: list[list[float]], pw: float, ph: float) -> list[list[float]]:
-    """Cluster path rects that lie within `_PATH_TOL`; return one rect per cluster plus stats.
-
-    Each returned rect is [x0, y0, x1, y1, n_paths, n_long]: "long" paths are thin rules spanning
-    most of their cluster, shaded full-width rows or a frame: the signature of a ruled table or a
-    box around text rather than a chart.
-    """
-    if not paths:
-        return []
-    groups: dict[int, list[list[float]]] = defaultdict(list)
-    for lab, r in zip(_label_rects(paths, pw, ph), paths):
-        groups[lab].append(r)
-    out = []
-    for members in groups.values():
-        arr = np.asarray(members)
-        x0, y0 = arr[:, 0].min(), arr[:, 1].min()
-        x1, y1 = arr[:, 2].max(), arr[:, 3].max()
-        if x1 - x0 < 12 or y1 - y0 < 12:  # underlines, rules, bullets
-            continue
-        w, h = arr[:, 2] - arr[:, 0], arr[:, 3] - arr[:, 1]
-        long_h = (h < 2.5) & (w > 0.5 * (x1 - x0))
-        long_v = (w < 2.5) & (h > 0.5 * (y1 - y0))
-        bands = (w > 0.9 * (x1 - x0)) & (h < 0.3 * (y1 - y0))
-        frame = (w > 0.9 * (x1 - x0)) & (h > 0.9 * (y1 - y0))
-        n_long = int((long_h | long_v | bands | frame).sum())
-        if ((w < 2.5) | (h < 2.5)).mean() > 0.9:  # nothing but rules: a grid (charts have marks)
-            n_long = len(members)
-        out.append([float(x0), float(y0), float(x1), float(y1), len(members), n_long])
-    return out
-
-
-def _label_rects(rects: list[list[float]], pw: float, ph: float) -> list[int]:
-    """Connected components of rects painted (dilated) on a coarse grid, one label per rect."""
-    cols, rows = int(pw / _GRID) + 3, int(ph / _GRID) + 3
-    pad = _PATH_TOL / 2
-    arr = np.asarray(rects, dtype=float)
-    c0 = np.clip(((arr[:, 0] - pad) / _GRID).astype(int), 0, cols - 1)
-    r0 = np.clip(((arr[:, 1] - pad) / _GRID).astype(int), 0, rows - 1)
-    c1 = np.clip(((arr[:, 2] + pad) / _GRID).astype(int) + 1, 1, cols)
-    r1 = np.clip(((arr[:, 3] + pad) / _GRID).astype(int) + 1, 1, rows)
-    # paint every rect at once: +1/-1 at its corners, then a 2-D prefix sum gives the coverage
-    diff = np.zeros((rows + 1, cols + 1), dtype=np.int32)
-    np.add.at(diff, (r0, c0), 1)
-    np.add.at(diff, (r0, c1), -1)
-    np.add.at(diff, (r1, c0), -1)
-    np.add.at(diff, (r1, c1), 1)
-    grid = diff.cumsum(axis=0).cumsum(axis=1)[:rows, :cols] > 0
-    cells = list(zip(((r0 + r1 - 1) // 2).tolist(), ((c0 + c1 - 1) // 2).tolist()))
-    parent: list[int] = []
-
-    def find(a: int) -> int:
-        while parent[a] != a:
-            parent[a] = parent[parent[a]]
-            a = parent[a]
-        return a
-
-    # run-length labelling, row by row: a run joins every run of the row above that it touches
-    lab = np.zeros((rows, cols), dtype=np.int32)
-    prev: list[tuple[int, int, int]] = []
-    prev_row = -2
-    for y in np.flatnonzero(grid.any(axis=1)).tolist():
-        edges = np.diff(np.concatenate(([0], grid[y].view(np.int8), [0])))
-        cur, j = [], 0
-        if y != prev_row + 1:
-            prev = []
-        for s, e in zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist()):
-            while j < len(prev) and prev[j][1] <= s:
-                j += 1
-            root, k = -1, j
-            while k < len(prev) and prev[k][0] < e:
-                other = find(prev[k][2])
-                if root < 0:
-                    root = other
-                elif other != root:
-                    parent[other] = root
-                k += 1
-            if root < 0:
-                root = len(parent)
-                parent.append(root)
-            cur.append((s, e, root))
-            lab[y, s:e] = root + 1
-        prev, prev_row = cur, y
-    return [find(int(lab[r, c]) - 1) for r, c in cells]
+    return images, cluster_paths(paths, pw, ph)
 
 
 def _key(r: list[float]) -> tuple[int, ...]:
@@ -395,12 +318,15 @@ def _keep(reg: _Region, page_rect, text: PageText) -> bool:
     return text.text_share(reg.bbox) < 0.25 and text.text_share(reg.bbox, prose_only=True) < 0.08
 
 
-def _render(page: pymupdf.Page, reg: _Region, blocks) -> FigureImage:
-    """Crop the region to PNG and attach caption, label and mentions."""
+def _render(page: pymupdf.Page, reg: _Region, blocks, shown: pymupdf.DisplayList | None = None) -> FigureImage:
+    """Crop the region to PNG and attach caption, label and mentions; `shown` is the page's
+    display list when several figures of the page are rendered from it."""
     clip = pymupdf.Rect(reg.bbox) + (-2, -2, 2, 2)
     clip &= page.rect
     dpi = max(36, min(_DPI, int(_MAX_PX * 72 / max(clip.width, clip.height, 1))))
-    pix = page.get_pixmap(clip=clip, dpi=dpi)
+    if shown is None:
+        shown = page.get_displaylist()
+    pix = shown.get_pixmap(matrix=pymupdf.Matrix(dpi / 72, dpi / 72), clip=clip)  # = page.get_pixmap(clip, dpi)
     cap = reg.caption
     return FigureImage(
         page=page.number + 1,

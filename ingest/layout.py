@@ -88,10 +88,11 @@ def normalise(text: str) -> str:
     return "".join(p if len(p) == 1 and _KEEP_WIDE.match(p) else unicodedata.normalize("NFKC", p) for p in parts)
 
 
-def read_lines(page: pymupdf.Page, pno: int) -> list[_Line]:
-    """All horizontal text lines of a page with their dominant font size and boldness."""
+def read_lines(page: pymupdf.Page, pno: int, info: dict | None = None) -> list[_Line]:
+    """All horizontal text lines of a page with their dominant font size and boldness; `info` is
+    the page's `get_text("dict")` with `_FLAGS` when the caller has read it already."""
     out = []
-    for block in page.get_text("dict", flags=_FLAGS)["blocks"]:
+    for block in (page.get_text("dict", flags=_FLAGS) if info is None else info)["blocks"]:
         for line in block.get("lines", ()):
             if abs(line["dir"][1]) > 0.1:  # rotated stamps (arXiv id, licence strips)
                 continue
@@ -317,13 +318,16 @@ def split_references(lines: list[_Line], vocab: set[str]) -> list[str]:
     return [join_lines(e, vocab) for e in entries]
 
 
-def extract_blocks(doc: pymupdf.Document, figure_boxes: dict[int, list] | None = None) -> tuple[list[TextBlock], list[str], list[int]]:
+def extract_blocks(
+    doc: pymupdf.Document, figure_boxes: dict[int, list] | None = None, lines: list[list[_Line]] | None = None
+) -> tuple[list[TextBlock], list[str], list[int]]:
     """Body blocks in reading order, the reference list, and 1-based pages without a text layer.
 
     `figure_boxes` (1-based page -> bboxes) are figure regions: the short label-like lines inside
-    them (axis ticks, panel letters, legends) are not body text.
+    them (axis ticks, panel letters, legends) are not body text. `lines` are the pages' `read_lines`
+    when the caller has read them (`ingest.pages`); they are changed in place.
     """
-    raw = [read_lines(page, page.number + 1) for page in doc]
+    raw = lines if lines is not None else [read_lines(page, page.number + 1) for page in doc]
     if figure_boxes:
         raw = [drop_figure_labels(lines, figure_boxes.get(pno + 1, ())) for pno, lines in enumerate(raw)]
     widths = [page.rect.width for page in doc]

@@ -19,6 +19,7 @@ import pymupdf
 from assistant.types import PaperMetadata, TextBlock
 from ingest.affiliations import find_affiliations, find_licence
 from ingest.layout import join_lines, normalise
+from ingest.pages import PageReads
 
 _DOI = re.compile(r"10\.\d{4,9}/[^\s\"<>{}|\\^`]+")
 _LABELLED = re.compile(r"(?:doi|DOI|Doi)\s*[:：]?\s*(10\s*\.\s*\d{4,9}\s*/[^\n]{3,80})")
@@ -63,7 +64,7 @@ def find_dois(text: str) -> list[tuple[str, int]]:
     return [(d, p) for d, p in found if d]
 
 
-def pick_doi(doc: pymupdf.Document, blocks: Sequence[TextBlock], references: Sequence[str]) -> str:
+def pick_doi(doc: pymupdf.Document, blocks: Sequence[TextBlock], references: Sequence[str], reads: PageReads) -> str:
     """Score every DOI in metadata, XMP and page text; return the paper's own one (or "")."""
     score: Counter[str] = Counter()
     meta_text = " ".join(v for v in doc.metadata.values() if isinstance(v, str)) + " " + doc.get_xml_metadata()
@@ -74,8 +75,7 @@ def pick_doi(doc: pymupdf.Document, blocks: Sequence[TextBlock], references: Seq
     # closing "Cite this article" line; reading every page cost ~1.4 s over the 526-page corpus.
     n = len(doc)
     for pno in sorted({0, 1, 2, n - 2, n - 1} & set(range(n))):
-        page = doc[pno]
-        text = page.get_text()
+        text = reads.plain_text(pno)
         low = text.lower()
         found = find_dois(text)
         first_seen: dict[str, int] = {}
@@ -85,7 +85,7 @@ def pick_doi(doc: pymupdf.Document, blocks: Sequence[TextBlock], references: Seq
         for doi, pos in first_seen.items():
             before = low[max(0, pos - 20):pos]
             around = low[max(0, pos - 200):pos + 200]
-            score[doi] += 1 + (3 if page.number == 0 else 1 if page.number == 1 else 0)
+            score[doi] += 1 + (3 if pno == 0 else 1 if pno == 1 else 0)
             score[doi] += 2 if ("doi" in before) else 0
             score[doi] += 6 if "cite this" in around or "please cite" in around else 0
         pages_seen.update({d for d, _ in found})
@@ -116,10 +116,11 @@ def pick_doi(doc: pymupdf.Document, blocks: Sequence[TextBlock], references: Seq
     return best
 
 
-def _groups(page: pymupdf.Page) -> list[tuple[float, float, str, bool]]:
-    """Same-size line clusters on a page: (size, top y, joined text, has CJK), reading order."""
+def _groups(info: dict) -> list[tuple[float, float, str, bool]]:
+    """Same-size line clusters of a page (its `get_text("dict")`): (size, top y, joined text, has
+    CJK), reading order."""
     lines = []
-    for block in page.get_text("dict", flags=pymupdf.TEXT_MEDIABOX_CLIP)["blocks"]:
+    for block in info["blocks"]:
         for ln in block.get("lines", ()):
             spans = [s for s in ln["spans"] if s["text"].strip()]
             if spans and abs(ln["dir"][1]) < 0.1:
@@ -152,10 +153,10 @@ def looks_like_title(text: str) -> bool:
     return 3 <= words <= 45 and not _BANNER.search(text) and not re.search(r"@|\d{3,}", text)
 
 
-def visual_titles(doc: pymupdf.Document, first: list) -> tuple[str, str]:
+def visual_titles(reads: PageReads, first: list) -> tuple[str, str]:
     """Largest-font title-like text on page 1 (then 2), and the largest one in the other script."""
-    for pno in range(min(2, len(doc))):
-        groups = [g for g in (first if pno == 0 else _groups(doc[pno])) if looks_like_title(g[2])]
+    for pno in range(min(2, reads.page_count)):
+        groups = [g for g in (first if pno == 0 else _groups(reads.page_dict(pno))) if looks_like_title(g[2])]
         if groups:
             best = max(groups, key=lambda g: (g[0], -g[1]))
             other = [g for g in groups if g[3] != best[3] and (best[3] or g[0] >= 9)]
@@ -168,12 +169,12 @@ def _norm(text: str) -> str:
     return re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", text).lower())
 
 
-def pick_title(doc: pymupdf.Document, first: list) -> tuple[str, str]:
+def pick_title(doc: pymupdf.Document, first: list, reads: PageReads) -> tuple[str, str]:
     """The metadata title when it is real and printed on page 1 (unless truncated), else the visual one."""
-    visual, alt = visual_titles(doc, first)
+    visual, alt = visual_titles(reads, first)
     meta = normalise(doc.metadata.get("title") or "").strip()
     if meta and not _BAD_TITLE.search(meta) and looks_like_title(meta):
-        page1 = _norm(" ".join(doc[i].get_text() for i in range(min(2, len(doc)))))
+        page1 = _norm(" ".join(reads.plain_text(i) for i in range(min(2, len(doc)))))
         if _norm(meta) in page1:
             if _norm(visual).startswith(_norm(meta)) and len(visual) > len(meta):
                 return visual, alt  # metadata title cut short (seen: "A loss-of-function mutation in")
@@ -223,15 +224,18 @@ def section_text(blocks: Sequence[TextBlock], pattern: str) -> list[str]:
 
 
 def extract_metadata(
-    doc: pymupdf.Document, blocks: Sequence[TextBlock], references: Sequence[str] = ()
+    doc: pymupdf.Document, blocks: Sequence[TextBlock], references: Sequence[str] = (),
+    reads: PageReads | None = None,
 ) -> PaperMetadata:
-    """Bibliographic facts of one PDF; `references` (from layout) tells cited DOIs apart."""
+    """Bibliographic facts of one PDF; `references` (from layout) tells cited DOIs apart, `reads` is
+    the parse's shared page text (`ingest.pages`; pages are read on demand without it)."""
+    reads = reads if reads is not None else PageReads(doc)
     body = "".join(b.text for b in blocks[:400])
     cjk = len(_CJK.findall(body))
     latin = len(re.findall(r"[A-Za-z]", body))
     lang = "zh" if cjk and cjk / (cjk + latin) > 0.2 else "en"
-    first = _groups(doc[0])  # page-1 line clusters, shared by title and author picking
-    title, alt = pick_title(doc, first)
+    first = _groups(reads.page_dict(0))  # page-1 line clusters, shared by title and author picking
+    title, alt = pick_title(doc, first, reads)
     if lang == "zh" and not _CJK.search(title) and _CJK.search(alt):
         title, alt = alt, title
     abstracts = section_text(blocks, r"abstract|summary|摘要")
@@ -247,19 +251,19 @@ def extract_metadata(
     keywords, keywords_alt = (zh_kw, en_kw) if lang == "zh" else (en_kw, zh_kw)
     authors = pick_authors(doc, title, first)
     return PaperMetadata(
-        doi=pick_doi(doc, blocks, references),
+        doi=pick_doi(doc, blocks, references, reads),
         title=title,
         title_alt=alt if lang == "zh" or _CJK.search(alt) else "",
         authors=authors,
-        year=pick_year(doc),
+        year=pick_year(doc, reads),
         venue=pick_venue(doc),
         abstract=abstract[:5000],
         abstract_alt=abstract_alt[:5000],
         keywords=split_keywords(keywords),
         keywords_alt=split_keywords(keywords_alt),
         lang=lang,
-        author_affiliations=find_affiliations(doc, authors),
-        licence=find_licence(doc),
+        author_affiliations=find_affiliations(reads, authors),
+        licence=find_licence(reads),
     )
 
 
@@ -270,9 +274,9 @@ def split_keywords(text: str) -> tuple[str, ...]:
     return tuple(p.strip(" .。") for p in parts if 1 < len(p.strip(" .。")) <= 60)[:12]
 
 
-def pick_year(doc: pymupdf.Document) -> int | None:
+def pick_year(doc: pymupdf.Document, reads: PageReads) -> int | None:
     """The year printed with the citation line/copyright on page 1, else the creation date's year."""
-    text = doc[0].get_text() if len(doc) else ""
+    text = reads.plain_text(0) if len(doc) else ""
     text = re.split(r"\n\s*(?:references|bibliography|参考文献)\s*\n", text, flags=re.I)[0]  # cited years
     years: Counter[str] = Counter()
     for line in text.splitlines():

@@ -1,8 +1,8 @@
 """Find the tables of a PDF with PyMuPDF's `page.find_tables()` and flatten each to markdown text.
 
 Each table is paired with its "Table N" / "表N" caption (usually just above it, sometimes below),
-read with the caption finder of `ingest.figures`, so that a question about "Table 2" retrieves the
-numbers in it. Empty or degenerate finds (one row, one column, a handful of filled cells: ruled
+read with the caption finder of `ingest.captions` from the parse's shared page text
+(`ingest.pages`), so that a question about "Table 2" retrieves the numbers in it. Empty or degenerate finds (one row, one column, a handful of filled cells: ruled
 boxes, equation frames, framed abstracts) are skipped.
 
 Cost, measured on the 526-page shared corpus: `find_tables()` on every page takes ~320 s of CPU,
@@ -11,7 +11,8 @@ on pages that carry a table caption line (52 pages), with the cheap line-only de
 (`use_layout=False`, ~0.06 s a page). `thorough=True` adds the layout model when the line
 detector finds nothing (tables ruled with three booktabs lines have no grid for it): 40-55 s of
 CPU on the corpus, more than the rest of the parse together, so it is off by default
-(`IngestSettings.tables`). A table's words are in the body text either way.
+(`IngestSettings.tables`). A table's words are in the body text either way. The fast mode costs
+~3 s of CPU on the corpus, nearly all inside `find_tables()` (its per-character Python).
 
 Leaves out: tables drawn as images (`ingest.figures` returns those as figures labelled
 "Table N"), tables whose caption sits on another page, and merging a table continued over pages.
@@ -23,21 +24,24 @@ import re
 import pymupdf
 
 from assistant.types import TableText
-from ingest.captions import Caption, find_captions, read_text
+from ingest.captions import Caption, find_captions
+from ingest.pages import PageReads, read_pages
 
 _MIN_CELLS = 4  # filled cells below which a "table" is a ruled box or an equation frame
 _MAX_CHARS = 8000  # a table's text beyond this is cut (a multi-page supplement table)
 
 
-def extract_tables(doc: pymupdf.Document, thorough: bool = False) -> list[TableText]:
-    """Return every table found on a page that has a table caption, as markdown with its caption."""
-    captions = find_captions(read_text(doc))
+def extract_tables(doc: pymupdf.Document, thorough: bool = False, reads: PageReads | None = None) -> list[TableText]:
+    """Return every table found on a page that has a table caption, as markdown with its caption;
+    `reads` is the parse's shared page text (`ingest.pages`), read here when not given."""
+    reads = reads if reads is not None and reads.texts else read_pages(doc)
+    captions = find_captions(reads.texts)
     found = []  # (page index, table, markdown, the page's table captions)
     for pno, caps in enumerate(captions):
         table_caps = [c for c in caps if c.kind == "table"]
         if table_caps:
             page = doc[pno]  # held while the tables are read: to_markdown() needs the live page
-            if not thorough and not _may_be_ruled(page):
+            if not thorough and not _may_be_ruled(reads.bboxlog(page)):
                 continue  # no ruling to detect: the line detector would find nothing, slowly
             found += [(pno, t, md, table_caps) for t in find_page_tables(page, thorough) if (md := table_markdown(t))]
     below = _captions_below(found)
@@ -61,9 +65,9 @@ def extract_tables(doc: pymupdf.Document, thorough: bool = False) -> list[TableT
 _MIN_PATHS = 12
 
 
-def _may_be_ruled(page: pymupdf.Page) -> bool:
-    """Enough paths to rule a table, or one path big enough to hold a whole grid."""
-    paths = [box for kind, box in page.get_bboxlog() if "path" in kind]
+def _may_be_ruled(bboxlog: list) -> bool:
+    """Enough paths to rule a table, or one path big enough to hold a whole grid (`page.get_bboxlog()`)."""
+    paths = [box for kind, box in bboxlog if "path" in kind]
     return len(paths) >= _MIN_PATHS or any(b[2] - b[0] > 100 and b[3] - b[1] > 30 for b in paths)
 
 
@@ -92,7 +96,34 @@ def find_page_tables(page: pymupdf.Page, thorough: bool = False) -> list:
             found = []
         if found:
             break
+    if found:
+        shared = _OnceRawdict(found[0].textpage)  # one TextPage per find_tables() call
+        for table in found:
+            table.textpage = shared
     return _drop_nested(found)
+
+
+class _OnceRawdict:
+    """A table's TextPage whose `extractRAWDICT()` is computed once.
+
+    `Table.to_markdown()` reads each cell through `extract_cells(textpage, cell)`, which extracts
+    the whole page's rawdict again for every cell: 206 times for the 10 tables of the corpus,
+    1.2 s of CPU. The cells only read the dict, so one copy serves them all.
+    """
+
+    def __init__(self, textpage):
+        self._textpage = textpage
+        self._rawdict = None
+
+    def extractRAWDICT(self, *args, **kwargs):  # noqa: N802 - PyMuPDF's name
+        if args or kwargs:
+            return self._textpage.extractRAWDICT(*args, **kwargs)
+        if self._rawdict is None:
+            self._rawdict = self._textpage.extractRAWDICT()
+        return self._rawdict
+
+    def __getattr__(self, name):
+        return getattr(self._textpage, name)
 
 
 def _is_table(table) -> bool:

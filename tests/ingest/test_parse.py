@@ -145,7 +145,7 @@ def test_ocr_reads_an_image_only_page(pdf):
 def test_failing_figure_extraction_degrades_to_a_warning(pdf, monkeypatch):
     import ingest.parse
 
-    def broken(doc, blocks=()):
+    def broken(doc, blocks=(), reads=None):
         raise RuntimeError("odd drawing")
 
     monkeypatch.setattr(ingest.parse, "extract_figures", broken)
