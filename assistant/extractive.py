@@ -261,8 +261,8 @@ def select_per_paper(
     papers: int = 4,
     floor: float = 0.75,
 ) -> list[Sentence]:
-    """For a question about several papers: up to ceil(n / papers) sentences from each of the
-    best `papers` papers (in the order retrieval ranked them), each paper judged against its own
+    """For a question about several papers: up to ceil(n / their number) sentences from each of
+    the best `papers` papers (in the order retrieval ranked them), each paper judged against its own
     best sentence, so the strongest paper cannot crowd the others out."""
     order = list(dict.fromkeys(s.hit.paper.id for s in sorted(sentences, key=lambda s: s.rank)))[:papers]
     each = max(1, -(-n // max(1, len(order))))
