@@ -19,8 +19,8 @@ from assistant import abstention
 from assistant.abbreviations import alternate_forms, defined_in
 from assistant.citations import (CANNOT_ANSWER, check_answer, is_cannot_answer, make_citation,
                                  number_passages, renumber)
-from assistant.extractive import (SentenceCache, score_sentences, select_per_paper, select_sentences,
-                                  strip_markers)
+from assistant.extractive import (SentenceCache, rerank_by_sentences, score_sentences, select_per_paper,
+                                  select_sentences, strip_markers)
 from assistant.lexical import tokenize
 from assistant.library import Library
 from assistant.protocols import LLM, Embedder, Message
@@ -113,6 +113,20 @@ class Answerer:
                                                max((s.coverage for s in sentences), default=0.0), lexical,
                                                several=several)
         return hits, sentences, strength
+
+    def search(self, query: str, *, k: int, filters: Filters = Filters()) -> list[ScoredChunk]:
+        """The k best passages for `search`: retrieval, then the first `sentence_rerank_depth`
+        re-ordered by their best evidence sentence (``extractive.rerank_by_sentences``)."""
+        settings = self.settings.retrieval
+        depth = settings.sentence_rerank_depth
+        hits = retrieve(self.library, self.embedder, query, settings, k=max(k, depth), filters=filters)
+        if depth <= 0 or len(hits) < 2:
+            return hits[:k]
+        head, tail = hits[:depth], hits[depth:]
+        defined = defined_in(self.library.abbreviations, (h.paper.id for h in head))
+        sentences = score_sentences(query, head, self.embedder, self.library.indexes().lexical.idf, self.cache,
+                                    alternate_forms(query, defined))
+        return (rerank_by_sentences(head, sentences, settings.sentence_rerank_weight) + tail)[:k]
 
     def standalone(self, question: str, history: Sequence[Answer]) -> str:
         """A follow-up made stand-alone: rewritten by the LLM, or (extractive) joined to the

@@ -32,7 +32,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -209,6 +209,22 @@ def score_sentences(
         scored.append(Sentence(hits[rank], rank, i, passage.texts[i], coverage, d, score))
     scored.sort(key=lambda s: (-s.score, s.rank))
     return scored
+
+
+def rerank_by_sentences(hits: Sequence[ScoredChunk], sentences: Sequence[Sentence], weight: float,
+                        rrf_k: int = 10) -> list[ScoredChunk]:
+    """Passages re-ordered by reciprocal-rank fusion of their retrieval rank and the rank of their
+    best evidence sentence (`sentences`: `score_sentences` over these hits). BM25 finds the right
+    paper but often ranks a passage that repeats the question's words above the one that answers
+    it; the sentence scores see which single sentence (with its neighbours) says it."""
+    best: dict[int, float] = {}
+    for s in sentences:
+        best[s.rank] = max(best.get(s.rank, float("-inf")), s.score)
+    by_sentence = {rank: n for n, rank in enumerate(sorted(best, key=lambda r: (-best[r], r)))}
+    fused = [1.0 / (rrf_k + i) + (weight / (rrf_k + by_sentence[i]) if i in by_sentence else 0.0)
+             for i in range(len(hits))]
+    order = sorted(range(len(hits)), key=lambda i: (-fused[i], i))
+    return [replace(hits[i], score=round(fused[i], 6)) for i in order]
 
 
 def select_sentences(

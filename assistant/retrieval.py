@@ -11,11 +11,16 @@ n=10 / zh questions on English papers n=15; 254/64 word-piece chunks; one questi
   built by eval/score_retrieval.py): en factoid 80.4 / 78.6 / 76.8 / 76.8 / 73.2%; multi-paper
   questions 25 / 25 / 33 / 33 / 25%. English therefore defaults to 0: dense hits still follow
   every BM25 hit, a fallback for questions whose words the index does not hold.
-- Nothing re-ranked BM25's candidates better, because the misses are paraphrases within the right
-  paper (gold at BM25 ranks 6-22, behind abstract/discussion chunks with the same terms): MiniLM
-  over BM25's top 10-50 (score or rank fusion), sentence-level MiniLM max-sim, IDF-weighted query
-  coverage of the best 1-3 sentence window, BM25 over ~64-token sub-passages, a per-paper cap, and
-  a logistic-regression combination of all of these (leave-one-paper-out) all stayed at 75-79%.
+- The misses are paraphrases within the right paper (gold at BM25 ranks 6-22, behind
+  abstract/discussion chunks with the same terms; 98% of English factoids have it in the top 15).
+  These re-rankings stayed at 75-79%: MiniLM over BM25's top 10-50 (score or rank fusion),
+  sentence-level MiniLM max-sim, IDF-weighted query coverage of the best 1-3 sentence window,
+  BM25 over ~64-token sub-passages, a per-paper cap, and a logistic-regression combination of all
+  of these (leave-one-paper-out). What did lift it is the answer scorer's best sentence per
+  passage (coverage with neighbours, glossary translations and the papers' abbreviations, plus
+  MiniLM on the best candidates) fused by rank with retrieval's order, for the first 20 passages:
+  80.4 -> 85.7% (English factoids), 66.7 -> 80% (Chinese questions on English papers). `search`
+  does that (``Answerer.search``); ``retrieve`` here is the plain fused list the answerer reads.
 - Chinese questions on English papers can only meet them through their Latin-script terms (gene
   names, acronyms, numbers), but with the whole query those few terms lose to Chinese papers that
   share the Chinese words. A third list, BM25 of the query's Latin terms over papers in another

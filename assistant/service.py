@@ -19,7 +19,7 @@ from assistant.library import Library
 from assistant.protocols import LLM, Embedder
 from assistant.figure_search import FigureHit, search_figures
 from assistant.reading import ReadingAssistant
-from assistant.retrieval import Filters, retrieve
+from assistant.retrieval import Filters
 from assistant.settings import Settings
 from assistant.summaries import Report
 from assistant.types import Answer, NotFound, Paper, ScoredChunk
@@ -218,7 +218,7 @@ class Souwen:
                 "pdf_path": str(self.library.root / row["pdf_path"]) if row["pdf_path"] else ""}
 
     def search(self, query: str, *, k: int | None = None, filters: Filters = Filters()) -> list[ScoredChunk]:
-        return retrieve(self.library, self.embedder, query, self.settings.retrieval, k=k, filters=filters)
+        return self.answerer.search(query, k=k or self.settings.retrieval.k, filters=filters)
 
     def remove(self, keys: Iterable[str]) -> list[Paper]:
         removed = []

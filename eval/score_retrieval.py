@@ -29,12 +29,13 @@ TYPES = ("factoid", "xling", "multi")
 
 def score(service: Souwen, questions: list[dict], k: int, retrieval=None) -> dict[tuple[str, str], list[float]]:
     """Per (type, lang): one value per question, the share of its gold entries found in the top k."""
-    retrieval = retrieval or service.settings.retrieval
     results: dict[tuple[str, str], list[float]] = defaultdict(list)
     for q in questions:
         if q["type"] not in TYPES:
             continue
-        hits = retrieve(service.library, service.embedder, q["question"], retrieval, k=k)
+        # None: what `souwen search` returns (retrieval, then the sentence re-ranking)
+        hits = (service.search(q["question"], k=k) if retrieval is None
+                else retrieve(service.library, service.embedder, q["question"], retrieval, k=k))
         found = 0
         for gold in q["gold"]:
             # Evidence containment decides, not the DOI: two ACL papers print no DOI at all.
@@ -69,9 +70,10 @@ def main() -> None:
     results = score(service, questions, args.k)
     elapsed = time.perf_counter() - started
     print(f"top-{args.k} evidence hit rate")
-    print_rates("fused (settings)", results)
+    print_rates("search (settings)", results)
     if args.ablate:
         base = service.settings.retrieval
+        print_rates("fused, no sentence rerank", score(service, questions, args.k, base))
         for weight in (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0):
             tuned = base.model_copy(update={"dense_weight_en": weight, "dense_weight_zh": weight})
             print_rates(f"dense weight {weight:.1f}", score(service, questions, args.k, tuned))

@@ -167,3 +167,25 @@ def test_per_paper_retrieval_brings_every_paper(lib, hashing):
     only = retrieve_per_paper(lib, hashing, question, RetrievalSettings(), k=4,
                               filters=Filters(dois=("10.1/ribosome", "10.1/en-bio")))
     assert only and {h.paper.doi for h in only} <= {"10.1/ribosome", "10.1/en-bio"}
+
+
+def test_rerank_by_sentences_fuses_both_orders(lib, hashing):
+    from assistant.extractive import Sentence, rerank_by_sentences
+
+    filler = " ".join(f"word{i}" for i in range(40))  # each paragraph its own chunk
+    store(lib, hashing, paper("three", "en", [f"alpha beta gamma one {filler}.", f"alpha beta gamma two {filler}.",
+                                              f"alpha beta three {filler}."]))
+    hits = retrieve(lib, hashing, "alpha beta", RetrievalSettings(), k=3)
+    assert len(hits) == 3
+
+    def said(rank, score):
+        return Sentence(hits[rank], rank, 0, hits[rank].chunk.text, score, 0.0, score)
+
+    # the third passage holds the best sentence: weight 0 keeps retrieval's order, 2 lifts it first
+    sentences = [said(2, 0.9), said(0, 0.5), said(1, 0.4)]
+    assert [h.chunk.id for h in rerank_by_sentences(hits, sentences, 0.0)] == [h.chunk.id for h in hits]
+    reranked = rerank_by_sentences(hits, sentences, 2.0)
+    assert reranked[0].chunk.id == hits[2].chunk.id and reranked[1].chunk.id == hits[0].chunk.id
+    assert reranked[0].score > reranked[1].score > reranked[2].score
+    # a passage without any scored sentence keeps only its retrieval term
+    assert rerank_by_sentences(hits, [said(1, 0.9)], 2.0)[0].chunk.id == hits[1].chunk.id
