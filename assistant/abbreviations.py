@@ -87,7 +87,11 @@ class AbbreviationCache:
             if paper_id in self._items:
                 self._items.move_to_end(paper_id)
                 return self._items[paper_id]
-        found = find_abbreviations(self._load(paper_id))
+        return self.learn(paper_id, self._load(paper_id))
+
+    def learn(self, paper_id: str, texts: Sequence[str]) -> dict[str, str]:
+        """Find and keep a paper's abbreviations from texts already at hand (a server's warm-up)."""
+        found = find_abbreviations(texts)
         with self._lock:
             self._items[paper_id] = found
             while len(self._items) > self._size:

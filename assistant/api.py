@@ -126,12 +126,20 @@ def warm_up(service: Souwen) -> str:
         service.library.indexes(wait=True)
         for question in ("warm-up question about the library", "预热：图书馆里的问题"):
             service.answerer.gather(question)  # retrieval + sentence scoring, no LLM call
-        catalogue = service.library.catalogue
-        chunks = (c for paper in catalogue.papers() for c in catalogue.paper_chunks(paper.id))
-        service.answerer.cache.prime(chunks, service.embedder, service.settings.api.warm_seconds)
+        service.answerer.cache.prime(_chunks_learning_abbreviations(service), service.embedder,
+                                     service.settings.api.warm_seconds)
     except LibraryMismatchError as exc:
         return str(exc)
     return ""
+
+
+def _chunks_learning_abbreviations(service: Souwen):
+    """Every paper's chunks, in turn; each paper's abbreviations are learnt from them on the way."""
+    catalogue = service.library.catalogue
+    for paper in catalogue.papers():
+        chunks = catalogue.paper_chunks(paper.id)
+        service.library.abbreviations.learn(paper.id, [c.text for c in chunks])
+        yield from chunks
 
 
 def _error_handler(status: int):

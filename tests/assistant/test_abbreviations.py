@@ -49,6 +49,8 @@ def test_cache_reads_each_paper_once_and_first_paper_wins():
     assert calls == ["a", "b"]  # b was cached
     cache.get("a")
     assert calls == ["a", "b", "a"]  # size 1: a had been evicted
+    assert cache.learn("c", ["a voltage-gated ion channel (VGIC)"]) == {"VGIC": "voltage-gated ion channel"}
+    assert cache.get("c") == {"VGIC": "voltage-gated ion channel"} and calls == ["a", "b", "a"]
 
 
 def test_spelled_out_question_finds_the_abbreviated_sentence(lib, hashing):  # noqa: F811
