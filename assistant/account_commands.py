@@ -27,7 +27,7 @@ KEY_ENV = "SOUWEN_USER_KEY"
 
 # -- JSON shapes (the API returns the same) -----------------------------------------------------
 def user_json(user) -> dict:
-    return {"id": user.id, "name": user.name, "created_at": user.created_at, "last_digest_at": user.last_digest_at}
+    return asdict(user)
 
 
 def favourite_json(favourite) -> dict:
@@ -41,8 +41,7 @@ def subscription_json(sub) -> dict:
 def digest_json(digest) -> dict:
     return {"user": digest.user, "since": digest.since, "until": digest.until, "advanced": digest.advanced,
             "count": digest.count,
-            "subscriptions": [{"subscription": subscription_json(s.subscription),
-                               "papers": [asdict(p) for p in s.papers]} for s in digest.sections]}
+            "subscriptions": [asdict(s) for s in digest.sections]}
 
 
 # -- parsers ------------------------------------------------------------------------------------

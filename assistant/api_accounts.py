@@ -22,7 +22,8 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.account_commands import digest_json, favourite_json, subscription_json, user_json
-from assistant.accounts import MAX_NOTE_CHARS, MAX_QUERY_CHARS, NAME, User
+# The domain dataclasses are the response models: FastAPI documents and validates them as they are.
+from assistant.accounts import MAX_NOTE_CHARS, MAX_QUERY_CHARS, NAME, DigestSection, Favourite, Subscription, User
 from assistant.api_deps import get_service, is_admin_key, make_filters, presented_key
 from assistant.service import Souwen
 
@@ -53,54 +54,20 @@ class UserIn(_Body):
                       description="letters (any script), digits or . @ - _; no spaces")
 
 
-class UserOut(BaseModel):
+class MeOut(BaseModel):
+    """The user's own fields (as ``User``) and how much they keep."""
+
     id: str
     name: str
     created_at: str
     last_digest_at: str | None
-
-
-class MeOut(UserOut):
     favourites: int
     subscriptions: int
 
 
 class NewKeyOut(BaseModel):
-    user: UserOut
+    user: User
     key: str = Field(..., description="the API key: shown only now")
-
-
-class FavouriteOut(BaseModel):
-    paper_id: str
-    doi: str
-    title: str
-    year: int | None
-    note: str
-    at: str
-
-
-class SubscriptionOut(BaseModel):
-    id: str
-    kind: str
-    created_at: str
-    topic_id: str | None
-    topic: str
-    query: str
-    filters: dict
-
-
-class DigestPaperOut(BaseModel):
-    paper_id: str
-    doi: str
-    title: str
-    year: int | None
-    added_at: str
-    score: float | None
-
-
-class DigestSectionOut(BaseModel):
-    subscription: SubscriptionOut
-    papers: list[DigestPaperOut]
 
 
 class DigestOut(BaseModel):
@@ -109,7 +76,7 @@ class DigestOut(BaseModel):
     until: str
     advanced: bool
     count: int
-    subscriptions: list[DigestSectionOut]
+    subscriptions: list[DigestSection]
 
 
 def current_user(bearer: HTTPAuthorizationCredentials | None = Depends(_bearer),
@@ -142,33 +109,33 @@ def me(user: User = Depends(current_user), service: Souwen = Depends(get_service
             "subscriptions": len(accounts.subscriptions(user))}
 
 
-@router.get("/me/favourites", response_model=list[FavouriteOut])
+@router.get("/me/favourites", response_model=list[Favourite])
 def list_favourites(user: User = Depends(current_user), service: Souwen = Depends(get_service)):
     return [favourite_json(f) for f in service.accounts.favourites(user)]
 
 
-@router.post("/me/favourites", response_model=FavouriteOut, status_code=201)
+@router.post("/me/favourites", response_model=Favourite, status_code=201)
 def add_favourite(body: FavouriteIn, user: User = Depends(current_user), service: Souwen = Depends(get_service)):
     return favourite_json(service.accounts.add_favourite(user, body.paper, body.note))  # unknown paper: 404
 
 
-@router.delete("/me/favourites/{key:path}", response_model=FavouriteOut)
+@router.delete("/me/favourites/{key:path}", response_model=Favourite)
 def remove_favourite(key: str, user: User = Depends(current_user), service: Souwen = Depends(get_service)):
     return favourite_json(service.accounts.remove_favourite(user, key))
 
 
-@router.get("/me/subscriptions", response_model=list[SubscriptionOut])
+@router.get("/me/subscriptions", response_model=list[Subscription])
 def list_subscriptions(user: User = Depends(current_user), service: Souwen = Depends(get_service)):
     return [subscription_json(s) for s in service.accounts.subscriptions(user)]
 
 
-@router.post("/me/subscriptions", response_model=SubscriptionOut, status_code=201)
+@router.post("/me/subscriptions", response_model=Subscription, status_code=201)
 def subscribe(body: SubscriptionIn, user: User = Depends(current_user), service: Souwen = Depends(get_service)):
     filters = make_filters(service, body.dois, body.years)  # an unknown DOI: 404, bad years: 400
     return subscription_json(service.accounts.subscribe(user, topic=body.topic, query=body.query, filters=filters))
 
 
-@router.delete("/me/subscriptions/{sub_id}", response_model=SubscriptionOut)
+@router.delete("/me/subscriptions/{sub_id}", response_model=Subscription)
 def unsubscribe(sub_id: str, user: User = Depends(current_user), service: Souwen = Depends(get_service)):
     return subscription_json(service.accounts.unsubscribe(user, sub_id))
 
@@ -187,12 +154,12 @@ def create_user(body: UserIn, service: Souwen = Depends(get_service)):
     return {"user": user_json(user), "key": key}
 
 
-@router.get("/users", response_model=list[UserOut], dependencies=[Depends(require_admin)])
+@router.get("/users", response_model=list[User], dependencies=[Depends(require_admin)])
 def list_users(service: Souwen = Depends(get_service)):
     return [user_json(u) for u in service.accounts.users()]
 
 
-@router.delete("/users/{name}", response_model=UserOut, dependencies=[Depends(require_admin)])
+@router.delete("/users/{name}", response_model=User, dependencies=[Depends(require_admin)])
 def remove_user(name: str, service: Souwen = Depends(get_service)):
     return user_json(service.accounts.remove_user(name))
 
