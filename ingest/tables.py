@@ -2,8 +2,9 @@
 
 Each table is paired with its "Table N" / "表N" caption (usually just above it, sometimes below),
 read with the caption finder of `ingest.captions` from the parse's shared page text
-(`ingest.pages`), so that a question about "Table 2" retrieves the numbers in it. Empty or degenerate finds (one row, one column, a handful of filled cells: ruled
-boxes, equation frames, framed abstracts) are skipped.
+(`ingest.pages`), so that a question about "Table 2" retrieves the numbers in it. Empty or
+degenerate finds (one row, one column, a handful of filled cells: ruled boxes, equation frames,
+framed abstracts) are skipped.
 
 Cost, measured on the 526-page shared corpus: `find_tables()` on every page takes ~320 s of CPU,
 because PyMuPDF 2 gates line detection with its ONNX layout model (~0.8 s a page). So it runs only

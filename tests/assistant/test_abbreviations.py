@@ -7,7 +7,7 @@ from assistant.abbreviations import (AbbreviationCache, alternate_forms, defined
 from assistant.extractive import SentenceCache, score_sentences
 from assistant.retrieval import retrieve
 from assistant.settings import RetrievalSettings
-from tests.assistant.test_retrieval import lib, paper, store  # noqa: F401 - the fixture is used
+from tests.minilib import paper, store
 
 TEXT = ("The restriction-modification (R-M) system, N4-methylcytosine (m4C) and 5-methylcytosine (5mC). "
         "Multisystem trauma raises the risk of deep vein thrombosis (DVT) (Fig. 2) (P < 0.001) (n = 12). "
@@ -53,7 +53,7 @@ def test_cache_reads_each_paper_once_and_first_paper_wins():
     assert cache.get("c") == {"VGIC": "voltage-gated ion channel"} and calls == ["a", "b", "a"]
 
 
-def test_spelled_out_question_finds_the_abbreviated_sentence(lib, hashing):  # noqa: F811
+def test_spelled_out_question_finds_the_abbreviated_sentence(lib, hashing):
     store(lib, hashing, paper("dvt", "en", [
         "Trauma patients are at risk of deep vein thrombosis (DVT). Prophylaxis choices vary by centre.",
         "Without prophylaxis, DVT rates exceed 50% in multisystem trauma.",

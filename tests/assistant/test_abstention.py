@@ -6,12 +6,12 @@ from __future__ import annotations
 from assistant.abstention import measure_evidence
 from assistant.retrieval import retrieve_per_paper
 from assistant.settings import RetrievalSettings
-from tests.assistant.test_retrieval import lib, paper, store  # noqa: F401 - the fixture is used
+from tests.minilib import paper, store
 
 QUESTION = "Which papers measured frog mortality after chytrid virus infection and nematode survival on bacteria?"
 
 
-def strength(lib, hashing, several):  # noqa: F811
+def strength(lib, hashing, several):
     hits = retrieve_per_paper(lib, hashing, QUESTION, RetrievalSettings(), k=6)
     terms = [set(h.chunk.text.lower().split()) for h in hits]
     index = lib.indexes().lexical
@@ -19,7 +19,7 @@ def strength(lib, hashing, several):  # noqa: F811
                             several=several)
 
 
-def test_papers_cover_a_several_paper_question_together(lib, hashing):  # noqa: F811
+def test_papers_cover_a_several_paper_question_together(lib, hashing):
     store(lib, hashing, paper("frog", "en", ["Frog mortality rose after chytrid virus infection in the assay.",
                                              "Zoospore loads were lower at death in infected frogs."]))
     store(lib, hashing, paper("worm", "en", ["Nematode survival on bacteria was shorter without editing enzymes.",

@@ -7,7 +7,7 @@ from assistant.lexicon import GLOSSARY, concepts, gloss_text, load_lexicon, read
 from assistant.lexical import tokenize
 from assistant.retrieval import retrieve
 from assistant.settings import RetrievalSettings
-from tests.assistant.test_retrieval import lib, paper, store  # noqa: F401 - the fixture is used
+from tests.minilib import paper, store
 
 
 def test_glossary_file_is_well_formed():
@@ -43,7 +43,7 @@ def test_concepts_accept_the_translation_as_a_find():
     assert "生物膜" in translate_terms(["biofilm"])["biofilm"]
 
 
-def test_chinese_question_reaches_english_paper_through_the_glossary(lib, hashing):  # noqa: F811
+def test_chinese_question_reaches_english_paper_through_the_glossary(lib, hashing):
     # Through CC-CEDICT alone the question reads "drop ... content ... compare ... change", which is
     # the second paper; the glossary's "abscisic acid", "mutant", "wild type" make it the first.
     store(lib, hashing, paper("aba", "en", ["Abscisic acid levels were markedly reduced in the mutant "

@@ -6,39 +6,12 @@ real MiniLM is marked slow.
 """
 from __future__ import annotations
 
-import hashlib
-
 import pytest
 
-from assistant.factory import fingerprint
 from assistant.lexical import LexicalIndex, latin_terms, tokenize
-from assistant.library import Library, paper_id_for
 from assistant.retrieval import fuse_ranks, query_language, retrieve
-from assistant.settings import ChunkSettings, RetrievalSettings
-from assistant.types import PaperMetadata, ParsedPaper, TextBlock
-from ingest.chunking import chunk_paper
-
-
-def paper(name: str, lang: str, paragraphs: list[str]) -> ParsedPaper:
-    sha = hashlib.sha256(name.encode()).hexdigest()
-    blocks = tuple(TextBlock(page=i + 1, text=t, section="Results") for i, t in enumerate(paragraphs))
-    return ParsedPaper(sha256=sha, source_path=f"{name}.pdf", page_count=len(paragraphs),
-                       metadata=PaperMetadata(doi=f"10.1/{name}", title=name, year=2022, lang=lang),
-                       blocks=blocks)
-
-
-def store(lib: Library, embedder, parsed: ParsedPaper) -> None:
-    chunks = chunk_paper(parsed, paper_id_for(parsed.sha256), embedder.count_tokens, max_tokens=60,
-                         target_tokens=40, overlap_tokens=0)
-    vectors = embedder.embed_documents([c.text for c in chunks])
-    lib.add_paper(parsed, chunks, [tokenize(f"{c.section} {c.text}") for c in chunks], vectors, None)
-
-
-@pytest.fixture
-def lib(tmp_path, hashing):
-    library = Library(tmp_path / "lib", fingerprint(hashing, ChunkSettings()), hashing.dim)
-    yield library
-    library.close()
+from assistant.settings import RetrievalSettings
+from tests.minilib import paper, store
 
 
 def test_latin_runs_stop_at_chinese():
