@@ -109,8 +109,10 @@ def retrieve(
     *,
     k: int | None = None,
     filters: Filters = Filters(),
+    vectors: dict[str, np.ndarray] | None = None,
 ) -> list[ScoredChunk]:
-    """The k best passages for `query`, best first."""
+    """The k best passages for `query`, best first. `vectors`: query embeddings kept across calls
+    for the same query (``retrieve_per_paper`` searches one question several times)."""
     k = k or settings.k
     query = query.strip()
     if not query:
@@ -130,7 +132,7 @@ def retrieve(
             return []
     depth = max(settings.candidates, k)
     terms = tokenize(query)
-    dense = indexes.dense.search(embedder.embed_query(query), depth, allowed=allowed)
+    dense = indexes.dense.search(_embed(embedder, query, vectors), depth, allowed=allowed)
     lexical = [(int(indexes.rowids[row]), score)
                for row, score in indexes.lexical.search(terms, depth, mask=mask)]
     zh = query_language(query) == "zh"
@@ -152,7 +154,8 @@ def retrieve(
                 gloss = gloss_text(query)
                 if gloss:
                     other_rows = [int(indexes.rowids[row]) for row in np.flatnonzero(other)]
-                    lists["crossdense"] = indexes.dense.search(embedder.embed_query(gloss), depth, allowed=other_rows)
+                    lists["crossdense"] = indexes.dense.search(_embed(embedder, gloss, vectors), depth,
+                                                               allowed=other_rows)
                     weights["crossdense"] = settings.crosslingual_dense_weight
     cross = weights.get("crosslingual", 0.0) + weights.get("crossdense", 0.0)
     if cross > CROSS_CAP:
@@ -175,6 +178,14 @@ def retrieve(
         hits.append(ScoredChunk(chunk, papers[chunk.paper_id], score,
                                 ranks.get("dense"), ranks.get("lexical")))
     return hits
+
+
+def _embed(embedder: Embedder, text: str, vectors: dict[str, np.ndarray] | None) -> np.ndarray:
+    if vectors is None:
+        return embedder.embed_query(text)
+    if text not in vectors:
+        vectors[text] = embedder.embed_query(text)
+    return vectors[text]
 
 
 def _other_language_mask(library: Library, indexes, lang: str) -> np.ndarray:
@@ -248,7 +259,8 @@ def retrieve_per_paper(
     """Passages for a question about several papers: the papers are ranked by their best few
     passages over a deep candidate list, then each paper is searched on its own and the lists are
     interleaved (best paper first), so every relevant paper brings its own best evidence."""
-    pool = retrieve(library, embedder, query, settings, k=max(60, 4 * k), filters=filters)
+    vectors: dict[str, np.ndarray] = {}  # the question is embedded once for all the searches
+    pool = retrieve(library, embedder, query, settings, k=max(60, 4 * k), filters=filters, vectors=vectors)
     mass: dict[str, float] = {}
     seen: dict[str, int] = {}
     for position, hit in enumerate(pool, start=1):  # its best three passages: one lucky chunk is not enough
@@ -262,10 +274,8 @@ def retrieve_per_paper(
     chosen = ranked[:2] + [p for p in ranked[2:papers] if mass[p] >= PAPER_SHARE * mass[ranked[0]]]
     per = max(2, -(-k // len(chosen)))
     lists = []
-    for paper_id in chosen:
-        if filters.paper_ids and paper_id not in filters.paper_ids:
-            continue
+    for paper_id in chosen:  # each came from the filtered pool, so narrowing the filters keeps them
         own = replace(filters, paper_ids=(paper_id,))
-        lists.append(retrieve(library, embedder, query, settings, k=per, filters=own))
+        lists.append(retrieve(library, embedder, query, settings, k=per, filters=own, vectors=vectors))
     out = [hit for group in itertools.zip_longest(*lists) for hit in group if hit is not None]
     return out[:k]

@@ -162,3 +162,23 @@ def test_rerank_by_sentences_fuses_both_orders(lib, hashing):
     assert reranked[0].score > reranked[1].score > reranked[2].score
     # a passage without any scored sentence keeps only its retrieval term
     assert rerank_by_sentences(hits, [said(1, 0.9)], 2.0)[0].chunk.id == hits[1].chunk.id
+
+
+def test_per_paper_retrieval_embeds_the_question_once(lib, hashing):
+    from assistant.retrieval import retrieve_per_paper
+
+    store(lib, hashing, ENGLISH)
+    store(lib, hashing, paper("switch", "en", ["A programmable switch forwards packets at low latency."]))
+    asked = []
+
+    class Counting:
+        def __getattr__(self, name):
+            return getattr(hashing, name)
+
+        def embed_query(self, text):
+            asked.append(text)
+            return hashing.embed_query(text)
+
+    hits = retrieve_per_paper(lib, Counting(), "Which papers report biofilm or switch results?", RetrievalSettings(), k=4)
+    assert len({h.paper.id for h in hits}) == 2
+    assert asked == ["Which papers report biofilm or switch results?"]
