@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ingest", parents=[common], help="add PDFs (files or folders) to the library")
     p.add_argument("paths", nargs="+", type=Path)
     p.add_argument("-r", "--recursive", action="store_true", help="descend into sub-folders")
-    p.add_argument("--workers", type=int, help="parser processes (default from settings: 1)")
+    p.add_argument("--workers", type=int, help="parser processes (default: one per core, at most 4)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
 
     p = sub.add_parser("papers", parents=[common], help="list the papers in the library")

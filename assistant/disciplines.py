@@ -204,8 +204,8 @@ def _softmax(values: np.ndarray, temperature: float) -> np.ndarray:
 
 class DisciplineVectors:
     """MiniLM vectors of every 一级学科's terms (its names, scope terms and 二级学科 names) and of
-    each 二级学科, computed once per embedder and kept in the library (DIR/disciplines/; the file
-    name carries a digest of the embedder's id and of the data file)."""
+    each 二级学科, computed once per embedder and kept in the user cache dir (shared by every
+    library: they depend only on the embedder and the data file, whose digest names the file)."""
 
     def __init__(self, embedder: Embedder, folder: Path | None):
         self.embedder = embedder
@@ -242,11 +242,17 @@ class DisciplineVectors:
             if self._vectors is None:
                 self._vectors = np.asarray(self.embedder.embed_documents(texts), dtype=np.float32)
                 if self.path is not None:
-                    self.path.parent.mkdir(parents=True, exist_ok=True)
-                    scratch = self.path.with_name(f"{self.path.stem}.{os.getpid()}.tmp.npy")
-                    np.save(scratch, self._vectors)
-                    os.replace(scratch, self.path)
+                    self._save()
         return self._vectors
+
+    def _save(self) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            scratch = self.path.with_name(f"{self.path.stem}.{os.getpid()}.tmp.npy")
+            np.save(scratch, self._vectors)
+            os.replace(scratch, self.path)
+        except OSError:  # a read-only cache only costs recomputing them next time
+            pass
 
     def dense_scores(self, vector: np.ndarray) -> np.ndarray:
         """Per 一级学科: the mean similarity of its TOP_TERMS terms nearest to the paper. (One
@@ -327,8 +333,10 @@ class Disciplines:
     def vectors(self) -> DisciplineVectors:
         embedder = self.service.embedder
         if self._vectors is None or self._vectors.embedder is not embedder:
-            # not under index/: saving the indexes deletes every other file there
-            self._vectors = DisciplineVectors(embedder, self.service.library.root / "disciplines")
+            from embeddings.sentence import default_cache_dir
+
+            folder = self.service.settings.embedder.cache_dir or default_cache_dir()
+            self._vectors = DisciplineVectors(embedder, folder / "disciplines")
         return self._vectors
 
     def classify(self, paper_ids: Sequence[str]) -> dict[str, list[Label]]:

@@ -1,12 +1,12 @@
-"""The ingest run: files -> (parallel) parse -> chunk -> embed -> one catalogue transaction each.
+"""The ingest run: files -> (parallel) parse, chunk, tokenize -> embed -> one catalogue transaction each.
 
-Parsing runs in worker processes (``--workers N``; MuPDF releases no GIL and a malformed file can
-crash it, so processes, not threads) while the main process chunks, embeds and stores the papers
-already parsed. Every file ends as one ``FileOutcome``: added, replaced (new version of a stored
-DOI), unchanged (same bytes already stored: the file is hashed, never parsed), skipped, or failed
-with a readable reason — one bad file never stops the run and never shows a traceback. The indexes
-are rebuilt and saved once at the end (a run killed before that leaves them stale, and the next
-open rebuilds them from the catalogue).
+Worker processes (``--workers N``; MuPDF releases no GIL and a malformed file can crash it, so
+processes, not threads) parse, chunk and tokenize a round of files; then the main process embeds
+the round's chunks with every core and stores the papers. Every file ends as one ``FileOutcome``:
+added, replaced (new version of a stored DOI), unchanged (same bytes already stored: the file is
+hashed, never parsed), skipped, or failed with a readable reason — one bad file never stops the run
+and never shows a traceback. The indexes are rebuilt and saved once at the end (a run killed before
+that leaves them stale, and the next open rebuilds them from the catalogue).
 """
 from __future__ import annotations
 
@@ -99,43 +99,72 @@ def _parse_safely(path: Path, settings: IngestSettings) -> ParsedPaper | str:
         return f"could not be parsed ({type(exc).__name__}: {str(exc)[:200]})"
 
 
+@dataclass(frozen=True)
+class _Job:
+    """What a worker needs to turn a file into a paper ready to embed (pickled to the worker; the
+    embedder travels as its configuration and loads only its tokenizer there)."""
+
+    settings: IngestSettings
+    chunking: ChunkSettings
+    embedder: Embedder
+    max_tokens: int
+
+
+def _prepare_file(path: Path, job: _Job) -> _Prepared | FileOutcome:
+    """Parse, chunk and tokenize one file: all of the per-paper work but embedding and storing,
+    done in the worker so that it runs on every core while the main process waits."""
+    parsed = _parse_safely(path, job.settings)
+    if isinstance(parsed, str):
+        return FileOutcome(str(path), "failed", parsed)
+    chunking = job.chunking
+    chunks = chunk_paper(parsed, paper_id_for(parsed.sha256), job.embedder.count_tokens, max_tokens=job.max_tokens,
+                         target_tokens=chunking.target_tokens, overlap_tokens=chunking.overlap_tokens)
+    if not chunks:
+        return FileOutcome(str(path), "failed", "no text could be extracted", warnings=parsed.warnings)
+    return _Prepared(parsed, path, chunks, [tokenize(f"{c.section} {c.text}") for c in chunks])
+
+
 def _new_pool(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=workers)
 
 
-# Papers parsed ahead per worker: enough to keep parsers busy through one buffered embedding
-# call (measured: 2 left the parser idle 21 s of a 68 s corpus ingest), few enough to bound memory.
-PARSE_AHEAD = 6
+# Files parsed per worker in one round. Parsing and embedding take turns at the cores rather than
+# overlap: on 2 cores a parser beside the 2-thread embedder slowed the embedder by about a second
+# per parser CPU-second (its threads wait for each other at every operator), so the corpus took
+# 49.6 s overlapped and 45.0 s in turns (eval/bench_ingest.py). Rounds of a few files per worker
+# keep memory bounded and the embedding calls full.
+ROUND_FILES = 8
 
 
-def _parsed_stream(files: list[Path], settings: IngestSettings, workers: int) -> Iterator[tuple[Path, ParsedPaper | str]]:
-    """Yield (file, parsed paper or failure reason) in input order, parsing ahead of the consumer."""
+def _prepared_stream(files: list[Path], job: _Job,
+                     workers: int) -> Iterator[tuple[Path, _Prepared | FileOutcome, bool]]:
+    """Yield (file, paper ready to embed or its outcome, last of its round) in input order.
+
+    A round's files are prepared in parallel by `workers` processes; the next round is submitted
+    only when the consumer asks for its first file, that is after it has embedded what the round gave.
+    """
+    size = ROUND_FILES * max(1, workers)
+    rounds = [files[i:i + size] for i in range(0, len(files), size)]
     if workers <= 0:
-        for path in files:
-            yield path, _parse_safely(path, settings)
+        for batch in rounds:
+            for n, path in enumerate(batch):
+                yield path, _prepare_file(path, job), n == len(batch) - 1
         return
     pool = _new_pool(workers)
-    pending: list[tuple[Path, Future]] = []
-    queue = iter(files)
     try:
-        while True:
-            while len(pending) < PARSE_AHEAD * workers:
-                path = next(queue, None)
-                if path is None:
-                    break
-                pending.append((path, pool.submit(_parse_safely, path, settings)))
-            if not pending:
-                return
-            path, future = pending.pop(0)
-            try:
-                yield path, future.result()
-            except BrokenProcessPool:
-                # A worker died (e.g. MuPDF crashed on this file): report it, restart the pool,
-                # and resubmit the files that were queued behind it.
-                yield path, "the parser crashed on this file"
-                pool.shutdown(cancel_futures=True)
-                pool = _new_pool(workers)
-                pending = [(p, pool.submit(_parse_safely, p, settings)) for p, _ in pending]
+        for batch in rounds:
+            pending = [(path, pool.submit(_prepare_file, path, job)) for path in batch]
+            while pending:
+                path, future = pending.pop(0)
+                try:
+                    yield path, future.result(), not pending
+                except BrokenProcessPool:
+                    # A worker died (e.g. MuPDF crashed on this file): report it, restart the pool,
+                    # and resubmit the files of the round that were queued behind it.
+                    pool.shutdown(cancel_futures=True)
+                    pool = _new_pool(workers)
+                    pending = [(p, pool.submit(_prepare_file, p, job)) for p, _ in pending]
+                    yield path, FileOutcome(str(path), "failed", "the parser crashed on this file"), not pending
     finally:
         pool.shutdown(cancel_futures=True)
 
@@ -180,18 +209,15 @@ def ingest_files(
         pending.clear()
 
     with IngestProgress(len(todo), enabled=show_progress) as progress:
-        for path, parsed in _parsed_stream(todo, ingest, ingest.workers):
-            if isinstance(parsed, str):
-                _record(library, summary, FileOutcome(str(path), "failed", parsed), progress)
-                continue
-            progress.pages_parsed(parsed.page_count)
-            prepared = _prepare(parsed, path, embedder, chunking, max_tokens)
+        job = _Job(ingest, chunking, embedder, max_tokens)
+        for path, prepared, round_end in _prepared_stream(todo, job, ingest.workers):
             if isinstance(prepared, FileOutcome):
                 _record(library, summary, prepared, progress)
-                continue
-            progress.add_chunks(len(prepared.chunks))
-            pending.append(prepared)
-            if sum(len(item.chunks) for item in pending) >= EMBED_BUFFER_CHUNKS:
+            else:
+                progress.pages_parsed(prepared.parsed.page_count)
+                progress.add_chunks(len(prepared.chunks))
+                pending.append(prepared)
+            if round_end and sum(len(item.chunks) for item in pending) >= EMBED_BUFFER_CHUNKS:
                 flush()
         if pending:
             flush()
@@ -219,7 +245,9 @@ def _precheck(library: Library, path: Path, ingest: IngestSettings) -> FileOutco
     return None
 
 
-EMBED_BUFFER_CHUNKS = 256  # chunks buffered across papers before one embedding call
+# Chunks buffered across papers before one embedding call (checked at the end of a round): one
+# length-sorted call pads less than several small ones.
+EMBED_BUFFER_CHUNKS = 1024
 
 
 @dataclass(frozen=True)
@@ -227,6 +255,7 @@ class _Prepared:
     parsed: ParsedPaper
     path: Path
     chunks: list[Chunk]
+    terms: list[list[str]]  # each chunk's BM25 terms
 
 
 def _record(library: Library, summary: IngestSummary, outcome: FileOutcome, progress: IngestProgress) -> None:
@@ -235,20 +264,10 @@ def _record(library: Library, summary: IngestSummary, outcome: FileOutcome, prog
     progress.file_done()
 
 
-def _prepare(parsed: ParsedPaper, path: Path, embedder: Embedder, chunking: ChunkSettings,
-             max_tokens: int) -> _Prepared | FileOutcome:
-    chunks = chunk_paper(parsed, paper_id_for(parsed.sha256), embedder.count_tokens, max_tokens=max_tokens,
-                         target_tokens=chunking.target_tokens, overlap_tokens=chunking.overlap_tokens)
-    if not chunks:
-        return FileOutcome(str(path), "failed", "no text could be extracted", warnings=parsed.warnings)
-    return _Prepared(parsed, path, chunks)
-
-
 def _store(library: Library, item: _Prepared, vectors, ingest: IngestSettings) -> FileOutcome:
     parsed, path, chunks = item.parsed, item.path, item.chunks
-    terms = [tokenize(f"{c.section} {c.text}") for c in chunks]
     try:
-        status, paper = library.add_paper(parsed, chunks, terms, vectors, path if ingest.keep_pdf else None)
+        status, paper = library.add_paper(parsed, chunks, item.terms, vectors, path if ingest.keep_pdf else None)
     except sqlite3.IntegrityError:
         # Another process stored the same bytes between our hash check and now.
         return FileOutcome(str(path), "unchanged", "already in the library")

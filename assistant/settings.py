@@ -8,6 +8,7 @@ client or loads a model (that is ``assistant.factory``'s job). Examples::
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -116,7 +117,11 @@ class RetrievalSettings(BaseModel):
 class IngestSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    workers: int = Field(1, ge=0, le=64, description="Parser processes (0 parses in-process).")
+    workers: int = Field(
+        default_factory=lambda: min(4, os.cpu_count() or 1), ge=0, le=64,
+        description="Parser processes (0 parses in-process); default one per core, at most 4. Parsing "
+        "and embedding take turns at the cores (assistant.ingestion), so each gets all of them.",
+    )
     ocr: bool = Field(True, description="OCR pages without text through tesseract when present.")
     figures: bool = Field(True, description="Extract figures and tables.")
     tables: Literal["off", "fast", "thorough"] = Field(

@@ -103,6 +103,13 @@ class SentenceTransformerEmbedder:
         self._runner: Any = None
         self._pad_id = 0
 
+    def __getstate__(self) -> dict:
+        """Pickle the configuration only (ingest workers count tokens with a copy): the loaded
+        tokenizers and the model session are rebuilt on first use wherever the copy lands."""
+        state = dict(self.__dict__)
+        state.update(_tokenizer=None, _counter=None, _encoder=None, _runner=None)
+        return state
+
     # -- protocol attributes -------------------------------------------------------------------
     @property
     def id(self) -> str:

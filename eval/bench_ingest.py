@@ -2,7 +2,7 @@
 
 Usage::
 
-    python eval/bench_ingest.py [--corpus DIR] [--workers 1] [--skip-llamaindex]
+    python eval/bench_ingest.py [--corpus DIR] [--workers N] [--skip-llamaindex]
 
 Each pipeline runs in a fresh subprocess (so peak RSS and model loading are its own) on the same
 PDFs, one after the other; the script prints pages/s, chunks/s, wall time and peak RSS for each,
@@ -37,7 +37,7 @@ def _peak_rss_mb() -> float:
     return (own + children) / 1024  # ru_maxrss is in KiB on Linux (children: the largest one)
 
 
-def run_souwen(corpus: Path, library: Path, workers: int) -> dict:
+def run_souwen(corpus: Path, library: Path, workers: int | None) -> dict:
     from assistant.service import Souwen
     from assistant.settings import Settings
 
@@ -103,7 +103,7 @@ def _child(kind: str, args: list[str]) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description="Souwen ingest benchmark")
     parser.add_argument("--corpus", type=Path, default=REPO.parent / "shared" / "corpus" / "pdfs")
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--workers", type=int, help="parser processes (default: the settings' default)")
     parser.add_argument("--skip-llamaindex", action="store_true")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--library", type=Path, help=argparse.SUPPRESS)
@@ -118,7 +118,8 @@ def main() -> None:
         raise SystemExit(f"no corpus at {args.corpus}")
     with tempfile.TemporaryDirectory() as tmp:
         library = Path(tmp) / "library"
-        base = ["--corpus", str(args.corpus), "--library", str(library), "--workers", str(args.workers)]
+        base = ["--corpus", str(args.corpus), "--library", str(library)]
+        base += ["--workers", str(args.workers)] if args.workers is not None else []
         souwen = _child("souwen", base)
         alone = _child("embedder", base)
         llama = None if args.skip_llamaindex else _child("llamaindex", base)
