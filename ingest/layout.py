@@ -2,11 +2,11 @@
 
 Per page: read lines with size and weight (`get_text("dict")`), drop running headers/footers (text
 repeated at a margin over pages, journal lines, page and line numbers), find a column gutter and read
-two-column pages column by column (lines crossing the gutter, e.g. titles, stay in place), group lines
-into paragraphs, repair end-of-line hyphens, normalise ligatures/full-width glyphs (NFKC), join Chinese
-lines without spaces, recognise headings and captions, and divert the reference list (after
-References/参考文献, until an appendix heading) aside. Leaves out: OCR (`ingest.ocr`), figures and
-tables (other modules), more than two columns (one gutter per page at most).
+two-column pages column by column (lines crossing the gutter, e.g. titles, stay in place), and
+normalise ligatures/full-width glyphs (NFKC); `ingest.paragraphs` then groups the ordered lines into
+headings, captions and paragraphs and sets the reference list aside, and split words are rejoined.
+Leaves out: OCR (`ingest.ocr`), figures and tables (other modules), more than two columns (one
+gutter per page at most).
 """
 from __future__ import annotations
 
@@ -18,16 +18,13 @@ from dataclasses import dataclass, replace
 import pymupdf
 
 from assistant.types import TextBlock
-from ingest.captions import parse_caption_start
+from ingest.paragraphs import CJK_RE, assemble
 from ingest.textfix import count_words, rejoin_split_words
 
 # No PRESERVE_LIGATURES: MuPDF then expands ﬁ/ﬂ itself; NFKC below catches the rest.
 _FLAGS = pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP
 _TOP, _BOTTOM = 0.09, 0.91  # margin zones as a share of page height
-_MAX_PARA = 2000  # characters; longer paragraphs are split at a sentence end
 
-_CJK = r"\u3400-\u9fff\uf900-\ufaff"
-_CJK_RE = re.compile(f"[{_CJK}\u3000-\u303f\uff00-\uffef]")
 _KEEP_WIDE = re.compile("([，：；！？（）])")  # Chinese punctuation NFKC would turn into ASCII
 _BOLD_FONT = re.compile(r"bold|black|heavy|semibold|demi|medi|[-,.]B$|HZ", re.I)
 _PAGE_NO = re.compile(r"^(page\s*)?[-–—]?\s*\d{1,4}\s*[-–—]?(\s*(of|/)\s*\d{1,4})?$|^[ivxlc]{1,6}$", re.I)
@@ -36,31 +33,7 @@ _JOURNAL = re.compile(
     r"licen[cs]e|creative commons|preprint|all rights reserved|journal|proceedings|学报|期刊|第\s*\d+\s*卷",
     re.I,
 )
-_CAPTION = re.compile(
-    r"^(supplementary\s+|extended\s+data\s+)?(figure|fig\.?|table|scheme)\s*S?\d+[a-zA-Z]?\b|^[图表]\s*\d+", re.I
-)
-_NUMBERED = re.compile(r"^(\d{1,2}(\.\d{1,2}){0,3})\.?\s+(\S.*)$|^([一二三四五六七八九十]{1,3})\s*[、.．]\s*(\S.*)$")
-_SECTION_NAMES = set(
-    "abstract|introduction|background|methods|method|materials and methods|material and methods|results|"
-    "methods and materials|discussion|results and discussion|conclusion|conclusions|acknowledgements|"
-    "conclusions and future work|acknowledgments|acknowledgement|acknowledgment|references|bibliography|"
-    "literature cited|references and notes|related work|experiments|experimental|evaluation|funding|"
-    "author contributions|competing interests|conflict of interest|conflicts of interest|data availability|"
-    "declarations|appendix|supplementary material|supplementary information|supplementary materials|summary|"
-    "limitations|materials & methods|experimental procedures|star methods|key resources table|figure legends|"
-    "figures|tables|abbreviations|ethics statement|摘要|引言|前言|结论|结束语|参考文献|致谢|相关工作|附录|总结|讨论".split("|")
-)
-_REF_HEAD = re.compile(r"^(references|bibliography|literature cited|references and notes|works cited|参考文献)$", re.I)
-_AFTER_REFS = re.compile(
-    r"^(appendix|appendices|supplementary|supporting information|figure legends|figures|tables|"
-    r"acknowledge?ments?|author contributions|competing interests|data availability|funding|附录|致谢)", re.I
-)
-_INLINE_HEAD = re.compile(
-    r"^(?i:(abstract|summary|摘\s*要|key\s*words?|keywords|index terms|关\s*键\s*词))\s*[:：.．]\s*|"
-    r"^(?i:(abstract|摘\s*要|key\s*words?|keywords|关\s*键\s*词))\s+(?=[A-Z\u4e00-\u9fff])"  # "Abstract　With"
-)
 _CAPTION_START = re.compile(r"^\s*(?:fig(?:ure)?s?\.?|table|图|表)\s*S?\d", re.I)
-_REF_MARK = re.compile(r"^(\[\d{1,4}\]|\d{1,4}\.\s|\d{1,4}\s+\S)")
 
 
 @dataclass(slots=True)
@@ -222,7 +195,7 @@ def merge_same_row(lines: list[_Line]) -> list[_Line]:
             and min(prev.y1, ln.y1) - max(prev.y0, ln.y0) > 0.5 * min(prev.y1 - prev.y0, ln.y1 - ln.y0)
             and 0 <= ln.x0 - prev.x1 + 1 < 3 * max(ln.size, 1)
         ):
-            sep = "" if _CJK_RE.match(ln.text[:1]) or _CJK_RE.match(prev.text[-1:]) else " "
+            sep = "" if CJK_RE.match(ln.text[:1]) or CJK_RE.match(prev.text[-1:]) else " "
             prev.text, prev.x1 = prev.text + sep + ln.text, ln.x1
             prev.y0, prev.y1 = min(prev.y0, ln.y0), max(prev.y1, ln.y1)
             prev.bold = prev.bold and ln.bold
@@ -230,92 +203,6 @@ def merge_same_row(lines: list[_Line]) -> list[_Line]:
             continue
         out.append(ln)
     return out
-
-
-def heading_name(text: str) -> str:
-    """Text of a heading with CJK letter-spacing removed ("1 引 言" -> "1 引言")."""
-    return re.sub(f"(?<=[{_CJK}])\\s+(?=[{_CJK}])", "", text).strip()
-
-
-def _bare(text: str) -> str:
-    """Heading text without numbering or trailing punctuation, lower-cased, for name matching."""
-    text = re.sub(r"^(\d{1,2}(\.\d{1,2})*\.?|[IVX]{1,4}\.|[一二三四五六七八九十]{1,3}[、.．]|[A-H]\.?)\s*", "", text)
-    return re.sub(r"\s+", " ", text.rstrip(" .:：")).lower()
-
-
-def is_heading(ln: _Line, body_size: float) -> bool:
-    """Known section names, numbered short lines in a distinct style, or bold/larger short lines."""
-    text = heading_name(ln.text)
-    words = len(text.split())
-    cjk = len(_CJK_RE.findall(text))
-    if not text or len(text) > 120 or words > 14 or (cjk and cjk > 30) or _CAPTION.match(text):
-        return False
-    if text[-1] in ",;，；" or text[0].islower() or sum(c.isalpha() for c in text) < 2:
-        return False
-    if _bare(text) in _SECTION_NAMES:
-        return True
-    styled = ln.bold or ln.size >= body_size + 1.0
-    numbered = _NUMBERED.match(text)
-    if numbered:
-        rest = numbered.group(3) or numbered.group(5) or ""
-        if not rest or text.endswith(".") or re.search("[，。,；;]", rest):
-            return False  # numbered list items and sentences, not headings
-        return (rest[0].isupper() or bool(cjk)) and (styled or bool(cjk))
-    return styled and words <= 12 and not text.endswith(".") and not re.search(r"\d{3,}", text)
-
-
-def join_lines(parts: list[str], vocab: set[str]) -> str:
-    """Concatenate wrapped lines: repair hyphenation, no spaces between CJK characters."""
-    text = ""
-    for part in parts:
-        if not text:
-            text = part
-            continue
-        m = re.search(r"([A-Za-z]+)[-\u2010]$", text) if text[-1] in "-\u2010" else None
-        n = re.match(r"([a-z]+)", part) if m else None
-        if m and n:
-            left, right = m.group(1), n.group(1)
-            joined = (left + right).lower()
-            keep = f"{left}-{right}".lower() in vocab or (
-                joined not in vocab and left.lower() in vocab and right.lower() in vocab and len(left) > 2
-            )
-            text = (text if keep else text[:-1]) + part
-            continue
-        if _CJK_RE.match(part[:1]) or _CJK_RE.match(text[-1:]) or text.endswith(("/", "-")):
-            text += part
-        else:
-            text += " " + part
-    return text
-
-
-def split_long(text: str) -> list[str]:
-    """Cut over-long paragraphs at sentence ends so blocks stay paragraph-sized."""
-    if len(text) <= _MAX_PARA:
-        return [text]
-    out = [""]
-    for sent in re.split(r"(?<=[.!?。！？])\s*", text):
-        if out[-1] and len(out[-1]) + len(sent) > _MAX_PARA:
-            out.append("")
-        out[-1] = f"{out[-1]} {sent}".strip() if out[-1] and not _CJK_RE.match(sent[:1]) else out[-1] + sent
-    return [p for p in out if p]
-
-
-def split_references(lines: list[_Line], vocab: set[str]) -> list[str]:
-    """Cut reference-list lines into entries by number marks, hanging indent, or gaps."""
-    if not lines:
-        return []
-    marked = sum(1 for ln in lines if _REF_MARK.match(ln.text)) >= 0.25 * len(lines)
-    lefts: dict[tuple[int, int], float] = {}
-    for ln in lines:
-        lefts[(ln.page, ln.col)] = min(lefts.get((ln.page, ln.col), 1e9), ln.x0)
-    entries: list[list[str]] = []
-    for prev, ln in zip([None, *lines], lines):
-        at_left = ln.x0 - lefts[(ln.page, ln.col)] < 2  # hanging indent: entries start at the left edge
-        gap = prev is not None and prev.page == ln.page and ln.y0 - prev.y1 > 0.5 * ln.size
-        if not entries or (_REF_MARK.match(ln.text) if marked else (at_left or gap)):
-            entries.append([])
-        entries[-1].append(ln.text)
-    return [join_lines(e, vocab) for e in entries]
 
 
 def extract_blocks(
@@ -346,105 +233,3 @@ def extract_blocks(
     counts = count_words(ln.text for ln in ordered)
     blocks = [replace(b, text=rejoin_split_words(b.text, counts)) for b in blocks]
     return blocks, references, empty
-
-
-def assemble(lines: list[_Line], body_size: float, vocab: set[str]) -> tuple[list[TextBlock], list[str]]:
-    """Group ordered lines into heading/caption/body blocks; route the reference list aside."""
-    blocks: list[TextBlock] = []
-    ref_lines: list[_Line] = []
-    section, in_refs = "", False
-    para: list[_Line] = []
-    kind = "body"
-
-    def flush() -> None:
-        nonlocal para
-        if para:
-            text = join_lines([ln.text for ln in para], vocab)
-            for piece in split_long(text) if kind != "heading" else [text]:
-                blocks.append(TextBlock(page=para[0].page, text=piece, section=section, kind=kind))
-        para = []
-
-    leading = typical_gaps(lines)
-    for prev, ln, nxt in zip([None, *lines], lines, [*lines[1:], None]):
-        head = is_heading(ln, body_size) and not wraps_into_sentence(ln, nxt, body_size)
-        name = heading_name(ln.text)
-        if in_refs:
-            lettered = ln.bold and re.match(r"^[A-H](\.\d{1,2})*\.?\s+[A-Z]", name)  # "A Appendix title"
-            if not (head and (_AFTER_REFS.match(_bare(name)) or lettered) or _CAPTION.match(ln.text) and ln.size < body_size):
-                ref_lines.append(ln)
-                continue
-            in_refs = False
-        inline = None if head else _INLINE_HEAD.match(ln.text)
-        if head and _REF_HEAD.match(_bare(name)):
-            flush()
-            in_refs, section = True, name
-        elif head and kind == "heading" and para and continues_heading(prev, ln):
-            para.append(ln)  # second line of a wrapped heading
-            section = heading_name(join_lines([x.text for x in para], vocab))
-        elif head:
-            flush()
-            kind, para, section = "heading", [ln], name
-        elif inline:
-            flush()
-            label = heading_name(inline.group(1) or inline.group(2))
-            section = label.capitalize() if label.isascii() else label
-            kind, para = "body", [ln]
-        elif _CAPTION.match(ln.text) and parse_caption_start(ln.text) is not None:
-            # "Table 4, we find that ..." (a line-broken "In Table 4, ...") is body text
-            flush()
-            kind, para = "caption", [ln]
-        elif kind == "heading" or starts_paragraph(prev, ln, leading):
-            flush()
-            kind, para = "body", [ln]
-        else:
-            para.append(ln)
-    flush()
-    return blocks, split_references(ref_lines, vocab)
-
-
-def wraps_into_sentence(ln: _Line, nxt: _Line | None, body_size: float) -> bool:
-    """A heading-like line whose sentence runs on into the next line (lower-case start, same style,
-    just below) is body text: a bold abstract's first line (PNAS) or an intro line set a size up
-    (BMC) was taken for a heading and dropped from the passages. Big title lines are exempt."""
-    if nxt is None or nxt.page != ln.page or _bare(heading_name(ln.text)) in _SECTION_NAMES or _NUMBERED.match(ln.text):
-        return False
-    # A wrapped heading's second line is short ("to source sentences?"); a sentence runs on full width.
-    full_width = (nxt.x1 - nxt.x0) >= 0.8 * (ln.x1 - ln.x0)
-    return (
-        full_width and nxt.text[:1].islower() and abs(nxt.size - ln.size) < 0.3 and nxt.bold == ln.bold
-        and ln.size <= body_size + 2.5 and -2 <= nxt.y0 - ln.y1 < 0.8 * ln.size
-        and abs(nxt.x0 - ln.x0) < 3 * ln.size
-    )
-
-
-def continues_heading(prev: _Line | None, ln: _Line) -> bool:
-    """True when `ln` is the next line of the same multi-line heading (same style, just below)."""
-    return bool(
-        prev and prev.page == ln.page and abs(prev.size - ln.size) < 0.5 and prev.bold == ln.bold
-        and -2 <= ln.y0 - prev.y1 < 0.8 * ln.size and not _NUMBERED.match(ln.text)
-    )
-
-
-def typical_gaps(lines: list[_Line]) -> dict[float, float]:
-    """Median white gap between consecutive lines of one column, per font size: the normal leading.
-    Needed because some journals set 9.7 pt text on 16 pt lines (gap 0.7 em inside a paragraph)."""
-    gaps: dict[float, list[float]] = {}
-    for a, b in zip(lines, lines[1:]):
-        gap = b.y0 - a.y1
-        if a.page == b.page and a.col == b.col and abs(a.size - b.size) < 0.5 and 0 <= gap < 2 * b.size:
-            gaps.setdefault(b.size, []).append(gap)
-    return {size: sorted(g)[len(g) // 2] for size, g in gaps.items() if len(g) >= 5}
-
-
-def starts_paragraph(prev: _Line | None, ln: _Line, leading: dict[float, float] | None = None) -> bool:
-    """A new paragraph on a new page/column/band, a size change, a blank gap or a first-line indent."""
-    if prev is None or prev.page != ln.page or abs(prev.size - ln.size) > 1.0:
-        return True
-    if prev.col != ln.col or ln.y0 < prev.y0 - 1:  # moved to the next column or band
-        ends_sentence = prev.text.endswith((".", "。", "!", "?", ":", "！", "？"))
-        return ends_sentence or not (ln.text[:1].islower() or _CJK_RE.match(ln.text[:1]))
-    gap = ln.y0 - prev.y1
-    if gap > max(0.7 * ln.size, (leading or {}).get(ln.size, 0.0) + 0.45 * ln.size):
-        return True
-    indented = ln.x0 > prev.x0 + 0.8 * ln.size
-    return indented and prev.text.endswith((".", "。", ":", "!", "?"))

@@ -18,7 +18,8 @@ import pymupdf
 
 from assistant.types import PaperMetadata, TextBlock
 from ingest.affiliations import find_affiliations, find_licence
-from ingest.layout import join_lines, normalise
+from ingest.layout import normalise
+from ingest.paragraphs import join_lines
 from ingest.pages import PageReads
 
 _DOI = re.compile(r"10\.\d{4,9}/[^\s\"<>{}|\\^`]+")

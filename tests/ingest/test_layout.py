@@ -6,7 +6,8 @@ from pathlib import Path
 import pymupdf
 import pytest
 
-from ingest.layout import extract_blocks, join_lines, normalise
+from ingest.layout import extract_blocks, normalise
+from ingest.paragraphs import join_lines
 
 LEFT = [f"left column sentence number {i} continues the argument" for i in range(1, 16)]
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
@@ -137,7 +138,8 @@ def test_join_lines_rules():
 
 
 def test_bold_line_running_into_a_sentence_is_body_not_heading():
-    from ingest.layout import _Line, is_heading, wraps_into_sentence
+    from ingest.layout import _Line
+    from ingest.paragraphs import is_heading, wraps_into_sentence
 
     first = _Line(1, 36, 200, 376, 212, "UFMylation is required for the efficient activation of CHK1", 10.0, True)
     second = _Line(1, 36, 213, 376, 225, "at K548 during replication stress.", 10.0, True)
