@@ -124,6 +124,13 @@ def _prepare_file(path: Path, job: _Job) -> _Prepared | FileOutcome:
     return _Prepared(parsed, path, chunks, [tokenize(f"{c.section} {c.text}") for c in chunks])
 
 
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
 def _new_pool(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=workers)
 
@@ -143,8 +150,9 @@ def _prepared_stream(files: list[Path], job: _Job,
     A round's files are prepared in parallel by `workers` processes; the next round is submitted
     only when the consumer asks for its first file, that is after it has embedded what the round gave.
     """
-    size = ROUND_FILES * max(1, workers)
-    rounds = [files[i:i + size] for i in range(0, len(files), size)]
+    count = -(-len(files) // (ROUND_FILES * max(1, workers)))  # at most ROUND_FILES a worker, and even:
+    edges = [len(files) * i // count for i in range(count + 1)] if files else [0]  # 33 files: 11+11+11
+    rounds = [files[a:b] for a, b in zip(edges, edges[1:])]
     if workers <= 0:
         for batch in rounds:
             for n, path in enumerate(batch):
@@ -153,7 +161,9 @@ def _prepared_stream(files: list[Path], job: _Job,
     pool = _new_pool(workers)
     try:
         for batch in rounds:
-            pending = [(path, pool.submit(_prepare_file, path, job)) for path in batch]
+            # largest files first, so that no worker is left with a big one while the other idles
+            futures = {path: pool.submit(_prepare_file, path, job) for path in sorted(batch, key=_size, reverse=True)}
+            pending = [(path, futures[path]) for path in batch]
             while pending:
                 path, future = pending.pop(0)
                 try:
