@@ -131,6 +131,19 @@ def _size(path: Path) -> int:
         return 0
 
 
+def _prepare_alone(path: Path, job: _Job) -> _Prepared | FileOutcome:
+    """Prepare one file in a worker of its own: a crash there is this file's."""
+    with _new_pool(1) as solo:
+        try:
+            return solo.submit(_prepare_file, path, job).result()
+        except BrokenProcessPool:
+            return FileOutcome(str(path), "failed", "the parser crashed on this file")
+
+
+def _succeeded(future: Future) -> bool:
+    return future.done() and not future.cancelled() and future.exception() is None
+
+
 def _new_pool(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=workers)
 
@@ -167,14 +180,16 @@ def _prepared_stream(files: list[Path], job: _Job,
             while pending:
                 path, future = pending.pop(0)
                 try:
-                    yield path, future.result(), not pending
+                    result = future.result()
                 except BrokenProcessPool:
-                    # A worker died (e.g. MuPDF crashed on this file): report it, restart the pool,
-                    # and resubmit the files of the round that were queued behind it.
+                    # A worker died (e.g. MuPDF crashed on a file) and took every unfinished file of
+                    # the round with it; which one did it is unknown. This one is retried alone, the
+                    # others in a new pool (a crasher among them comes back here in its turn).
                     pool.shutdown(cancel_futures=True)
+                    result = _prepare_alone(path, job)
                     pool = _new_pool(workers)
-                    pending = [(p, pool.submit(_prepare_file, p, job)) for p, _ in pending]
-                    yield path, FileOutcome(str(path), "failed", "the parser crashed on this file"), not pending
+                    pending = [(p, f if _succeeded(f) else pool.submit(_prepare_file, p, job)) for p, f in pending]
+                yield path, result, not pending
     finally:
         pool.shutdown(cancel_futures=True)
 
