@@ -242,14 +242,11 @@ def extract_metadata(
     abstracts = section_text(blocks, r"abstract|summary|摘要")
     zh_abs = " ".join(a for a in abstracts if _CJK.search(a[:40]))
     en_abs = " ".join(a for a in abstracts if not _CJK.search(a[:40]))
-    kw = [k for k in section_text(blocks, r"key ?words?|keywords|index terms|关键词")]
-    zh_kw = next((k for k in kw if _CJK.search(k)), "")
-    en_kw = next((k for k in kw if not _CJK.search(k)), "")
+    keywords, keywords_alt = pick_keywords(section_text(blocks, r"key ?words?|keywords|index terms|关键词"), lang)
     if not en_abs and not zh_abs:  # no "Abstract" label (Nature, PNAS): the first long page-1 paragraph
         first_long = next((b.text for b in blocks if b.page == 1 and b.kind == "body" and len(b.text) >= 400), "")
         zh_abs, en_abs = (first_long, "") if _CJK.search(first_long[:40]) else ("", first_long)
     abstract, abstract_alt = (zh_abs, en_abs) if lang == "zh" else (en_abs, zh_abs)
-    keywords, keywords_alt = (zh_kw, en_kw) if lang == "zh" else (en_kw, zh_kw)
     authors = pick_authors(doc, title, first)
     return PaperMetadata(
         doi=pick_doi(doc, blocks, references, reads),
@@ -260,12 +257,29 @@ def extract_metadata(
         venue=pick_venue(doc),
         abstract=abstract[:5000],
         abstract_alt=abstract_alt[:5000],
-        keywords=split_keywords(keywords),
-        keywords_alt=split_keywords(keywords_alt),
+        keywords=keywords,
+        keywords_alt=keywords_alt,
         lang=lang,
         author_affiliations=find_affiliations(reads, authors),
         licence=find_licence(reads),
     )
+
+
+_FRONT_MATTER = re.compile(r"^\s*(收稿日期|基金项目|作者简介|中图(法)?分类号|文献标[识志]码|文章编号)")
+
+
+def pick_keywords(paragraphs: list[str], lang: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(keywords, keywords_alt) from the paragraphs of the keyword sections: a list is the first
+    paragraph after its label, so only the first two count (the text after a list in a Chinese
+    journal's front matter is body text or 收稿日期 lines); an English list stops at the first
+    Chinese character (a two-column page can run the next column's body text into its last line)."""
+    heads = paragraphs[:2]
+    zh = next((k for k in heads if _CJK.search(k[:20]) and not _FRONT_MATTER.match(k)), "")
+    en = next((k for k in heads if not _CJK.search(k[:20])), "")
+    if cut := _CJK.search(en):
+        en = en[:cut.start()]
+    zh_kw, en_kw = split_keywords(zh), split_keywords(en)
+    return (zh_kw, en_kw) if lang == "zh" else (en_kw, zh_kw)
 
 
 def split_keywords(text: str) -> tuple[str, ...]:

@@ -123,3 +123,19 @@ def test_corpus_doi_and_title_accuracy(shared_corpus):
         assert not pdf_contains_doi(folder / row["file"], row["doi"]), f"{row['file']}: DOI in file but missed"
     assert doi_right >= len(rows) - 2, [m["file"] for m in misses]
     assert title_right >= 30
+
+
+def test_keyword_lists_stop_at_body_text_and_front_matter():
+    from ingest.metadata import pick_keywords
+
+    # paper-28 of the shared corpus: the English list's last line runs into the next column's Chinese
+    # body text, and the paragraph after it is the journal's 收稿日期/基金项目 line.
+    paragraphs = ["information-centric mobile Ad hoc network; data access control; threshold secret sharing; "
+                  "two-variable one-way function摇摇为了保持与传统的传输控制协议兼容",
+                  "收稿日期: 2020-10-08基金项目: 国家重点研发计划项目(2019YFB1802503); 国家自然科学基金项目"]
+    keywords, alt = pick_keywords(paragraphs, "zh")
+    assert keywords == ()
+    assert alt == ("information-centric mobile Ad hoc network", "data access control", "threshold secret sharing",
+                   "two-variable one-way function")
+    assert pick_keywords(["算力网络；算力资源；算力度量", "中图法分类号 TP391"], "zh") == (("算力网络", "算力资源", "算力度量"), ())
+    assert pick_keywords(["RNA editing; C. elegans"], "en") == (("RNA editing", "C. elegans"), ())
