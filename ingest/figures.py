@@ -1,7 +1,7 @@
 """Find the figures of a PDF, render each to PNG and pair it with its caption and body mentions.
 
-A figure is built from what a page paints, read cheaply with `page.get_bboxlog()` (one C call, no
-image decoding): raster images and vector paths. Paths are clustered on a coarse occupancy grid
+A figure is built from what a page paints, read cheaply as a bbox log (`ingest.pages.read_graphics`,
+no image decoding): raster images and vector paths. Paths are clustered on a coarse occupancy grid
 (linear in the number of paths; `page.cluster_drawings()` is quadratic and takes seconds on the
 34k-path heat maps of the corpus). Images and path clusters that touch are grouped, so a figure made
 of twelve panel images is one region. Each region is paired with the nearest caption line
@@ -15,10 +15,9 @@ tiny regions (icons, ORCID/CrossMark badges), page-wide rules, and vector cluste
 ruled tables or text frames unless a "Figure" caption claims them. An uncaptioned region must be
 large to be kept (graphical abstracts are; badges are not).
 
-Measured on the 526-page shared corpus: 189 figures, 97% of figure captions paired, ~7.5 s CPU
-(rendering and PNG encoding 4.5 s of it, mostly decoding the large embedded images; `get_bboxlog`
-1.7 s). Page text comes from `ingest.pages`, read once per parse; path clustering is in
-`ingest.paths`.
+Measured on the 526-page shared corpus: 189 figures, 97% of figure captions paired, ~6.7 s CPU
+(rendering and PNG encoding 4.3 s of it, the bbox logs 1.3 s). Page text comes from `ingest.pages`,
+read once per parse; path clustering is in `ingest.paths`.
 
 Leaves out: tables as text (`ingest.tables`), OCR, figures split across pages (each page part is
 its own figure, continuation pages keep their "continued" caption only when it is a caption line),
@@ -40,7 +39,11 @@ from ingest.pages import PageReads, read_pages
 from ingest.paths import cluster_paths
 
 # 120 dpi: a full-width figure is ~800 px, enough to read on screen; 150 dpi cost ~2 s more of the
-# corpus's ingest (rasterising and PNG encoding grow with the pixel count).
+# corpus's ingest (rasterising and PNG encoding grow with the pixel count). A lower dpi saves less
+# than it seems: of the corpus's 3.5 s of rasterising, ~2.5 s is decoding the embedded images
+# (re-rendering with them cached takes 1.1 s), and decoding hardly shrinks with the zoom (30 dpi:
+# 2.3 s), because most of it is inflating Flate images (one of 11192 x 3744 px: 0.3 s) and
+# JPEG 2000, which MuPDF cannot decode at a reduced scale as it does JPEG.
 _DPI = 120
 _MAX_PX = 1400  # longest PNG side; a full-page figure at 150 dpi would be ~1650 px
 _MAX_PATHS = 40_000  # per page; beyond this, paths are sampled (heat maps of 34k cells exist)

@@ -5,7 +5,7 @@ PDF, empty, corrupt/truncated, encrypted, too many pages: all checked before any
 refusals are fast), then read every page's text once (`ingest.pages`; the stages below share it),
 figures (`ingest.figures`), layout (`ingest.layout`), OCR for pages without a text layer
 (`ingest.ocr`), metadata (`ingest.metadata`) and tables (`ingest.tables`). CPU on the 526-page
-shared corpus (`eval/bench_parse.py`): ~16 s, of which figure rendering ~4.5 s and tables ~3 s.
+shared corpus (`eval/bench_parse.py`): ~14 s, of which figure rendering ~4.3 s and tables ~1.8 s.
 
 Leaves out chunking and embedding (later stages) and any network access.
 """

@@ -1,8 +1,9 @@
 """Cluster the vector-path rectangles of one page into figure parts, in time linear in the paths.
 
-`ingest.figures` reads each page's painted paths with `page.get_bboxlog()` and needs them grouped
-the way `page.cluster_drawings()` would (paths within 3 pt belong together), but that is quadratic
-and takes seconds on the 34k-path heat maps of the corpus. Here the rects are painted, dilated, on
+`ingest.figures` reads each page's painted paths (`ingest.pages.read_graphics`) and needs them
+grouped the way `page.cluster_drawings()` would (paths within 3 pt belong together), but that is
+quadratic and takes seconds on the 34k-path heat maps of the corpus; `ingest.tables` uses the same
+clusters to clip its table search. Here the rects are painted, dilated, on
 a coarse occupancy grid and the grid's connected components are the clusters. Each cluster also
 says how many of its paths are long rules or frames (the signature of a ruled table or a text box).
 

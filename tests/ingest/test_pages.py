@@ -9,7 +9,7 @@ import pymupdf
 
 from ingest.captions import find_captions, read_text
 from ingest.layout import extract_blocks, read_lines
-from ingest.pages import TEXT_FLAGS, PageReads, read_pages
+from ingest.pages import TEXT_FLAGS, PageReads, read_graphics, read_pages
 from ingest.paths import label_rects
 from ingest.tables import _OnceRawdict, find_page_tables, table_markdown
 from tests.ingest.test_tables import _ruled_table
@@ -54,8 +54,24 @@ def test_lazy_reads_and_bboxlog_cache():
     page = doc[1]
     page.draw_rect(pymupdf.Rect(100, 600, 300, 700), color=(0, 0, 0))
     first = reads.bboxlog(page, keep=False)
-    assert first == page.get_bboxlog() and page.number not in reads._bboxlogs
+    assert first == [(kind, r) for kind, r in page.get_bboxlog() if "text" not in kind]
+    assert page.number not in reads._bboxlogs
     assert reads.bboxlog(page) is reads.bboxlog(page)  # kept: read once
+
+
+def test_graphics_log_is_the_bboxlog_without_text_also_on_rotated_pages():
+    doc = _doc()
+    page = doc[0]
+    page.draw_rect(pymupdf.Rect(100, 600, 300, 700), color=(0, 0, 0), fill=(0.5, 0.5, 0.5))
+    page.draw_line((100, 720), (400, 720), width=0.5)
+    photo = pymupdf.Pixmap(pymupdf.csRGB, pymupdf.IRect(0, 0, 8, 8), 0)
+    page.insert_image(pymupdf.Rect(320, 600, 420, 680), pixmap=photo)
+    for rotation in (0, 90):
+        page.set_rotation(rotation)
+        log = read_graphics(page)
+        assert log == [(kind, r) for kind, r in page.get_bboxlog() if "text" not in kind]
+        assert {kind for kind, _ in log} == {"fill-path", "stroke-path", "fill-image"}
+        assert page.rotation == rotation
 
 
 def _components(rects: list[list[float]], tol: float = 3.0, grid: float = 2.0) -> list[int]:
