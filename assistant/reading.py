@@ -27,7 +27,7 @@ from assistant.lexical import tokenize
 from assistant.lexicon import concepts
 from assistant.retrieval import Filters, retrieve
 from assistant.summaries import (FACET_LABELS, SUMMARY_PLAN, Citer, PaperSentence, Report, choose,
-                                 facet_scores, paper_sentences, salience)
+                                 facet_scores, keyword_line, paper_sentences, salience)
 from assistant.types import Answer, Paper
 from prompts import render_prompt
 
@@ -64,6 +64,9 @@ class ReadingAssistant:
                                                "summarize", {})
             else:
                 sections += [(f"{prefix}{FACET_LABELS[f]}", citer.cite_all(ss)) for f, ss in picks.items() if ss]
+            keywords = keyword_line(paper, self.library.catalogue.paper_chunks(paper.id))
+            if keywords is not None:
+                sections.append((f"{prefix}{FACET_LABELS['keywords']}", citer.cite(keywords)))
         if len(papers) > 1:
             # the synthesis may cite a sentence the per-paper parts used (it keeps its number):
             # short papers have few sentences to spare

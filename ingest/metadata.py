@@ -284,7 +284,8 @@ def pick_keywords(paragraphs: list[str], lang: str) -> tuple[tuple[str, ...], tu
 
 def split_keywords(text: str) -> tuple[str, ...]:
     """Keywords from a "Keywords:" paragraph, cut before classification codes or the next section."""
-    text = re.split(r"中图分类号|文献标[识志]码|文章编号|doi|\b1\s+Introduction|\bIntroduction\b", text, flags=re.I)[0]
+    text = re.split(r"中图分类号|文献标[识志]码|文章编号|doi|\b1\s+Introduction|\bIntroduction\b|Subject Categor|https?://",
+                    text, flags=re.I)[0]
     parts = re.split(r"\s*[;；,，·•|]\s*", text)
     return tuple(p.strip(" .。") for p in parts if 1 < len(p.strip(" .。")) <= 60)[:12]
 

@@ -139,3 +139,7 @@ def test_keyword_lists_stop_at_body_text_and_front_matter():
                    "two-variable one-way function")
     assert pick_keywords(["算力网络；算力资源；算力度量", "中图法分类号 TP391"], "zh") == (("算力网络", "算力资源", "算力度量"), ())
     assert pick_keywords(["RNA editing; C. elegans"], "en") == (("RNA editing", "C. elegans"), ())
+    # EMBO Reports prints its subject categories and a link right after the keywords
+    assert pick_keywords(["Long Noncoding RNA; Histone Deacetylation; Drought Response Subject Categories "
+                          "Chromatin, Transcription & Genomics; Plant Biology https://doi.org/x"], "en")[0] == (
+        "Long Noncoding RNA", "Histone Deacetylation", "Drought Response")
