@@ -242,7 +242,8 @@ def ingest_files(
                 progress.pages_parsed(prepared.parsed.page_count)
                 progress.add_chunks(len(prepared.chunks))
                 pending.append(prepared)
-            if round_end and sum(len(item.chunks) for item in pending) >= EMBED_BUFFER_CHUNKS:
+            if round_end and (sum(len(item.chunks) for item in pending) >= EMBED_BUFFER_CHUNKS
+                              or len(pending) >= EMBED_BUFFER_PAPERS):
                 flush()
         if pending:
             flush()
@@ -273,6 +274,9 @@ def _precheck(library: Library, path: Path, ingest: IngestSettings) -> FileOutco
 # Chunks buffered across papers before one embedding call (checked at the end of a round): one
 # length-sorted call pads less than several small ones.
 EMBED_BUFFER_CHUNKS = 1024
+# ... or papers: a buffered paper holds its figure PNGs in memory (a folder of short papers would
+# otherwise buffer hundreds of them before reaching the chunk count).
+EMBED_BUFFER_PAPERS = 48
 
 
 @dataclass(frozen=True)
