@@ -117,18 +117,22 @@ def pick_doi(doc: pymupdf.Document, blocks: Sequence[TextBlock], references: Seq
     return best
 
 
-def _groups(info: dict) -> list[tuple[float, float, str, bool]]:
+def _groups(info: dict) -> list[tuple[float, float, str, bool, str]]:
     """Same-size line clusters of a page (its `get_text("dict")`): (size, top y, joined text, has
-    CJK), reading order."""
+    CJK, byline text), reading order. The byline text marks superscripts (affiliation marks) with
+    "|": they separate names ("Gong^a Wang^b" is "Gong | Wang", not "Gonga Wangb")."""
     lines = []
     for block in info["blocks"]:
         for ln in block.get("lines", ()):
             spans = [s for s in ln["spans"] if s["text"].strip()]
             if spans and abs(ln["dir"][1]) < 0.1:
                 size = max(s["size"] for s in spans)
-                lines.append((round(size, 1), ln["bbox"], normalise("".join(s["text"] for s in ln["spans"])).strip()))
+                marked = "".join("|" if s["text"].strip() and (s["flags"] & 1 or s["size"] < 0.8 * size) else s["text"]
+                                 for s in ln["spans"])
+                lines.append((round(size, 1), ln["bbox"], normalise("".join(s["text"] for s in ln["spans"])).strip(),
+                              normalise(marked).strip()))
     out = []
-    for size in sorted({s for s, _, _ in lines}, reverse=True):
+    for size in sorted({ln[0] for ln in lines}, reverse=True):
         same = sorted((ln for ln in lines if abs(ln[0] - size) < 0.01), key=lambda ln: (ln[1][1], ln[1][0]))
         cluster: list = []
         for ln in same:
@@ -139,7 +143,7 @@ def _groups(info: dict) -> list[tuple[float, float, str, bool]]:
         if cluster:
             out.append(cluster)
     return [
-        (c[0][0], c[0][1][1], text, bool(_CJK.search(text)))
+        (c[0][0], c[0][1][1], text, bool(_CJK.search(text)), " ".join(ln[3] for ln in c))
         for c in out
         if (text := join_lines([ln[2] for ln in c], set()).strip())
     ]
@@ -183,35 +187,86 @@ def pick_title(doc: pymupdf.Document, first: list, reads: PageReads) -> tuple[st
     return visual, alt
 
 
+_NOT_A_NAME = re.compile(
+    r"[@{}/:]|univ|institut|大学|学院|研究所|\b(department|school|college|faculty|laborator(y|ies)|cent(er|re)|"
+    r"hospital|engineering|biology|sciences?|medicine|genetics|chemistry|physics|research|lab|division|"
+    r"program(me)?|unit|foundation|edited|communicated|reviewed|received|article|online|updates?)\b", re.I)
+# lower-case words a name may hold (particles); any other lower-case word makes a phrase, not a name
+_PARTICLES = {"van", "von", "der", "den", "de", "da", "del", "della", "di", "du", "dos", "das", "le", "la",
+              "bin", "ibn", "al", "el", "y", "ter", "zu"}
+
+
 def split_authors(text: str) -> tuple[str, ...]:
-    """Names from an author line: drop affiliation marks, split at commas/and/&/；."""
+    """Names from an author line: drop affiliation marks, split at commas/and/&/；/· and at "|"
+    (where `_groups` found a superscript), keep what looks like a person's name."""
     # Founder fonts print the space glyph as 摇 ("刘宁春1,摇郜摇帅"): drop it beside digits, commas, CJK
     text = re.sub(r"(?<=[\d,，\u4e00-\u9fff])摇|摇(?=[\u4e00-\u9fff])", "", text)
     text = re.sub(r"[\d*†‡§¶#♠♢♡∗✉⁎]+|\(\s*\d.*?\)", " ", text)
-    parts = re.split(r"\s*(?:,|，|、|;|；|\band\b|&)\s*", text)
-    names = [re.sub(r"\s+", " ", p).strip(" .") for p in parts]
-    return tuple(n for n in names if 2 <= len(n) <= 40 and not re.search(r"[@{}/:]|univ|institut|大学|学院", n, re.I))
+    parts = re.split(r"\s*(?:,|，|、|;|；|\||·|•|\band\b|&)\s*", text)
+    names: list[str] = []
+    for part in parts:
+        part = re.sub(r"\s+", " ", part).strip(" .")
+        if _NOT_A_NAME.search(part):
+            if names:
+                break  # affiliations follow the byline: what comes after is theirs ("Molecular Pharmacology")
+            continue
+        names += [n for n in (_cjk_names(part) if _CJK.search(part) else [part]) if 2 <= len(n) <= 40 and _is_name(n)]
+    # the same "name" twice is an affiliation's city ("New York"), not two namesake authors
+    return tuple(n for n in names if names.count(n) == 1)
 
 
-def pick_authors(doc: pymupdf.Document, title: str, first: list) -> tuple[str, ...]:
-    """Metadata authors when present, else the text group just below the title on page 1."""
+def _cjk_names(part: str) -> list[str]:
+    """Chinese names in one byline piece: space-separated, except that a letter-spaced two-character
+    name ("郜 帅") is one name ("柴若楠 郜 帅 兰江雨" holds three)."""
+    names: list[str] = []
+    single = ""
+    for token in part.split():
+        if len(token) == 1 and _CJK.match(token):
+            single += token
+            if len(single) == 2:
+                names.append(single)
+                single = ""
+        else:
+            names.append(single + token if single else token)
+            single = ""
+    return names + ([single] if single else [])
+
+
+def _is_name(name: str) -> bool:
+    """A Chinese name, or a Latin one of two or more words, each capitalised or a particle."""
+    if _CJK.search(name):
+        return True
+    words = name.split()
+    return len(words) >= 2 and all(w[:1].isupper() or w.lower() in _PARTICLES for w in words)
+
+
+def pick_authors(doc: pymupdf.Document, title: str, first: list, reads: PageReads | None = None) -> tuple[str, ...]:
+    """Metadata authors when present, else the text group just below the title on page 1 (page 2
+    after a cover page: IOP and eScholarship put the title and byline there)."""
     meta = (doc.metadata.get("author") or "").strip()
     # a single ASCII token ("CNKI", "admin") is a producer or login, not an author list
     usable = meta and not re.fullmatch(r"作者|author|[\w.\-]+", meta, re.I)
     from_meta = split_authors(meta) if usable else ()
-    from_page: tuple[str, ...] = ()
-    groups = sorted(first, key=lambda g: g[1])
+    from_page = byline_below(first, title)
+    if not from_page and reads is not None and reads.page_count > 1:
+        from_page = byline_below(_groups(reads.page_dict(1)), title)
+    # metadata often names only the corresponding author; the printed byline is then longer
+    return from_page if len(from_page) > len(from_meta) else from_meta
+
+
+def byline_below(groups: list, title: str) -> tuple[str, ...]:
+    """The names in the first of the two line groups below the group holding `title`."""
+    groups = sorted(groups, key=lambda g: g[1])
     key = _norm(title)[:20]
     for i, g in enumerate(groups):
         if key and key in _norm(g[2]):
             for nxt in groups[i + 1:i + 3]:
                 if g[1] < nxt[1] and not _BANNER.search(nxt[2]):
-                    from_page = split_authors(nxt[2])
-                    if from_page:
-                        break
+                    names = split_authors(nxt[4])
+                    if names:
+                        return names
             break
-    # metadata often names only the corresponding author; the printed byline is then longer
-    return from_page if len(from_page) > len(from_meta) else from_meta
+    return ()
 
 
 def section_text(blocks: Sequence[TextBlock], pattern: str) -> list[str]:
@@ -247,7 +302,7 @@ def extract_metadata(
         first_long = next((b.text for b in blocks if b.page == 1 and b.kind == "body" and len(b.text) >= 400), "")
         zh_abs, en_abs = (first_long, "") if _CJK.search(first_long[:40]) else ("", first_long)
     abstract, abstract_alt = (zh_abs, en_abs) if lang == "zh" else (en_abs, zh_abs)
-    authors = pick_authors(doc, title, first)
+    authors = pick_authors(doc, title, first, reads)
     return PaperMetadata(
         doi=pick_doi(doc, blocks, references, reads),
         title=title,

@@ -143,3 +143,43 @@ def test_keyword_lists_stop_at_body_text_and_front_matter():
     assert pick_keywords(["Long Noncoding RNA; Histone Deacetylation; Drought Response Subject Categories "
                           "Chromatin, Transcription & Genomics; Plant Biology https://doi.org/x"], "en")[0] == (
         "Long Noncoding RNA", "Histone Deacetylation", "Drought Response")
+
+
+@pytest.mark.parametrize("line, want", [
+    # superscript marks reach split_authors as "|" (see test_superscript_marks_separate_names)
+    ("Yamin Gong | Zhifeng Wang | Edited by Stephen Bell | Cambridge | MA", ("Yamin Gong", "Zhifeng Wang")),
+    ("柴若楠 郜 帅 兰江雨 刘宁春", ("柴若楠", "郜帅", "兰江雨", "刘宁春")),  # a letter-spaced 2-character name
+    ("Mitch McVey | Department of Biology | Tufts University | Medford | MA", ("Mitch McVey",)),
+    ("Ann Bee, Carl Dee | New York | Eve Fay | New York", ("Ann Bee", "Carl Dee", "Eve Fay")),
+    ("Ludwig van Beethoven · Maria de la Cruz", ("Ludwig van Beethoven", "Maria de la Cruz")),
+    ("View the article online for updates and enhancements", ()),
+])
+def test_byline_names(line, want):
+    from ingest.metadata import split_authors
+
+    assert split_authors(line) == want
+
+
+def test_superscript_marks_separate_names(tmp_path):
+    doc = pymupdf.open()
+    page = doc.new_page(width=595, height=842)
+    page.insert_text((72, 100), "Replication fork protection in human cells", fontsize=18)
+    x = 72.0
+    for name, mark in (("Yamin Gong", "a"), ("Zhifeng Wang", "b"), ("Wen Zong", "c")):
+        page.insert_text((x, 140), name, fontsize=10)
+        x += pymupdf.get_text_length(name, fontsize=10)
+        page.insert_text((x, 136), mark, fontsize=6)  # raised and smaller: an affiliation mark
+        x += pymupdf.get_text_length(mark, fontsize=6) + 3
+    page.insert_text((72, 200), "Abstract. " + "Cells protect stalled forks with several factors. " * 8, fontsize=10)
+    path = tmp_path / "byline.pdf"
+    doc.save(path)
+    assert metadata_of(path).authors == ("Yamin Gong", "Zhifeng Wang", "Wen Zong")
+
+
+@pytest.mark.corpus
+def test_corpus_bylines(shared_corpus):
+    folder, _ = shared_corpus
+    pnas = parse_pdf(folder / "paper-06.pdf", figures=False).metadata.authors
+    assert pnas[:3] == ("Yamin Gong", "Zhifeng Wang", "Wen Zong") and not any("Edited" in a for a in pnas)
+    cover = parse_pdf(folder / "paper-08.pdf", figures=False).metadata  # IOP: byline on page 2
+    assert cover.authors[0] == "V V Kazina" and cover.author_affiliations
