@@ -36,6 +36,7 @@ Decisions:
 """
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import os
@@ -126,11 +127,20 @@ def warm_up(service: Souwen) -> str:
         service.library.indexes(wait=True)
         for question in ("warm-up question about the library", "预热：图书馆里的问题"):
             service.answerer.gather(question)  # retrieval + sentence scoring, no LLM call
-        service.answerer.cache.prime(_chunks_learning_abbreviations(service), service.embedder,
-                                     service.settings.api.warm_seconds)
+        cache, saved = service.answerer.cache, sentence_vectors_path(service.library)
+        cache.load(saved)
+        cache.prime(_chunks_learning_abbreviations(service), service.embedder, service.settings.api.warm_seconds)
+        cache.save(saved)
     except LibraryMismatchError as exc:
         return str(exc)
     return ""
+
+
+def sentence_vectors_path(library) -> Path:
+    """Where warm-up keeps the passages' sentence vectors between runs: named after the library's
+    fingerprint (embedder, chunking, parser), so vectors of other settings are never read."""
+    digest = hashlib.sha256(json.dumps(library.fingerprint, sort_keys=True).encode()).hexdigest()[:16]
+    return library.root / "cache" / f"sentence-vectors-{digest}.npz"
 
 
 def _chunks_learning_abbreviations(service: Souwen):

@@ -124,8 +124,11 @@ def upload(client: httpx.Client, *paths: Path) -> httpx.Response:
 
 
 # -- service routes ------------------------------------------------------------------------------
-def test_health_stats_and_openapi(client):
+def test_health_stats_and_openapi(client, server):
     assert client.get("/health").json()["status"] == "ok"
+    # the warm-up kept the sentence vectors it embedded, for the next start (assistant.api.warm_up)
+    library = Path(server.proc.args[server.proc.args.index("--library") + 1])
+    assert list((library / "cache").glob("sentence-vectors-*.npz"))
     stats = client.get("/stats").json()
     assert stats["papers"] == 3 and stats["chunks"] > 0 and stats["embedder"].startswith("hashing")
     assert set(stats["jobs"]) == {"queued", "running", "done", "failed"}
