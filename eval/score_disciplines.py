@@ -22,7 +22,8 @@ LABELS = REPO / "tests" / "platform" / "discipline_labels.json"
 
 def score(service, labels_path: Path = LABELS) -> dict:
     """Predictions and accuracies for the labelled papers found in the service's library."""
-    from assistant.disciplines import DisciplineVectors, catalogue, predict
+    from assistant.discipline_model import DisciplineVectors, predict
+    from assistant.disciplines import catalogue
 
     gold = {e["sha256"]: e for e in json.loads(labels_path.read_text(encoding="utf-8"))["papers"]}
     papers = [p for p in service.library.catalogue.papers() if p.sha256 in gold]
