@@ -1,15 +1,11 @@
 """Tables: a ruled table drawn with PyMuPDF, degenerate boxes, and caption pairing on the shared corpus."""
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pymupdf
 import pytest
 
 from ingest.tables import _ruled_region, assign_captions, extract_tables, find_page_tables, table_markdown
 
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 ROWS = [("Genotype", "Yield", "Height"), ("CB 202", "4.1", "92"), ("CB 205", "3.8", "88"), ("CB 210", "4.6", "95")]
 
 
@@ -28,12 +24,18 @@ def _ruled_table(page: pymupdf.Page, x0: float, y0: float) -> None:
             page.insert_text((x0 + c * cw + 6, y0 + r * rh + 14), cell, fontsize=9)
 
 
-def test_ruled_table_is_found_with_its_caption_as_markdown():
-    doc = pymupdf.open()
+def _table_page(doc: pymupdf.Document, body: pymupdf.Rect, text: str) -> pymupdf.Page:
+    """A page with body text in `body`, "Table 1" captioned above a ruled table at (100, 180)."""
     page = doc.new_page(width=612, height=792)
-    page.insert_textbox(pymupdf.Rect(72, 60, 540, 120), "Results. Yields per genotype are listed below. " * 3, fontsize=10)
+    page.insert_textbox(body, text, fontsize=10)
     page.insert_text((100, 170), "Table 1. Yield and height of three genotypes.", fontsize=9)
     _ruled_table(page, 100, 180)
+    return page
+
+
+def test_ruled_table_is_found_with_its_caption_as_markdown():
+    doc = pymupdf.open()
+    _table_page(doc, pymupdf.Rect(72, 60, 540, 120), "Results. Yields per genotype are listed below. " * 3)
     tables = extract_tables(doc)
     assert len(tables) == 1
     t = tables[0]
@@ -70,14 +72,12 @@ def test_captions_pair_one_to_one_on_the_document_side():
 
 @pytest.mark.slow
 @pytest.mark.corpus
-def test_corpus_tables_have_text_and_labels():
-    if not (CORPUS / "manifest.json").is_file():
-        pytest.skip(f"shared corpus not found at {CORPUS} (it lives beside the project, never in it)")
-    manifest = json.loads((CORPUS / "manifest.json").read_text())
+def test_corpus_tables_have_text_and_labels(shared_corpus):
+    pdfs, manifest = shared_corpus
     names = [m["file"] for m in manifest if m["file"] in ("paper-16.pdf", "paper-04.pdf", "paper-13.pdf")]
     found = {}
     for name in names:
-        with pymupdf.open(CORPUS / "pdfs" / name) as doc:
+        with pymupdf.open(pdfs / name) as doc:
             found[name] = extract_tables(doc, thorough=True)  # booktabs tables need the layout model
     # S2ORC (ACL): nine captioned tables, captions below the tables
     labels = [t.label for t in found["paper-16.pdf"]]
@@ -91,13 +91,12 @@ def test_corpus_tables_have_text_and_labels():
     assert all(t.text.strip() for ts in found.values() for t in ts)
 
 
-def test_fast_mode_reads_ruled_tables_only():
-    if not (CORPUS / "manifest.json").is_file():
-        pytest.skip(f"shared corpus not found at {CORPUS} (it lives beside the project, never in it)")
-    with pymupdf.open(CORPUS / "pdfs" / "paper-04.pdf") as doc:
+def test_fast_mode_reads_ruled_tables_only(shared_corpus):
+    pdfs, _ = shared_corpus
+    with pymupdf.open(pdfs / "paper-04.pdf") as doc:
         ruled = extract_tables(doc)  # PLOS ONE rules its tables: the cheap line detector finds them
     assert {"Table 1", "Table 3"} <= {t.label for t in ruled}
-    with pymupdf.open(CORPUS / "pdfs" / "paper-16.pdf") as doc:
+    with pymupdf.open(pdfs / "paper-16.pdf") as doc:
         assert extract_tables(doc) == []  # booktabs tables without a grid need thorough=True
 
 
@@ -107,10 +106,7 @@ def _markdowns(page: pymupdf.Page, clip=None) -> list[tuple]:
 
 def test_ruled_region_clips_to_the_grid_and_skips_pages_of_bare_rules():
     doc = pymupdf.open()
-    page = doc.new_page(width=612, height=792)
-    page.insert_textbox(pymupdf.Rect(72, 400, 540, 700), "Body text below the table. " * 60, fontsize=10)
-    page.insert_text((100, 170), "Table 1. Yield and height of three genotypes.", fontsize=9)
-    _ruled_table(page, 100, 180)
+    page = _table_page(doc, pymupdf.Rect(72, 400, 540, 700), "Body text below the table. " * 60)
     region = _ruled_region(page, page.get_bboxlog())
     assert region.contains(pymupdf.Rect(100, 180, 430, 260)) and region.get_area() < 0.5 * page.rect.get_area()
     assert _markdowns(page, region) == _markdowns(page)
@@ -123,10 +119,9 @@ def test_ruled_region_clips_to_the_grid_and_skips_pages_of_bare_rules():
 
 
 @pytest.mark.corpus
-def test_clip_keeps_the_tables_pymupdf_finds_on_the_whole_page():
-    if not (CORPUS / "manifest.json").is_file():
-        pytest.skip(f"shared corpus not found at {CORPUS} (it lives beside the project, never in it)")
-    with pymupdf.open(CORPUS / "pdfs" / "paper-04.pdf") as doc:
+def test_clip_keeps_the_tables_pymupdf_finds_on_the_whole_page(shared_corpus):
+    pdfs, _ = shared_corpus
+    with pymupdf.open(pdfs / "paper-04.pdf") as doc:
         # Table 1's outer columns come from the frame of its joined rules, which PyMuPDF accepts
         # only with text at the mirrored height: without the mirror band the clip lost them
         for pno in (6, 13):
