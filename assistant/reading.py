@@ -39,12 +39,20 @@ class ReadingAssistant:
         self.answerer = answerer
         self.library = answerer.library
         self._sentences: dict[str, tuple[list[PaperSentence], np.ndarray]] = {}
+        self._keywords: dict[str, PaperSentence | None] = {}  # filled from the same chunk read
 
     def sentences(self, paper: Paper) -> tuple[list[PaperSentence], np.ndarray]:
         if paper.id not in self._sentences:
-            pool = paper_sentences(paper, self.library.catalogue.paper_chunks(paper.id))
+            chunks = self.library.catalogue.paper_chunks(paper.id)
+            pool = paper_sentences(paper, chunks)
             self._sentences[paper.id] = (pool, salience(pool, self.library.indexes().lexical.idf))
+            self._keywords[paper.id] = keyword_line(paper, chunks)
         return self._sentences[paper.id]
+
+    def keywords(self, paper: Paper) -> PaperSentence | None:
+        """The paper's printed keyword list, citable (``summaries.keyword_line``), or None."""
+        self.sentences(paper)
+        return self._keywords[paper.id]
 
     # -- summaries ------------------------------------------------------------------------
     def summarize(self, papers: Sequence[Paper]) -> Report:
@@ -64,7 +72,7 @@ class ReadingAssistant:
                                                "summarize", {})
             else:
                 sections += [(f"{prefix}{FACET_LABELS[f]}", citer.cite_all(ss)) for f, ss in picks.items() if ss]
-            keywords = keyword_line(paper, self.library.catalogue.paper_chunks(paper.id))
+            keywords = self.keywords(paper)
             if keywords is not None:
                 sections.append((f"{prefix}{FACET_LABELS['keywords']}", citer.cite(keywords)))
         if len(papers) > 1:

@@ -91,8 +91,6 @@ class RetrievalSettings(BaseModel):
         "/ 73%, en on Chinese 0 / 50 / 50%, zh factoid 90 / 90 / 40%, en factoid 80 / 80 / 71%; "
         "0 turns it off.",
     )
-
-
     sentence_rerank_depth: int = Field(
         20, ge=0, le=200,
         description="`search` re-orders this many fused passages by their best evidence sentence "

@@ -108,8 +108,8 @@ def keyword_line(paper: Paper, chunks) -> PaperSentence | None:
     if not keywords:
         return None
     for i, chunk in enumerate(chunks):
-        label = _KEYWORD_LABEL.search(chunk.text)
-        if label is None or chunk.kind != "body":
+        label = _KEYWORD_LABEL.search(chunk.text) if chunk.kind == "body" else None
+        if label is None:
             continue
         rest = chunk.text[label.end():]
         start = end = label.end() + len(rest) - len(rest.lstrip(" :：.．"))  # after "Keywords: "
