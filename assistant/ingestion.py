@@ -151,8 +151,8 @@ def _new_pool(workers: int) -> ProcessPoolExecutor:
 # Files parsed per worker in one round. Parsing and embedding take turns at the cores rather than
 # overlap: on 2 cores a parser beside the 2-thread embedder slowed the embedder by about a second
 # per parser CPU-second (its threads wait for each other at every operator), so the corpus took
-# 49.6 s overlapped and 45.0 s in turns (eval/bench_ingest.py). Rounds of a few files per worker
-# keep memory bounded and the embedding calls full.
+# 49.6 s overlapped and 44.2-47.0 s in turns (eval/bench_ingest.py, three runs). Rounds of a few
+# files per worker keep memory bounded and the embedding calls full.
 ROUND_FILES = 8
 
 

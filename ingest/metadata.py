@@ -240,7 +240,7 @@ def _is_name(name: str) -> bool:
     return len(words) >= 2 and all(w[:1].isupper() or w.lower() in _PARTICLES for w in words)
 
 
-def pick_authors(doc: pymupdf.Document, title: str, first: list, reads: PageReads | None = None) -> tuple[str, ...]:
+def pick_authors(doc: pymupdf.Document, title: str, first: list, reads: PageReads) -> tuple[str, ...]:
     """Metadata authors when present, else the text group just below the title on page 1 (page 2
     after a cover page: IOP and eScholarship put the title and byline there)."""
     meta = (doc.metadata.get("author") or "").strip()
@@ -248,7 +248,7 @@ def pick_authors(doc: pymupdf.Document, title: str, first: list, reads: PageRead
     usable = meta and not re.fullmatch(r"作者|author|[\w.\-]+", meta, re.I)
     from_meta = split_authors(meta) if usable else ()
     from_page = byline_below(first, title)
-    if not from_page and reads is not None and reads.page_count > 1:
+    if not from_page and reads.page_count > 1:
         from_page = byline_below(_groups(reads.page_dict(1)), title)
     # metadata often names only the corresponding author; the printed byline is then longer
     return from_page if len(from_page) > len(from_meta) else from_meta
