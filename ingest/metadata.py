@@ -122,6 +122,7 @@ def _groups(info: dict) -> list[tuple[float, float, str, bool, str]]:
     CJK, byline text), reading order. The byline text marks superscripts (affiliation marks) with
     "|": they separate names ("Gong^a Wang^b" is "Gong | Wang", not "Gonga Wangb")."""
     lines = []
+    marks = []  # boxes of lines that hold nothing but affiliation marks ("1,2", "*"), set in smaller type
     for block in info["blocks"]:
         for ln in block.get("lines", ()):
             spans = [s for s in ln["spans"] if s["text"].strip()]
@@ -129,8 +130,11 @@ def _groups(info: dict) -> list[tuple[float, float, str, bool, str]]:
                 size = max(s["size"] for s in spans)
                 marked = "".join("|" if s["text"].strip() and (s["flags"] & 1 or s["size"] < 0.8 * size) else s["text"]
                                  for s in ln["spans"])
-                lines.append((round(size, 1), ln["bbox"], normalise("".join(s["text"] for s in ln["spans"])).strip(),
-                              normalise(marked).strip()))
+                baseline = max(s["bbox"][3] for s in spans if s["size"] >= 0.8 * size)
+                text = normalise("".join(s["text"] for s in ln["spans"])).strip()
+                lines.append((round(size, 1), ln["bbox"], text, normalise(marked).strip(), baseline))
+                if _MARK_LINE.fullmatch(text):
+                    marks.append((size, ln["bbox"]))
     out = []
     for size in sorted({ln[0] for ln in lines}, reverse=True):
         same = sorted((ln for ln in lines if abs(ln[0] - size) < 0.01), key=lambda ln: (ln[1][1], ln[1][0]))
@@ -143,10 +147,36 @@ def _groups(info: dict) -> list[tuple[float, float, str, bool, str]]:
         if cluster:
             out.append(cluster)
     return [
-        (c[0][0], c[0][1][1], text, bool(_CJK.search(text)), " ".join(ln[3] for ln in c))
+        (c[0][0], c[0][1][1], text, bool(_CJK.search(text)), _byline_text(c, marks))
         for c in out
         if (text := join_lines([ln[2] for ln in c], set()).strip())
     ]
+
+
+# A line of affiliation marks only: digits, letters a-h, commas and footnote symbols.
+_MARK_LINE = re.compile(r"[\d\sa-h,*†‡§¶#♠♢♡∗✉⁎]{1,12}")
+
+
+def _byline_text(cluster: list, marks: list) -> str:
+    """A cluster's marked text read row by row, left to right, with the mark-only lines of smaller
+    type that sit in its rows as "|". Ordered by their tops, a line that starts with a raised mark
+    ("³, Eugene V. Koonin") came before the one left of it ("Yuri I. Wolf"), and the mark line
+    between two names was in another size's cluster: the names ran together."""
+    size = cluster[0][0]
+    rows: list[list] = []  # [baseline, [(x0, x1, text)]]
+    for ln in sorted(cluster, key=lambda ln: ln[4]):
+        if rows and ln[4] - rows[-1][0] <= 0.5 * size:
+            rows[-1][1].append((ln[1][0], ln[1][2], ln[3]))
+        else:
+            rows.append([ln[4], [(ln[1][0], ln[1][2], ln[3])]])
+    for mark_size, box in marks:
+        middle = (box[1] + box[3]) / 2
+        for baseline, items in rows:
+            left, right = min(i[0] for i in items) - size, max(i[1] for i in items) + size
+            if mark_size < 0.8 * size and baseline - size <= middle <= baseline and left <= box[0] <= right:
+                items.append((box[0], box[2], "|"))
+                break
+    return " ".join(text for _, items in rows for _, _, text in sorted(items, key=lambda i: i[0]))
 
 
 def looks_like_title(text: str) -> bool:
@@ -251,7 +281,27 @@ def pick_authors(doc: pymupdf.Document, title: str, first: list, reads: PageRead
     if not from_page and reads.page_count > 1:
         from_page = byline_below(_groups(reads.page_dict(1)), title)
     # metadata often names only the corresponding author; the printed byline is then longer
-    return from_page if len(from_page) > len(from_meta) else from_meta
+    if len(from_page) > len(from_meta):
+        return from_page
+    pages = [first] + ([_groups(reads.page_dict(1))] if reads.page_count > 1 else [])
+    return as_printed(from_meta, _norm(" ".join(g[2] for groups in pages for g in groups)))
+
+
+def as_printed(names: tuple[str, ...], printed: str) -> tuple[str, ...]:
+    """Metadata names in the order pages 1-2 print them (`printed`: their text, `_norm`ed). Oxford
+    journals' metadata lists "Family Given" ("Ero Rya" for "Rya Ero"). All names turn or none, and
+    only when those pages print none of them as given: eScholarship's cover page lists "Allen,
+    Greg M" and its page 2 prints "Greg M. Allen", as the metadata has it."""
+    def turned(name: str) -> str | None:
+        words = name.split()
+        for order in (words[-1:] + words[:-1], words[1:] + words[:1]):
+            if len(words) > 1 and _norm(" ".join(order)) in printed:
+                return " ".join(order)
+        return None
+
+    if any(_norm(n) in printed for n in names):
+        return names
+    return tuple(turned(n) or n for n in names)
 
 
 def byline_below(groups: list, title: str) -> tuple[str, ...]:

@@ -25,7 +25,7 @@ from ingest.ocr import ocr_page, ocr_paragraphs, tesseract_path
 from ingest.pages import PageReads, read_pages
 from ingest.tables import extract_tables
 
-PARSER_VERSION = "6"  # in the index fingerprint; 6: keyword lists cut at body text, byline names (ingest.metadata)
+PARSER_VERSION = "7"  # in the index fingerprint; 7: bylines read row by row, metadata names in printed order (ingest.metadata)
 MAX_PAGES = 2000
 
 # MuPDF prints repair chatter ("format error: ...") to stderr for damaged files; we report instead.
