@@ -7,6 +7,7 @@ scores); the dev-set rates are regression guards set below the measured figures.
 from __future__ import annotations
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -95,8 +96,12 @@ def test_dev_answer_rates_do_not_regress(corpus_service):
 def test_summary_keypoints_and_review(corpus_service):
     s = corpus_service.summarize(["10.1038/s44319-023-00030-4"])
     headings = [h for h, _ in s.sections]
-    assert headings[:3] == ["Aim", "Methods", "Main results"]
+    assert headings[:4] == ["Overview", "Aim", "Methods", "Main results"]
     check_citations(corpus_service, s.citations, s.text)
+    # the overview quotes the abstract the metadata reader found
+    abstract = re.sub(r"\W+", "", corpus_service.find("10.1038/s44319-023-00030-4").abstract.lower())
+    overview = [c for c in s.citations if f"[{c.n}]" in s.sections[0][1]]
+    assert overview and all(re.sub(r"\W+", "", c.quote.lower()) in abstract for c in overview)
     assert "DANA1" in s.text
     # the authors' keywords close the summary, cited verbatim, without the journal's subject line
     assert headings[-1] == "Keywords" and "Histone Deacetylation" in s.sections[-1][1]

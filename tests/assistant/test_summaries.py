@@ -1,7 +1,10 @@
-"""Pieces of the extractive reports that need no corpus: the authors' keyword line."""
+"""Pieces of the extractive reports that need no corpus: the authors' keyword line, the sentence
+pool (abstract sentences, overlap fragments) and the overview."""
 from __future__ import annotations
 
-from assistant.summaries import keyword_line
+import numpy as np
+
+from assistant.summaries import keyword_line, overview, paper_sentences
 from assistant.types import Chunk, Paper
 
 
@@ -26,3 +29,20 @@ def test_keyword_line_is_none_without_keywords_or_their_printed_list():
     assert keyword_line(paper(), [printed]) is None
     assert keyword_line(paper("算力网络", "算力度量", "混合式度量方法"), [printed]).text == "算力网络；算力度量；混合式度量方法"
     assert keyword_line(paper("graphs", "networks"), [printed]) is None
+
+
+def test_sentence_pool_marks_abstract_sentences_and_skips_overlap_fragments():
+    abstract = "Drought stress limits crop yield worldwide in many regions. We show that DANA1 promotes drought tolerance."
+    first = chunk(abstract + " Plants were grown in soil for four weeks before the drought treatment began.", "Abstract")
+    # the next chunk overlaps the first and starts in the middle of its last sentence
+    second = chunk("for four weeks before the drought treatment began. Survival rates were measured after rewatering them.",
+                   "Results")
+    pool = paper_sentences(Paper(id="p1", doi="10.1/x", title="T", authors=(), year=2024, pages=1, lang="en",
+                                 abstract=abstract), [first, second])
+    texts = [s.text for s in pool]
+    assert "for four weeks before the drought treatment began." not in texts
+    assert texts[-1].startswith("Survival rates")
+    assert [s.abstract for s in pool] == [True, True, False, False]
+    chosen = overview(pool, np.array([0.2, 0.9, 1.0, 1.0]), set())
+    assert [s.text for s in chosen] == texts[:2]  # abstract sentences only, in the abstract's order
+    assert overview(pool[2:], np.array([1.0, 1.0]), set()) == []  # no abstract found: no overview
