@@ -8,7 +8,7 @@ that is not theirs is ``NotFound``, exactly like one that does not exist.
 
 A digest lists, per subscription, the papers that are new since the user's last digest (for a
 new account: since it was made): papers that joined a subscribed topic (``topic_papers.added_at``),
-or papers added to the library that match a saved query (``assistant.topics.papers_matching``).
+or papers added to the library that match a saved query (``assistant.topic_matching.papers_matching``).
 Timestamps have one-second resolution and a paper is stamped before its transaction commits (it may
 wait for the write lock), so "added after the last digest" alone would lose or repeat papers at the
 boundary. Instead each digest looks back ``GRACE`` before the last one and skips the papers the
@@ -233,7 +233,7 @@ class Accounts:
                   filters: Filters | None = None) -> Subscription:
         """Follow a topic (by id or name) or a saved query with filters (stored as topics store
         theirs, assistant.topics.filters_json); the same one twice is one."""
-        from assistant.topics import filters_json
+        from assistant.topic_matching import filters_json
 
         topic, query = (topic or "").strip(), (query or "").strip()
         if bool(topic) == bool(query):
@@ -319,7 +319,7 @@ class Accounts:
         papers = [DigestPaper(r["id"], r["doi"], r["title"], r["year"], r["added_at"]) for r in rows]
         if sub.topic_id or not papers:
             return papers
-        from assistant.topics import papers_matching
+        from assistant.topic_matching import papers_matching
 
         scores = dict(papers_matching(self.service, sub.query, sub.filters, paper_ids=[p.paper_id for p in papers]))
         return [DigestPaper(p.paper_id, p.doi, p.title, p.year, p.added_at, round(float(scores[p.paper_id]), 6))

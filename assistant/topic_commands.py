@@ -59,7 +59,7 @@ def _filter_options(p: argparse.ArgumentParser) -> None:
 
 # -- JSON schema (shared with assistant.api_topics) --------------------------------------------
 def topic_json(topic) -> dict:
-    from assistant.topics import filters_json
+    from assistant.topic_matching import filters_json
 
     return {"id": topic.id, "name": topic.name, "description": topic.description, "query": topic.query,
             "filters": json.loads(filters_json(topic.filters)), "paper_count": topic.papers,

@@ -18,7 +18,8 @@ from assistant.cli import main
 from assistant.retrieval import Filters
 from assistant.service import PaperNotFound, Souwen
 from assistant.settings import Settings
-from assistant.topics import TopicExists, TopicNotFound, load_filters, papers_matching
+from assistant.topic_matching import load_filters, papers_matching
+from assistant.topics import TopicExists, TopicNotFound
 from tests.api.test_api import Server
 from tests.pdfmaker import make_paper
 from tests.samples import NDN, RIBO, SORGHUM, WHEAT
