@@ -11,7 +11,10 @@ that leaves them stale, and the next open rebuilds them from the catalogue).
 from __future__ import annotations
 
 import hashlib
+import os
+import signal
 import sqlite3
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -145,7 +148,30 @@ def _succeeded(future: Future) -> bool:
 
 
 def _new_pool(workers: int) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(max_workers=workers)
+    return ProcessPoolExecutor(max_workers=workers, initializer=_die_with_parent, initargs=(os.getpid(),))
+
+
+def _die_with_parent(parent: int) -> None:
+    """Worker start-up: end with the ingest process. A worker waits on its task queue, whose other end
+    it inherited too, so a SIGKILLed `souwen ingest` left its workers waiting forever (seen after the
+    crash tests: orphans of 145 MB each). Linux kills the worker with its parent (PR_SET_PDEATHSIG);
+    elsewhere a thread watches for the parent to go."""
+    try:
+        import ctypes
+
+        if ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL) == 0:  # 1: PR_SET_PDEATHSIG
+            if os.getppid() != parent:  # it died before the call
+                os._exit(1)
+            return
+    except (OSError, AttributeError):
+        pass
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="souwen-parent-watch", daemon=True).start()
 
 
 # Files parsed per worker in one round. Parsing and embedding take turns at the cores rather than

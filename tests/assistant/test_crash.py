@@ -45,17 +45,42 @@ def _start(pdf_dir: Path, library: Path) -> subprocess.Popen:
                             cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def _children(pid: int) -> list[int]:
+    """Processes whose parent is `pid` (the ingest's parser workers), from /proc."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
 def _kill_when(proc: subprocess.Popen, library: Path, papers: int | None, seconds: float | None) -> int:
+    """SIGKILL the ingest once `papers` are committed or after `seconds`; with neither, as soon as
+    a parser worker runs."""
     started = time.monotonic()
+    workers: list[int] = []
     while proc.poll() is None and time.monotonic() - started < 300:
         if seconds is not None and time.monotonic() - started >= seconds:
             break
         if papers is not None and _committed_papers(library) >= papers:
             break
+        if papers is None and seconds is None and (workers := _children(proc.pid)):
+            break
         time.sleep(0.02)
+    workers = workers or _children(proc.pid)
     if proc.poll() is None:
         os.kill(proc.pid, signal.SIGKILL)
-    return proc.wait()
+    code = proc.wait()
+    # the killed ingest's workers end with it (they once waited forever on their task queue)
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{w}").exists() for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [w for w in workers if Path(f"/proc/{w}").exists()], "parser workers outlived the killed ingest"
+    return code
 
 
 def _check_consistent(library: Path, minilm) -> int:
@@ -77,8 +102,8 @@ def _check_consistent(library: Path, minilm) -> int:
         service.close()
 
 
-@pytest.mark.parametrize("papers,seconds", [(None, 1.5), (1, None), (3, None), (8, None)],
-                         ids=["during-startup", "after-first-paper", "mid-run", "during-index-save"])
+@pytest.mark.parametrize("papers,seconds", [(None, 1.5), (None, None), (1, None), (3, None), (8, None)],
+                         ids=["during-startup", "while-parsing", "after-first-paper", "mid-run", "during-index-save"])
 def test_sigkill_leaves_library_loadable_and_resumable(pdf_dir, tmp_path, minilm, papers, seconds):
     library = tmp_path / "library"
     code = _kill_when(_start(pdf_dir, library), library, papers, seconds)
