@@ -26,7 +26,7 @@ from assistant.answering import Answerer
 from assistant.lexical import tokenize
 from assistant.lexicon import concepts
 from assistant.retrieval import Filters, retrieve
-from assistant.summaries import (FACET_LABELS, OVERVIEW_SENTENCES, SUMMARY_PLAN, Citer, PaperSentence, Report, choose,
+from assistant.summaries import (FACET_LABELS, SUMMARY_PLAN, Citer, PaperSentence, Report, choose,
                                  facet_scores, keyword_line, overview, paper_sentences, salience)
 from assistant.types import Answer, Paper
 from prompts import render_prompt
@@ -66,7 +66,7 @@ class ReadingAssistant:
             if not pool:
                 sections.append((f"{prefix}Summary", "This paper has no body text to summarise."))
                 continue
-            picks = {"overview": overview(pool, sal, taken)} if OVERVIEW_SENTENCES else {}
+            picks = {"overview": overview(pool, sal, taken)}
             picks.update((facet, choose(pool, 0.6 * sal + facet_scores(pool, facet), n, taken)) for facet, n in SUMMARY_PLAN)
             if self.answerer.llm is not None:
                 sections += self._llm_sections(prefix, paper, [s for ss in picks.values() for s in ss], citer,

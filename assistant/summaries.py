@@ -174,11 +174,8 @@ def facet_scores(sentences: Sequence[PaperSentence], facet: str) -> np.ndarray:
 def overview(sentences: Sequence[PaperSentence], salience_scores: np.ndarray, taken: set[str]) -> list[PaperSentence]:
     """The abstract's most salient sentences (MMR), in the abstract's order; none when the paper's
     abstract was not found among its sentences."""
-    in_abstract = np.array([s.abstract for s in sentences], dtype=float)
-    if not in_abstract.any():
-        return []
-    chosen = choose(sentences, salience_scores + 10.0 * in_abstract, OVERVIEW_SENTENCES, taken)
-    chosen = [s for s in chosen if s.abstract]
+    rows = [i for i, s in enumerate(sentences) if s.abstract]
+    chosen = choose([sentences[i] for i in rows], salience_scores[rows], OVERVIEW_SENTENCES, taken) if rows else []
     return sorted(chosen, key=sentences.index)
 
 

@@ -277,14 +277,21 @@ def pick_authors(doc: pymupdf.Document, title: str, first: list, reads: PageRead
     # a single ASCII token ("CNKI", "admin") is a producer or login, not an author list
     usable = meta and not re.fullmatch(r"作者|author|[\w.\-]+", meta, re.I)
     from_meta = split_authors(meta) if usable else ()
-    from_page = byline_below(first, title)
-    if not from_page and reads.page_count > 1:
-        from_page = byline_below(_groups(reads.page_dict(1)), title)
+    second: list = []  # page 2's groups, read once and only when needed
+
+    def page_two() -> list:
+        if not second and reads.page_count > 1:
+            second.extend(_groups(reads.page_dict(1)))
+        return second
+
+    from_page = byline_below(first, title) or byline_below(page_two(), title)
     # metadata often names only the corresponding author; the printed byline is then longer
     if len(from_page) > len(from_meta):
         return from_page
-    pages = [first] + ([_groups(reads.page_dict(1))] if reads.page_count > 1 else [])
-    return as_printed(from_meta, _norm(" ".join(g[2] for groups in pages for g in groups)))
+    printed = _norm(" ".join(g[2] for g in first))
+    if any(_norm(n) in printed for n in from_meta):
+        return from_meta  # page 1 prints them as the metadata gives them
+    return as_printed(from_meta, printed + _norm(" ".join(g[2] for g in page_two())))
 
 
 def as_printed(names: tuple[str, ...], printed: str) -> tuple[str, ...]:
