@@ -22,6 +22,7 @@ Leaves out: tables drawn as images (`ingest.figures` returns those as figures la
 from __future__ import annotations
 
 import re
+import sys
 
 import pymupdf
 
@@ -123,9 +124,25 @@ def _captions_below(found: list) -> bool:
     return votes > 0
 
 
+def enable_layout() -> bool:
+    """Load PyMuPDF's layout analyser (kept out of `import pymupdf` by `ingest/__init__`); False
+    when it is not installed (PyMuPDF before 2.0)."""
+    if sys.modules.get("pymupdf.layout", False) is None:
+        del sys.modules["pymupdf.layout"]
+    try:
+        import pymupdf.layout  # noqa: F401 - activates the analyser on import
+    except ImportError:
+        return False
+    return True
+
+
 def find_page_tables(page: pymupdf.Page, thorough: bool = False, clip: pymupdf.Rect | None = None) -> list:
     """Tables on `page` (inside `clip`): the line detector, then (thorough) the layout-gated one
     when it finds none."""
+    if thorough:
+        enable_layout()
+    elif hasattr(pymupdf, "no_recommend_layout"):
+        pymupdf.no_recommend_layout()  # else find_tables() prints advice to stdout, into --json output
     found = []
     for use_layout in (False, True) if thorough else (False,):
         try:

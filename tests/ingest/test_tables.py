@@ -127,3 +127,23 @@ def test_clip_keeps_the_tables_pymupdf_finds_on_the_whole_page(shared_corpus):
         for pno in (6, 13):
             page = doc[pno]
             assert _markdowns(page, _ruled_region(page, page.get_bboxlog())) == _markdowns(page)
+
+
+def test_the_layout_model_loads_only_for_thorough_tables():
+    """`import ingest` keeps PyMuPDF 2's layout model (an ONNX session) out of every ingest process;
+    the fast table mode prints no advice to stdout (it would corrupt --json output)."""
+    import subprocess
+    import sys
+
+    code = """
+import sys, pymupdf
+from ingest.parse import parse_pdf
+from ingest.tables import find_page_tables, enable_layout
+doc = pymupdf.open(); page = doc.new_page(); page.insert_text((72, 72), "Table 1. Nothing.")
+find_page_tables(page)
+print("fast", pymupdf._get_layout is None, "pymupdf.layout" in sys.modules and sys.modules["pymupdf.layout"] is not None)
+print("thorough", enable_layout() == (pymupdf._get_layout is not None))
+"""
+    code = "import ingest\n" + code.replace("import sys, pymupdf", "import sys\nimport pymupdf")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split("\n")[:2] == ["fast True False", "thorough True"], out.stdout + out.stderr
