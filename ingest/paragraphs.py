@@ -46,6 +46,7 @@ _INLINE_HEAD = re.compile(
     r"^(?i:(abstract|summary|摘\s*要|key\s*words?|keywords|index terms|关\s*键\s*词))\s*[:：.．]\s*|"
     r"^(?i:(abstract|摘\s*要|key\s*words?|keywords|关\s*键\s*词))\s+(?=[A-Z\u4e00-\u9fff])"  # "Abstract　With"
 )
+_FORMULA = re.compile(r"[=∃∀∈∉⊂⊆∑∏√≤≥<>\[\]]|^[(（]")
 _REF_MARK = re.compile(r"^(\[\d{1,4}\]|\d{1,4}\.\s|\d{1,4}\s+\S)")
 
 
@@ -71,6 +72,8 @@ def is_heading(ln: _Line, body_size: float) -> bool:
         return False
     if _bare(text) in _SECTION_NAMES:
         return True
+    if _FORMULA.search(text) or text.endswith("。"):
+        return False  # a formula's line, set larger by its math font, or a sentence
     styled = ln.bold or ln.size >= body_size + 1.0
     numbered = _NUMBERED.match(text)
     if numbered:
@@ -155,9 +158,17 @@ def assemble(lines: list[_Line], body_size: float, vocab: set[str]) -> tuple[lis
     for prev, ln, nxt in zip([None, *lines], lines, [*lines[1:], None]):
         head = is_heading(ln, body_size) and not wraps_into_sentence(ln, nxt, body_size)
         name = heading_name(ln.text)
+        if head and _REF_HEAD.match(_bare(name)) and (_same_row(prev, ln) or _same_row(nxt, ln)):
+            # A table's "参考文献" (references) column header beside the other headers: taken for
+            # the list's heading, it sent two pages of a paper's body to the reference list.
+            head = False
         if in_refs:
             lettered = ln.bold and re.match(r"^[A-H](\.\d{1,2})*\.?\s+[A-Z]", name)  # "A Appendix title"
-            if not (head and (_AFTER_REFS.match(_bare(name)) or lettered) or _CAPTION.match(ln.text) and ln.size < body_size):
+            # A numbered heading set larger than the text ("2 方案设计") is the body going on: no
+            # reference entry is printed that way.
+            section_head = _NUMBERED.match(name) and ln.size >= body_size + 1.0
+            if not (head and (_AFTER_REFS.match(_bare(name)) or lettered or section_head)
+                    or _CAPTION.match(ln.text) and ln.size < body_size):
                 ref_lines.append(ln)
                 continue
             in_refs = False
@@ -187,6 +198,12 @@ def assemble(lines: list[_Line], body_size: float, vocab: set[str]) -> tuple[lis
             para.append(ln)
     flush()
     return blocks, split_references(ref_lines, vocab)
+
+
+def _same_row(other: _Line | None, ln: _Line) -> bool:
+    """Is `other` beside `ln` on the same text row (another cell of a table row)?"""
+    return bool(other and other.page == ln.page and abs(other.y0 - ln.y0) < 0.5 * ln.size
+                and (other.x0 >= ln.x1 or other.x1 <= ln.x0))
 
 
 def wraps_into_sentence(ln: _Line, nxt: _Line | None, body_size: float) -> bool:

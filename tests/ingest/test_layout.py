@@ -32,6 +32,35 @@ def test_two_columns_read_left_then_right_with_title_first(pdf):
     assert empty == [] and refs == []
 
 
+def test_two_columns_under_a_long_full_width_abstract(pdf):
+    """A first page whose full-width title and abstract are a third of its lines (NAR's layout): its
+    columns used to be read row by row across the gutter ("exhibit conserva- predominantly of RNA")."""
+    pdf.new_page()
+    pdf.line(60, 60, "A Study of Column Detection in Scholarly Documents", 16, "hebo")
+    abstract = [f"abstract line {i} runs across the whole width of the page from margin to margin" for i in range(1, 13)]
+    y = pdf.column(60, 90, abstract)
+    pdf.column(60, y + 20, LEFT[:12])
+    pdf.column(320, y + 20, RIGHT[:12])
+    blocks, _, _ = blocks_of(pdf.save())
+    text = " ".join(b.text for b in blocks)
+    assert text.index("abstract line 12") < text.index("left column sentence number 1 ")
+    assert text.index("left column sentence number 12") < text.index("right column sentence number 1 ")
+    assert "sentence number 1 continues the argument" in text  # no right-column line wedged inside
+
+
+def test_a_single_column_page_with_a_table_keeps_its_rows(pdf):
+    """Table cells side by side are not two columns: the rows stay whole."""
+    pdf.new_page()
+    prose = [f"prose line {i} of a single column page runs across the middle of the page" for i in range(1, 21)]
+    y = pdf.column(60, 60, prose)
+    for r in range(12):
+        pdf.line(60, y + 20 + 13 * r, f"GFP{r}", 9)
+        pdf.line(360, y + 20 + 13 * r, f"{r}.5", 9)
+    blocks, _, _ = blocks_of(pdf.save())
+    text = " ".join(b.text for b in blocks)
+    assert text.index("GFP1") < text.index("1.5") < text.index("GFP2")  # row by row
+
+
 def test_running_header_footer_and_page_numbers_removed(pdf):
     for n in range(1, 4):
         pdf.new_page()
@@ -153,3 +182,38 @@ def test_bold_line_running_into_a_sentence_is_body_not_heading():
     wrapped = _Line(1, 71, 500, 283, 511, "RQ3: Is it useful to align summary units", 10.9, True)
     tail = _Line(1, 71, 512, 170, 523, "to source sentences?", 10.9, True)
     assert not wraps_into_sentence(wrapped, tail, 10.9)  # a short second line: a wrapped heading
+
+
+def test_a_table_references_column_and_formula_lines_do_not_end_the_body(pdf):
+    """A table whose header row has a "参考文献" (references) column used to start the reference list:
+    two pages of a Chinese paper's body were stored as references (paper-26 of the shared corpus)."""
+    pdf.new_page()
+    pdf.line(60, 80, "1 相关工作", 12, "china-s")
+    pdf.column(60, 100, ["已有研究主要通过协议转换实现标识空间互通。"], 10, font="china-s")
+    pdf.line(60, 140, "表1 关键技术", 9, "china-s")
+    for x, cell in ((60, "类型"), (160, "名称"), (260, "互通方式"), (400, "参考文献")):
+        pdf.line(x, 160, cell, 8, "china-s")
+    for x, cell in ((60, "协议转换"), (160, "NDN-IP"), (260, "网关转换"), (400, "[8-11]")):
+        pdf.line(x, 175, cell, 8, "china-s")
+    pdf.line(60, 210, "2 架构方案设计", 12, "china-s")
+    pdf.column(60, 230, ["控制平面由上到下可分为五个部分。"], 10, font="china-s")
+    pdf.line(60, 260, "( ID source, ID destination ) = Tab [ T ]", 12)  # a formula in a larger math font
+    pdf.column(60, 280, ["该二元组决定数据分组的模态类型。"], 10, font="china-s")
+    pdf.line(60, 320, "参考文献", 12, "china-s")
+    pdf.column(60, 340, ["[1] 张三. 标识网络研究[J]. 通信学报, 2020."], 9, font="china-s")
+    blocks, refs, _ = blocks_of(pdf.save())
+    body = next(b for b in blocks if b.text.startswith("控制平面由上到下"))
+    assert body.section == "2 架构方案设计"
+    assert next(b for b in blocks if b.text.startswith("该二元组")).section == "2 架构方案设计"
+    assert not any("控制平面" in r for r in refs)
+    assert len(refs) == 1 and refs[0].startswith("[1] 张三")
+
+
+def test_corpus_chinese_paper_keeps_its_body_out_of_the_references(shared_corpus):
+    folder, _ = shared_corpus
+    with pymupdf.open(folder / "paper-26.pdf") as doc:
+        blocks, refs, _ = extract_blocks(doc)
+    sections = {b.section for b in blocks}
+    assert {"2 异构标识空间管控架构方案设计", "2.3 异构标识空间管控功能框架"} <= sections
+    assert "参考文献" not in sections  # no body block labelled as the reference list
+    assert any("南向适配接口" in b.text for b in blocks) and not any("南向适配接口" in r for r in refs)
