@@ -42,6 +42,13 @@ _AFTER_REFS = re.compile(
     r"^(appendix|appendices|supplementary|supporting information|figure legends|figures|tables|"
     r"acknowledge?ments?|author contributions|competing interests|data availability|funding|附录|致谢)", re.I
 )
+# Body sections some journals print after the references (Cell's STAR Methods, Nature's Methods),
+# matched whole: "Methods 12, 115 (2015)" is a reference line.
+_BODY_AFTER_REFS = frozenset({
+    "star methods", "star+methods", "star★methods", "key resources table", "resource availability",
+    "methods", "online methods", "materials and methods", "method details", "experimental procedures",
+    "supplementary methods", "experimental model and study participant details",
+})
 _INLINE_HEAD = re.compile(
     r"^(?i:(abstract|summary|摘\s*要|key\s*words?|keywords|index terms|关\s*键\s*词))\s*[:：.．]\s*|"
     r"^(?i:(abstract|摘\s*要|key\s*words?|keywords|关\s*键\s*词))\s+(?=[A-Z\u4e00-\u9fff])"  # "Abstract　With"
@@ -167,7 +174,8 @@ def assemble(lines: list[_Line], body_size: float, vocab: set[str]) -> tuple[lis
             # A numbered heading set larger than the text ("2 方案设计") is the body going on: no
             # reference entry is printed that way.
             section_head = _NUMBERED.match(name) and ln.size >= body_size + 1.0
-            if not (head and (_AFTER_REFS.match(_bare(name)) or lettered or section_head)
+            after = _AFTER_REFS.match(_bare(name)) or _bare(name) in _BODY_AFTER_REFS
+            if not (head and (after or lettered or section_head)
                     or _CAPTION.match(ln.text) and ln.size < body_size):
                 ref_lines.append(ln)
                 continue

@@ -217,3 +217,31 @@ def test_corpus_chinese_paper_keeps_its_body_out_of_the_references(shared_corpus
     assert {"2 异构标识空间管控架构方案设计", "2.3 异构标识空间管控功能框架"} <= sections
     assert "参考文献" not in sections  # no body block labelled as the reference list
     assert any("南向适配接口" in b.text for b in blocks) and not any("南向适配接口" in r for r in refs)
+
+
+def test_methods_printed_after_the_references_are_body_text(pdf):
+    """Cell's STAR Methods and Nature's Methods follow the reference list: five pages of a corpus
+    paper's methods were stored as references. A reference line that starts "Methods" stays one."""
+    pdf.new_page()
+    pdf.line(60, 60, "Discussion", 12, "hebo")
+    pdf.column(60, 80, ["The virus was found in most isolates."])
+    pdf.line(60, 120, "REFERENCES", 12, "hebo")
+    pdf.column(60, 140, ["1. Smith, J. (2015). Counting reads. Nat.", "Methods 12, 115-117.",
+                         "2. Jones, K. (2020). Frogs and fungi. Science 1, 2-3."], 9)
+    pdf.line(60, 200, "STAR+METHODS", 12, "hebo")
+    pdf.line(60, 220, "Amphibian infection model", 10, "hebo")
+    pdf.column(60, 240, ["Frogs were exposed to zoospores for two hours in a water bath."])
+    blocks, refs, _ = blocks_of(pdf.save())
+    frogs = next(b for b in blocks if b.text.startswith("Frogs were exposed"))
+    assert frogs.section == "Amphibian infection model"
+    assert len(refs) == 2 and refs[0].endswith("Nat. Methods 12, 115-117.")
+    assert not any("zoospores" in r for r in refs)
+
+
+def test_corpus_star_methods_are_body_text(shared_corpus):
+    folder, _ = shared_corpus
+    with pymupdf.open(folder / "paper-23.pdf") as doc:
+        blocks, refs, _ = extract_blocks(doc)
+    assert any("We performed all investigations involving live vertebrate animals" in b.text for b in blocks)
+    assert not any("live vertebrate animals" in r for r in refs)
+    assert 50 <= len(refs) <= 90  # the article's own list, not its methods
