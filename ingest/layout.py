@@ -65,9 +65,16 @@ def read_lines(page: pymupdf.Page, pno: int, info: dict | None = None) -> list[_
     """All horizontal text lines of a page with their dominant font size and boldness; `info` is
     the page's `get_text("dict")` with `_FLAGS` when the caller has read it already."""
     out = []
-    for block in (page.get_text("dict", flags=_FLAGS) if info is None else info)["blocks"]:
+    # MuPDF gives a rotated page's text in unrotated coordinates: a landscape table page (/Rotate
+    # 90) has every line running up the page. Seen upright, as the reader sees it, they are lines.
+    info = page.get_text("dict", flags=_FLAGS) if info is None else info
+    turn = page.rotation_matrix if page.rotation and _reads_upright(info, page.rotation_matrix) else None
+    for block in info["blocks"]:
         for line in block.get("lines", ()):
-            if abs(line["dir"][1]) > 0.1:  # rotated stamps (arXiv id, licence strips)
+            dx, dy = line["dir"]
+            if turn is not None:
+                dx, dy = dx * turn.a + dy * turn.c, dx * turn.b + dy * turn.d
+            if abs(dy) > 0.1:  # rotated stamps (arXiv id, licence strips)
                 continue
             spans = [s for s in line["spans"] if s["text"].strip()]
             if not spans:
@@ -77,9 +84,21 @@ def read_lines(page: pymupdf.Page, pno: int, info: dict | None = None) -> list[_
                 continue
             main = max(spans, key=lambda s: len(s["text"]))
             bold = all((s["flags"] & 16) or _BOLD_FONT.search(s["font"]) for s in spans)
-            x0, y0, x1, y1 = line["bbox"]
+            x0, y0, x1, y1 = line["bbox"] if turn is None else pymupdf.Rect(line["bbox"]) * turn
             out.append(_Line(pno, x0, y0, x1, y1, text, round(main["size"], 1), bool(bold)))
     return out
+
+
+def _reads_upright(info: dict, turn: pymupdf.Matrix) -> bool:
+    """Do more of a rotated page's lines run left to right once turned as displayed than as stored?
+    (A landscape table page: yes. Text typeset upright on a page that only carries /Rotate: no.)"""
+    turned = stored = 0
+    for block in info["blocks"]:
+        for line in block.get("lines", ()):
+            dx, dy = line["dir"]
+            turned += abs(dx * turn.b + dy * turn.d) <= 0.1 and dx * turn.a + dy * turn.c > 0
+            stored += abs(dy) <= 0.1 and dx > 0
+    return turned > stored
 
 
 def drop_figure_labels(lines: list[_Line], boxes) -> list[_Line]:

@@ -245,3 +245,24 @@ def test_corpus_star_methods_are_body_text(shared_corpus):
     assert any("We performed all investigations involving live vertebrate animals" in b.text for b in blocks)
     assert not any("live vertebrate animals" in r for r in refs)
     assert 50 <= len(refs) <= 90  # the article's own list, not its methods
+
+
+def test_a_landscape_table_page_is_read_as_displayed(pdf):
+    """A page set /Rotate 90 whose text is drawn turned (a landscape table in a portrait journal):
+    MuPDF reports its lines running up the page, and they were all dropped as rotated stamps."""
+    page = pdf.new_page()
+    for i in range(8):
+        page.insert_text((80 + 14 * i, 760), f"landscape table row {i} with several cells of text", fontsize=10, rotate=90)
+    page.set_rotation(90)
+    blocks, _, empty = blocks_of(pdf.save())
+    text = " ".join(b.text for b in blocks)
+    assert empty == []
+    assert text.index("row 0 with") < text.index("row 1 with") < text.index("row 7 with")
+
+
+def test_corpus_landscape_table_pages_have_text(shared_corpus):
+    folder, _ = shared_corpus
+    with pymupdf.open(folder / "paper-09.pdf") as doc:
+        blocks, _, _ = extract_blocks(doc)
+    page5 = " ".join(b.text for b in blocks if b.page == 5)
+    assert "Encourage patient-centred care" in page5
