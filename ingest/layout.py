@@ -155,28 +155,49 @@ def find_gutter(lines: list[_Line], width: float) -> float | None:
     body = [ln for ln in lines if len(ln.text) > 3]
     if len(body) < 12:
         return None
-    best, best_cover = None, None
-    for i in range(30, 71):
-        x = width * i / 100
-        cover = sum(1 for ln in body if ln.x0 < x - 2 and ln.x1 > x + 2)
-        if best_cover is None or cover < best_cover:
-            best, best_cover = x, cover
-    left = [ln for ln in body if ln.x1 <= best + 2]
-    right = [ln for ln in body if ln.x0 >= best - 2]
-    if len(left) < 5 or len(right) < 5 or best_cover > 0.5 * len(body):
-        return None
-    if best_cover > 0.25 * len(body):
-        # Many lines cross it (a full-width title, byline and abstract over two columns: NAR's
-        # first pages): still a gutter when the two sides run beside each other, row for row.
-        # Read as one column, those pages interleaved the columns' lines ("exhibit conserva-
-        # predominantly of RNA (23S rRNA domain V)").
-        # Columns of text, not a table's cells or a reference list's short tails: the lines on
-        # both sides are a column wide (median over a quarter of the page).
-        beside = sum(1 for a in left if any(min(a.y1, b.y1) - max(a.y0, b.y0) > 0 for b in right))
-        wide = min(_median_width(left), _median_width(right)) >= 0.25 * width
-        if not wide or beside < max(8, 0.6 * min(len(left), len(right))):
-            return None
-    return best
+    candidates = sorted((sum(1 for ln in body if ln.x0 < x - 2 and ln.x1 > x + 2), x)
+                        for x in (width * i / 100 for i in range(30, 71)))
+    best_cover, best = candidates[0]
+    if best_cover <= 0.25 * len(body):
+        left = sum(1 for ln in body if ln.x1 <= best + 2)
+        right = sum(1 for ln in body if ln.x0 >= best - 2)
+        if left >= 5 and right >= 5:
+            return best
+    # Many lines cross every candidate (a full-width title, byline and abstract over two columns:
+    # NAR's first pages; a wide table above them): still a gutter where the two sides run beside
+    # each other, row for row. Read as one column, those pages interleaved the columns' lines
+    # ("exhibit conserva- predominantly of RNA (23S rRNA domain V)"). The least crossed x can be a
+    # table's own column split or the end of its lines, so the next ones are tried too.
+    tried: set[tuple[int, int]] = set()
+    for cover, x in candidates:
+        if cover > 0.5 * len(body):
+            break
+        left = [ln for ln in body if ln.x1 <= x + 2]
+        right = [ln for ln in body if ln.x0 >= x - 2]
+        if (len(left), len(right)) in tried:
+            continue  # the same split as an x already judged
+        tried.add((len(left), len(right)))
+        if _columns_beside(left, right, width):
+            return x
+    return None
+
+
+def _columns_beside(left: list[_Line], right: list[_Line], width: float) -> bool:
+    """Columns of text, not a table's cells or a reference list's short tails: lines on both sides
+    run beside each other, and those are a column wide (median over a quarter of the page)."""
+    if len(left) < 5 or len(right) < 5:
+        return False
+
+    def level(a: _Line, b: _Line) -> bool:
+        return min(a.y1, b.y1) - max(a.y0, b.y0) > 0
+
+    # Judged on the lines that have a partner across: a table's first column above the text
+    # columns has none (its other cells cross the gutter) and must not make the left side narrow.
+    lefts = [a for a in left if any(level(a, b) for b in right)]
+    rights = [b for b in right if any(level(a, b) for a in left)]
+    if len(lefts) < max(8, 0.6 * min(len(left), len(right))):
+        return False
+    return min(_median_width(lefts), _median_width(rights)) >= 0.25 * width
 
 
 def _median_width(lines: list[_Line]) -> float:

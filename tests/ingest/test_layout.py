@@ -48,6 +48,22 @@ def test_two_columns_under_a_long_full_width_abstract(pdf):
     assert "sentence number 1 continues the argument" in text  # no right-column line wedged inside
 
 
+def test_two_columns_under_a_wide_table(pdf):
+    """A questionnaire table above the text: its narrow first column beside its wide second one
+    was taken for the gutter, and the text columns under it were read row by row (EACL paper,
+    page 8 of the corpus)."""
+    pdf.new_page()
+    for r in range(14):
+        pdf.line(60, 60 + 12 * r, f"Q{r}: did it help", 8)
+        pdf.line(160, 60 + 12 * r, f"response snippet {r} quoting an annotator across the whole table width", 8)
+    pdf.column(60, 260, LEFT[:13])
+    pdf.column(320, 260, RIGHT[:13])
+    blocks, _, _ = blocks_of(pdf.save())
+    text = " ".join(b.text for b in blocks)
+    assert text.index("left column sentence number 13") < text.index("right column sentence number 1 ")
+    assert "sentence number 1 continues the argument left column sentence number 2" in text
+
+
 def test_a_single_column_page_with_a_table_keeps_its_rows(pdf):
     """Table cells side by side are not two columns: the rows stay whole."""
     pdf.new_page()
