@@ -231,7 +231,7 @@ def order_page(lines: list[_Line], width: float) -> list[_Line]:
     for ln in lines:
         if ln.col:
             mid = (ln.y0 + ln.y1) / 2
-            bands.setdefault(sum(1 for c in cuts if c <= mid), []).append(ln)
+            bands.setdefault(_band_of(ln, sum(1 for c in cuts if c <= mid), spans), []).append(ln)
     out: list[_Line] = []
     for b in range(len(cuts) + 1):
         band = bands.get(b, [])
@@ -239,6 +239,20 @@ def order_page(lines: list[_Line], width: float) -> list[_Line]:
         if b < len(spans):
             out.append(spans[b])
     return out
+
+
+def _band_of(ln: _Line, band: int, spans: list[_Line]) -> int:
+    """The band of a column line, moved before the run of full-width lines it sits beside: a
+    sidebar ("Received ...", "Check for updates") left of a byline and abstract that cross the
+    gutter was read between two of the abstract's lines."""
+    def beside(span: _Line) -> bool:  # a line of prose that does not reach over `ln`
+        return (ln.x1 <= span.x0 or ln.x0 >= span.x1) and len(span.text) >= 40
+
+    if not (0 < band < len(spans) and beside(spans[band - 1]) and beside(spans[band])):
+        return band
+    while band > 0 and beside(spans[band - 1]):
+        band -= 1
+    return band
 
 
 def merge_same_row(lines: list[_Line]) -> list[_Line]:

@@ -64,6 +64,22 @@ def test_two_columns_under_a_wide_table(pdf):
     assert "sentence number 1 continues the argument left column sentence number 2" in text
 
 
+def test_a_sidebar_beside_the_abstract_stays_out_of_it(pdf):
+    """Nature Communications' first page: "Received ...", "Check for updates" left of an abstract
+    that crosses the gutter were read between two of the abstract's lines."""
+    pdf.new_page()
+    abstract = [f"abstract sentence part {i} set in the wide right block of the first page" for i in range(1, 9)]
+    pdf.column(200, 100, abstract)
+    pdf.column(40, 110, ["Received: 1 April", "Accepted: 3 May", "Check for updates"], 8, leading=26)
+    pdf.column(60, 230, LEFT[:13])
+    pdf.column(320, 230, RIGHT[:13])
+    blocks, _, _ = blocks_of(pdf.save())
+    text = " ".join(b.text for b in blocks)
+    start, end = text.index("abstract sentence part 1 "), text.index("abstract sentence part 8 ")
+    assert "Check for updates" not in text[start:end] and "Received" not in text[start:end]
+    assert text.index("left column sentence number 13") < text.index("right column sentence number 1 ")
+
+
 def test_a_single_column_page_with_a_table_keeps_its_rows(pdf):
     """Table cells side by side are not two columns: the rows stay whole."""
     pdf.new_page()
