@@ -71,9 +71,7 @@ def read_lines(page: pymupdf.Page, pno: int, info: dict | None = None) -> list[_
     turn = page.rotation_matrix if page.rotation and _reads_upright(info, page.rotation_matrix) else None
     for block in info["blocks"]:
         for line in block.get("lines", ()):
-            dx, dy = line["dir"]
-            if turn is not None:
-                dx, dy = dx * turn.a + dy * turn.c, dx * turn.b + dy * turn.d
+            dx, dy = _turned(line["dir"], turn)
             if abs(dy) > 0.1:  # rotated stamps (arXiv id, licence strips)
                 continue
             spans = [s for s in line["spans"] if s["text"].strip()]
@@ -92,13 +90,17 @@ def read_lines(page: pymupdf.Page, pno: int, info: dict | None = None) -> list[_
 def _reads_upright(info: dict, turn: pymupdf.Matrix) -> bool:
     """Do more of a rotated page's lines run left to right once turned as displayed than as stored?
     (A landscape table page: yes. Text typeset upright on a page that only carries /Rotate: no.)"""
-    turned = stored = 0
-    for block in info["blocks"]:
-        for line in block.get("lines", ()):
-            dx, dy = line["dir"]
-            turned += abs(dx * turn.b + dy * turn.d) <= 0.1 and dx * turn.a + dy * turn.c > 0
-            stored += abs(dy) <= 0.1 and dx > 0
-    return turned > stored
+    def rightward(direction: tuple[float, float]) -> bool:
+        return abs(direction[1]) <= 0.1 and direction[0] > 0
+
+    dirs = [line["dir"] for block in info["blocks"] for line in block.get("lines", ())]
+    return sum(rightward(_turned(d, turn)) for d in dirs) > sum(rightward(d) for d in dirs)
+
+
+def _turned(direction: tuple[float, float], turn: pymupdf.Matrix | None) -> tuple[float, float]:
+    """A text direction as the page is displayed (`turn`: its rotation matrix, None: as stored)."""
+    dx, dy = direction
+    return (dx, dy) if turn is None else (dx * turn.a + dy * turn.c, dx * turn.b + dy * turn.d)
 
 
 def drop_figure_labels(lines: list[_Line], boxes) -> list[_Line]:
@@ -175,7 +177,9 @@ def find_gutter(lines: list[_Line], width: float) -> float | None:
         left = [ln for ln in body if ln.x1 <= x + 2]
         right = [ln for ln in body if ln.x0 >= x - 2]
         if (len(left), len(right)) in tried:
-            continue  # the same split as an x already judged
+            # the same split as an x already judged: the left side only grows with x, the right
+            # only shrinks, so equal sizes are equal sides
+            continue
         tried.add((len(left), len(right)))
         if _columns_beside(left, right, width):
             return x

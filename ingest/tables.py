@@ -31,6 +31,9 @@ from ingest.captions import Caption, find_captions
 from ingest.pages import PageReads, read_pages
 from ingest.paths import cluster_paths
 
+if hasattr(pymupdf, "no_recommend_layout"):  # PyMuPDF 2: else find_tables() prints advice to stdout,
+    pymupdf.no_recommend_layout()  # into --json output, whenever its layout model is not loaded
+
 _MIN_CELLS = 4  # filled cells below which a "table" is a ruled box or an equation frame
 _MAX_CHARS = 8000  # a table's text beyond this is cut (a multi-page supplement table)
 
@@ -141,8 +144,6 @@ def find_page_tables(page: pymupdf.Page, thorough: bool = False, clip: pymupdf.R
     when it finds none."""
     if thorough:
         enable_layout()
-    elif hasattr(pymupdf, "no_recommend_layout"):
-        pymupdf.no_recommend_layout()  # else find_tables() prints advice to stdout, into --json output
     found = []
     for use_layout in (False, True) if thorough else (False,):
         try:
