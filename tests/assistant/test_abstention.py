@@ -3,7 +3,7 @@ must cover a question, except a question about several papers, which the papers 
 Real SQLite, FAISS and bm25s with the hashing embedder."""
 from __future__ import annotations
 
-from assistant.abstention import measure_evidence
+from assistant.abstention import _common_terms, measure_evidence
 from assistant.retrieval import retrieve_per_paper
 from assistant.settings import RetrievalSettings
 from tests.minilib import paper, store
@@ -28,3 +28,26 @@ def test_papers_cover_a_several_paper_question_together(lib, hashing):
     assert alone.coverage < 0.7, "each paper covers only its half of the question"
     assert together.coverage > alone.coverage + 0.25
     assert together.paper_id == alone.paper_id  # the best single paper is still the one named
+
+
+def test_everyday_words_are_told_from_specific_ones():
+    common = _common_terms("Which glycemic index was chosen, and did it appear in Drosophila neurons of 30-day-old flies?")
+    assert {"chosen", "appear"} <= common  # phrasing: stems of whole words of the general vocabulary
+    assert not common & {"glycem", "drosophila", "30"}  # split into word-pieces, or digits: specific
+
+
+def test_a_missing_specific_word_weighs_more_than_a_missing_everyday_word(lib, hashing):
+    """Both missing words are unseen in the library (the same IDF): only their kind differs."""
+    store(lib, hashing, paper("frog", "en", ["Chytrid zoospore infection killed tadpoles in the assay.",
+                                             "Tadpoles exposed to zoospores died within two weeks."]))
+    store(lib, hashing, paper("worm", "en", ["Nematode survival on bacteria was shorter without editing enzymes."]))
+    index = lib.indexes().lexical
+
+    def coverage(question):
+        hits = retrieve_per_paper(lib, hashing, question, RetrievalSettings(), k=6)
+        terms = [set(h.chunk.text.lower().split()) for h in hits]
+        return measure_evidence(question, hits, terms, 0.5, lib.paper_terms, index.idf, 1.0, index).coverage
+
+    phrasing = coverage("Which assay showed that chytrid zoospore infection eventually killed tadpoles?")
+    specific = coverage("Which assay showed that chytrid zoospore infection killed axolotl tadpoles?")
+    assert 0.8 < phrasing < 1.0 and specific < phrasing - 0.1
