@@ -47,6 +47,11 @@ from ingest.chunking import split_sentences
 
 W_COVERAGE, W_DENSE = 0.4, 0.4
 NEIGHBOUR_SHARE = 0.5  # a term found only in a neighbouring sentence counts half
+# A paper's keyword line lists the topic's words, so it covers a question well, yet it states no
+# finding: "Keywords: Deinococcus radiodurans; methyltransferase; ..." answered what the paper
+# concluded. Such a line keeps this share of its score (it can still win when nothing else does).
+KEYWORD_LINE_SHARE = 0.5
+_KEYWORD_LINE = re.compile(r"^\s*(?:key\s*words?|index terms|关键词|关键字)\s*[:：.—-]", re.IGNORECASE)
 DENSE_POOL = 16  # sentences embedded per question: dev cited-gold is the same as embedding all (80.2%)
 MIN_CHARS = 25  # shorter fragments ("(Fig. 3).") join the sentence before them
 MAX_CHARS = 400  # longer "sentences" are run-on text: cut them at semicolons and glued full stops
@@ -244,6 +249,8 @@ def score_sentences(
         d = float(passage.vectors[i] @ query) if dense else 0.0
         score = (W_COVERAGE * coverage + W_DENSE * max(0.0, d) if dense
                  else (W_COVERAGE + W_DENSE) * coverage)
+        if _KEYWORD_LINE.match(passage.texts[i]):
+            score *= KEYWORD_LINE_SHARE
         scored.append(Sentence(hits[rank], rank, i, passage.texts[i], coverage, d, score))
     scored.sort(key=lambda s: (-s.score, s.rank))
     return scored

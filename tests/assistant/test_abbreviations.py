@@ -70,3 +70,16 @@ def test_spelled_out_question_finds_the_abbreviated_sentence(lib, hashing):
     before = next(s for s in plain if "rates exceed 50%" in s.text)
     assert best.coverage > before.coverage
     assert "rates exceed 50%" in widened[0].text
+
+
+def test_a_keyword_line_does_not_outrank_the_finding(lib, hashing):
+    """A keyword line lists the question's words but states nothing (assistant.extractive)."""
+    store(lib, hashing, paper("rm", "en", [
+        "Keywords: Deinococcus radiodurans; restriction-modification system; plasmid transformation.",
+        "In Deinococcus, this system lowered plasmid transformation tenfold.",
+    ]))
+    question = "What did the restriction-modification system of Deinococcus radiodurans do to plasmid transformation?"
+    hits = retrieve(lib, hashing, question, RetrievalSettings(), k=5)
+    scored = score_sentences(question, hits, hashing, lib.indexes().lexical.idf, SentenceCache())
+    keywords = next(s for s in scored if s.text.startswith("Keywords"))
+    assert "tenfold" in scored[0].text and keywords.coverage > scored[0].coverage
