@@ -107,7 +107,7 @@ def measure_evidence(
     lang = "zh" if has_cjk(question, share=0.2) else "en"
 
     def cover(have: set[str], judged: list[tuple[str, frozenset[str]]]) -> tuple[float, float]:
-        found = [not forms.isdisjoint(have) for _, forms in judged]
+        found = [not forms.isdisjoint(have) or _derived_in(t, have) for t, forms in judged]
         coverage = sum(weights[t] for (t, _), ok in zip(judged, found) if ok) / (sum(weights[t] for t, _ in judged) or 1.0)
         return coverage, max((weights[t] for (t, _), ok in zip(judged, found) if not ok), default=0.0)
 
@@ -153,6 +153,14 @@ def measure_evidence(
                      and (len(fs) > 1 or not has_cjk(t)) for t, fs in wanted)
         best = replace(best, coverage=0.0 if unseen else min(best.coverage, sentence_coverage))
     return best
+
+
+def _derived_in(term: str, have: set[str]) -> bool:
+    """Is a word derived from English `term` by a short suffix among `have`? The stemmer keeps
+    "grow" and "growth", "slow" and "slowly" apart: a question's "grow" must find a paper's "growth"."""
+    if len(term) < 4 or not term.isascii() or not term.isalpha():
+        return False
+    return any(len(w) - len(term) <= 2 and w.startswith(term) for w in have if w[:1] == term[0])
 
 
 def _common_terms(question: str) -> set[str]:

@@ -3,7 +3,7 @@ must cover a question, except a question about several papers, which the papers 
 Real SQLite, FAISS and bm25s with the hashing embedder."""
 from __future__ import annotations
 
-from assistant.abstention import _common_terms, measure_evidence
+from assistant.abstention import _common_terms, _derived_in, measure_evidence
 from assistant.retrieval import retrieve_per_paper
 from assistant.settings import RetrievalSettings
 from tests.minilib import paper, store
@@ -51,3 +51,9 @@ def test_a_missing_specific_word_weighs_more_than_a_missing_everyday_word(lib, h
     phrasing = coverage("Which assay showed that chytrid zoospore infection eventually killed tadpoles?")
     specific = coverage("Which assay showed that chytrid zoospore infection killed axolotl tadpoles?")
     assert 0.8 < phrasing < 1.0 and specific < phrasing - 0.1
+
+
+def test_a_question_word_finds_its_derived_forms():
+    """The stemmer keeps "grow" and "growth" apart; the paper's "growth" covers the question's "grow"."""
+    assert _derived_in("grow", {"growth", "strain"}) and _derived_in("slow", {"slowli"})
+    assert not _derived_in("grow", {"groundwat"}) and not _derived_in("ten", {"tenth"})  # too short to extend
