@@ -51,7 +51,8 @@ NEIGHBOUR_SHARE = 0.5  # a term found only in a neighbouring sentence counts hal
 # finding: "Keywords: Deinococcus radiodurans; methyltransferase; ..." answered what the paper
 # concluded. Such a line keeps this share of its score (it can still win when nothing else does).
 KEYWORD_LINE_SHARE = 0.5
-_KEYWORD_LINE = re.compile(r"^\s*(?:key\s*words?|index terms|关键词|关键字)\s*[:：.—-]", re.IGNORECASE)
+KEYWORD_LABEL = re.compile(r"key ?words?|index terms|关\s*键\s*[词字]", re.IGNORECASE)  # also assistant.summaries
+_KEYWORD_LINE = re.compile(rf"^\s*(?:{KEYWORD_LABEL.pattern})\s*[:：.—-]", re.IGNORECASE)
 DENSE_POOL = 16  # sentences embedded per question: dev cited-gold is the same as embedding all (80.2%)
 MIN_CHARS = 25  # shorter fragments ("(Fig. 3).") join the sentence before them
 MAX_CHARS = 400  # longer "sentences" are run-on text: cut them at semicolons and glued full stops

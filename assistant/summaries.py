@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.citations import make_citation
-from assistant.extractive import split_passage, strip_markers
+from assistant.extractive import KEYWORD_LABEL, split_passage, strip_markers
 from assistant.lexical import tokenize
 from assistant.types import Citation, Paper, ScoredChunk
 
@@ -117,9 +117,6 @@ def _squash(text: str) -> str:
     return re.sub(r"\W+", "", text.lower())
 
 
-_KEYWORD_LABEL = re.compile(r"key ?words?|index terms|关\s*键\s*词", re.I)
-
-
 def keyword_line(paper: Paper, chunks) -> PaperSentence | None:
     """The paper's own keyword list as printed (after its label, up to the last keyword the metadata
     reader kept, so running text after it is left out), to be cited like a sentence; None when the
@@ -129,7 +126,7 @@ def keyword_line(paper: Paper, chunks) -> PaperSentence | None:
     if not keywords:
         return None
     for i, chunk in enumerate(chunks):
-        label = _KEYWORD_LABEL.search(chunk.text) if chunk.kind == "body" else None
+        label = KEYWORD_LABEL.search(chunk.text) if chunk.kind == "body" else None
         if label is None:
             continue
         rest = chunk.text[label.end():]
