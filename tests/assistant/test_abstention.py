@@ -3,7 +3,7 @@ must cover a question, except a question about several papers, which the papers 
 Real SQLite, FAISS and bm25s with the hashing embedder."""
 from __future__ import annotations
 
-from assistant.abstention import _common_terms, _derived_in, measure_evidence
+from assistant.abstention import _common_terms, _derived_in, content_concepts, measure_evidence
 from assistant.retrieval import retrieve_per_paper
 from assistant.settings import RetrievalSettings
 from tests.minilib import paper, store
@@ -57,3 +57,27 @@ def test_a_question_word_finds_its_derived_forms():
     """The stemmer keeps "grow" and "growth" apart; the paper's "growth" covers the question's "grow"."""
     assert _derived_in("grow", {"growth", "strain"}) and _derived_in("slow", {"slowli"})
     assert not _derived_in("grow", {"groundwat"}) and not _derived_in("ten", {"tenth"})  # too short to extend
+
+
+def test_a_chinese_term_and_its_bracketed_latin_name_are_one_concept():
+    concepts = dict(content_concepts("拟南芥dana1突变体中的脱落酸（ABA）含量与野生型相比有何变化？"))
+    assert "脱落酸" not in concepts and {"aba", "脱落酸", "abscis"} <= concepts["aba"]
+    assert "含量" in concepts and "aba" not in concepts["含量"]  # only the term that ends the bracketed run
+    two = dict(content_concepts("把载荷换成IL-7或IL-15（两者）时T细胞会怎样？"))
+    assert "载荷" in two and "il" in two and not {"载荷", "换成"} & two["il"]
+
+
+def test_a_glossed_term_is_found_by_its_latin_name_in_a_paper_of_the_other_language(lib, hashing):
+    """The English paper says only "ABA"; the question glosses 脱落酸 (abscisic acid) with it."""
+    store(lib, hashing, paper("dana", "en", ["ABA content in dana1 mutant plants was markedly reduced under drought.",
+                                             "Stomatal density decreased in the overexpressing lines."]))
+    index = lib.indexes().lexical
+
+    def coverage(question):
+        hits = retrieve_per_paper(lib, hashing, question, RetrievalSettings(), k=4)
+        terms = [set(h.chunk.text.lower().split()) for h in hits]
+        return measure_evidence(question, hits, terms, 0.5, lib.paper_terms, index.idf, 1.0, index).coverage
+
+    glossed = coverage("dana1突变体中的脱落酸（ABA）含量有何变化？")
+    apart = coverage("dana1突变体中的脱落酸和ABA含量有何变化？")  # two concepts: 脱落酸 is missed
+    assert glossed > apart + 0.05
