@@ -283,7 +283,9 @@ def select_sentences(
 ) -> list[Sentence]:
     """Up to n sentences by maximal marginal relevance, none scoring under `floor` x the best.
 
-    Returned in reading order: grouped by paper (the best paper first), then by position.
+    The best sentence leads (a question's direct answer first: "The proteome contains 27 SH3
+    domains" before the study's opening line), the others follow in reading order, grouped by
+    paper (the best paper first), then by position.
     """
     if not sentences:
         return []
@@ -311,7 +313,7 @@ def select_sentences(
     first_seen = {}
     for s in chosen:
         first_seen.setdefault(s.hit.paper.id, len(first_seen))
-    return sorted(chosen, key=lambda s: (first_seen[s.hit.paper.id], s.hit.chunk.char_start, s.index))
+    return chosen[:1] + sorted(chosen[1:], key=lambda s: (first_seen[s.hit.paper.id], s.hit.chunk.char_start, s.index))
 
 
 def select_per_paper(

@@ -6,9 +6,11 @@ import pytest
 
 from assistant.answering import Answerer
 from assistant.citations import CANNOT_ANSWER, cited_sentences, is_cannot_answer, renumber
+from assistant.extractive import Sentence, select_sentences
 from assistant.llm import ScriptedLLM
 from assistant.service import Souwen
 from assistant.settings import Settings
+from assistant.types import Chunk, Paper, ScoredChunk
 from prompts import PromptError, check_prompts, placeholders, render_prompt
 from tests.pdfmaker import make_paper
 from tests.samples import SORGHUM
@@ -140,3 +142,20 @@ def test_sentence_cache_primes_english_sentences_ahead_of_questions(hashing):
     assert cache.prime(iter(chunks), hashing, seconds=30, batch=4) == 11
     chinese = cache._items["c10"]
     assert not chinese.done.any()  # MiniLM reads English only: Chinese sentences are never embedded
+
+
+
+def test_extractive_answer_leads_with_its_best_sentence():
+    """The direct answer comes first; the other chosen sentences follow in reading order."""
+    doc = Paper(id="p1", doi="10.1/p1", title="SH3 domains", authors=(), year=2024, pages=3, lang="en")
+    texts = ["We measured the binding strength of a motif in Pbs2 to the SH3 domain of Sho1.",
+             "The yeast proteome contains 27 different SH3 domains, including one in Sho1.",
+             "Sequences of 24 yeast SH3-containing proteins were aligned with flanking residues."]
+    sentences = []
+    for n, (text, score) in enumerate(zip(texts, (0.8, 0.9, 0.78))):
+        chunk = Chunk(id=f"c{n}", paper_id="p1", ordinal=n, text=text, section="Results", page_start=n + 1,
+                      page_end=n + 1, char_start=100 * n, char_end=100 * n + len(text))
+        sentences.append(Sentence(ScoredChunk(chunk, doc, score), n, 0, text, 1.0, score, score))
+    sentences.sort(key=lambda s: -s.score)
+    chosen = select_sentences(sentences, None, None, n=3, mmr_lambda=0.7)
+    assert [s.text for s in chosen] == [texts[1], texts[0], texts[2]]
