@@ -57,6 +57,13 @@ class Answerer:
         self._pdf_paths: dict[str, str] = {}
 
     @property
+    def sentence_embedder(self) -> Embedder:
+        """What embeds the question and the passages' sentences for sentence scoring and claim
+        checks: the embedder's full-precision model unless ``answer.sentence_vectors`` says not."""
+        full = getattr(self.embedder, "full_precision", None)
+        return full() if full is not None and self.settings.answer.sentence_vectors == "full" else self.embedder
+
+    @property
     def backend(self) -> str:
         return self.llm.id if self.llm is not None else "extractive"
 
@@ -127,7 +134,7 @@ class Answerer:
         """Every sentence of `hits` scored against the query; a term's forms include the other
         form of any abbreviation the hits' papers define."""
         defined = defined_in(self.library.abbreviations, (h.paper.id for h in hits))
-        return score_sentences(query, hits, self.embedder, self.library.indexes().lexical.idf, self.cache,
+        return score_sentences(query, hits, self.sentence_embedder, self.library.indexes().lexical.idf, self.cache,
                                alternate_forms(query, defined))
 
     def standalone(self, question: str, history: Sequence[Answer]) -> str:
@@ -156,10 +163,10 @@ class Answerer:
     def _compose_extractive(self, base: Answer, sentences, per_paper: bool = False) -> Iterator[str | Answer]:
         answer = self.settings.answer
         if per_paper:  # a question about several papers: each paper answers for itself
-            chosen = select_per_paper(sentences, self.cache, self.embedder, answer.sentences, answer.mmr_lambda,
+            chosen = select_per_paper(sentences, self.cache, self.sentence_embedder, answer.sentences, answer.mmr_lambda,
                                       floor=answer.sentence_floor)
         else:
-            chosen = select_sentences(sentences, self.cache, self.embedder, answer.sentences, answer.mmr_lambda,
+            chosen = select_sentences(sentences, self.cache, self.sentence_embedder, answer.sentences, answer.mmr_lambda,
                                       floor=answer.sentence_floor)
         parts, citations = [], []
         for n, sentence in enumerate(chosen, start=1):
@@ -190,7 +197,7 @@ class Answerer:
         """Turn a model's text into a checked, cited Answer (unsupported sentences removed or flagged)."""
         if is_cannot_answer(text):
             return self.abstain(base, base.evidence)
-        checked = check_answer(text, passages, self.embedder, self.cache)
+        checked = check_answer(text, passages, self.sentence_embedder, self.cache)
         flag = self.settings.answer.unsupported == "flag"
         kept = [c for c in checked if c.supported or flag]
         unsupported = tuple(c.text for c in checked if not c.supported)

@@ -127,19 +127,22 @@ def warm_up(service: Souwen) -> str:
         service.library.indexes(wait=True)
         for question in ("warm-up question about the library", "预热：图书馆里的问题"):
             service.answerer.gather(question)  # retrieval + sentence scoring, no LLM call
-        cache, saved = service.answerer.cache, sentence_vectors_path(service.library)
+        cache, saved = service.answerer.cache, sentence_vectors_path(service.library, service.answerer.sentence_embedder)
         cache.load(saved)
-        cache.prime(_chunks_learning_abbreviations(service), service.embedder, service.settings.api.warm_seconds)
+        cache.prime(_chunks_learning_abbreviations(service), service.answerer.sentence_embedder,
+                    service.settings.api.warm_seconds)
         cache.save(saved)
     except LibraryMismatchError as exc:
         return str(exc)
     return ""
 
 
-def sentence_vectors_path(library) -> Path:
+def sentence_vectors_path(library, embedder) -> Path:
     """Where warm-up keeps the passages' sentence vectors between runs: named after the library's
-    fingerprint (embedder, chunking, parser), so vectors of other settings are never read."""
-    digest = hashlib.sha256(json.dumps(library.fingerprint, sort_keys=True).encode()).hexdigest()[:16]
+    fingerprint (chunking, parser) and the sentence `embedder`, so vectors of other settings are
+    never read. v2: sentences embedded one at a time (``SentenceCache.embed``)."""
+    key = {**library.fingerprint, "sentences": embedder.id, "version": 2}
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
     return library.root / "cache" / f"sentence-vectors-{digest}.npz"
 
 

@@ -172,13 +172,19 @@ class SentenceCache:
         return int(counts.sum())
 
     def embed(self, wanted: Sequence[tuple[_Passage, int]], embedder: Embedder) -> None:
-        """Make sure the given (passage, sentence index) pairs have vectors (one batch)."""
+        """Make sure the given (passage, sentence index) pairs have vectors, each sentence embedded
+        on its own.
+
+        The int8 model quantizes activations with one scale per batch, so a sentence embedded
+        beside others got a slightly different vector (cosine up to 0.017 apart) depending on its
+        batch, and an answer depended on which questions had embedded its sentences before: 31 of
+        the 110 dev answers changed with the order of the questions. Alone, a sentence always gets
+        the same vector, and unpadded it is no slower (640 sentences: 2.3 s against 4.0 s in
+        batches of 64)."""
         todo = list({(id(p), i): (p, i) for p, i in wanted if not p.done[i]}.values())
-        if todo:
-            vectors = embedder.embed_documents([p.texts[i] for p, i in todo])
-            for (passage, i), vector in zip(todo, vectors):
-                passage.vectors[i] = vector
-                passage.done[i] = True
+        for passage, i in todo:
+            passage.vectors[i] = embedder.embed_documents([passage.texts[i]])[0]
+            passage.done[i] = True
 
     def full(self, hit: ScoredChunk, embedder: Embedder) -> _Passage:
         """A passage with every sentence embedded (for checking a model's claims against it)."""
@@ -241,12 +247,16 @@ def score_sentences(
     # The dense signal is used for English sentences only; otherwise coverage stands in for it.
     # And only the sentences that can still win are embedded: the best by coverage (ties to
     # better passages).
+    # A sentence outside the pool is scored by coverage alone even when its vector is cached from
+    # an earlier question: otherwise an answer depended on the questions asked before it.
+    chosen: set[tuple[int, int]] = set()
     if english:
         pool = [r for r in sorted(rows, key=lambda r: (-r[3], r[0])) if not has_cjk(r[1].texts[r[2]], 0.2)]
         cache.embed([(p, i) for _, p, i, _ in pool[:DENSE_POOL]], embedder)
+        chosen = {(id(p), i) for _, p, i, _ in pool[:DENSE_POOL]}
     scored: list[Sentence] = []
     for rank, passage, i, coverage in rows:
-        dense = english and passage.done[i]
+        dense = (id(passage), i) in chosen
         d = float(passage.vectors[i] @ query) if dense else 0.0
         score = (W_COVERAGE * coverage + W_DENSE * max(0.0, d) if dense
                  else (W_COVERAGE + W_DENSE) * coverage)

@@ -102,12 +102,25 @@ class SentenceTransformerEmbedder:
         self._encoder: Any = None  # a Rust tokenizer truncating to max_seq_length, with specials
         self._runner: Any = None
         self._pad_id = 0
+        self._precise: SentenceTransformerEmbedder | None = None  # see full_precision
+
+    def full_precision(self) -> SentenceTransformerEmbedder:
+        """The same model without int8 quantization (this embedder itself when it has none), for
+        comparisons of a few vectors where precision matters more than throughput: the answer
+        scorer's question-to-sentence similarities (``assistant.extractive``). Built once, lazily."""
+        if not self.backend.endswith("-int8"):
+            return self
+        if self._precise is None:
+            self._precise = SentenceTransformerEmbedder(self.model, self.backend.removesuffix("-int8"),  # type: ignore[arg-type]
+                                                        self.batch_size, self.cache_dir, self.threads,
+                                                        self.sort_by_length)
+        return self._precise
 
     def __getstate__(self) -> dict:
         """Pickle the configuration only (ingest workers count tokens with a copy): the loaded
         tokenizers and the model session are rebuilt on first use wherever the copy lands."""
         state = dict(self.__dict__)
-        state.update(_tokenizer=None, _counter=None, _encoder=None, _runner=None)
+        state.update(_tokenizer=None, _counter=None, _encoder=None, _runner=None, _precise=None)
         return state
 
     # -- protocol attributes -------------------------------------------------------------------

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from assistant.extractive import SentenceCache
-from assistant.types import Chunk
+from assistant.extractive import DENSE_POOL, SentenceCache, score_sentences
+from assistant.types import Chunk, Paper, ScoredChunk
 
 
 class Counting:
@@ -47,3 +47,55 @@ def test_a_missing_or_broken_file_loads_nothing(tmp_path):
     (tmp_path / "broken.npz").write_bytes(b"not a numpy file")
     assert cache.load(tmp_path / "broken.npz") == 0
     assert cache.save(tmp_path / "empty.npz") == 0 and not (tmp_path / "empty.npz").exists()
+
+
+def test_a_sentence_vector_does_not_depend_on_what_was_embedded_with_it(minilm):
+    """The int8 model quantizes activations per batch: embedded beside other sentences, a sentence
+    got another vector, and an answer depended on the questions asked before it."""
+    alone, together = SentenceCache(), SentenceCache()
+    passage = alone._passages(chunks()[:2], minilm.dim)[1]
+    alone.embed([(passage, 1)], minilm)
+    crowd = together._passages(chunks()[:2], minilm.dim)
+    together.embed([(p, i) for p in crowd for i in range(len(p.texts))], minilm)
+    assert passage.done[1] and crowd[1].done.all()
+    assert np.array_equal(passage.vectors[1], crowd[1].vectors[1])
+
+
+def test_full_precision_is_the_same_model_without_int8(minilm):
+    full = minilm.full_precision()
+    assert full.id == minilm.id.removesuffix("-int8") and full.full_precision() is full
+    assert minilm.full_precision() is full  # built once
+    a, b = minilm.embed_documents(["Ribosome assembly stalled without RlmE."])[0], full.embed_documents(
+        ["Ribosome assembly stalled without RlmE."])[0]
+    assert 0.95 < float(a @ b) < 1.0  # the same model, and int8 really differs
+
+
+def test_only_the_questions_own_pool_is_scored_with_vectors(hashing):
+    """A sentence whose vector is cached from an earlier question, but which is not among this
+    question's best DENSE_POOL by coverage, is scored by coverage alone, as on a cold cache."""
+    sentences = [f"Sample {n} of the strain grew in medium number {n} at thirty degrees." for n in range(40)]
+    doc = Paper(id="p1", doi="10.1/p1", title="growth", authors=(), year=2024, pages=1, lang="en")
+    hits = [ScoredChunk(Chunk(id=f"c{n}", paper_id="p1", ordinal=n, text=" ".join(sentences[4 * n:4 * n + 4]),
+                              section="Results", page_start=1, page_end=1, char_start=0, char_end=1), doc, 1.0)
+            for n in range(10)]
+
+    def idf(terms):
+        return dict.fromkeys(terms, 1.0)
+
+    question = "Which medium did the strain grow in at thirty degrees?"
+    warm = SentenceCache()
+    warm.prime([h.chunk for h in hits], hashing, seconds=60)  # every sentence has a vector already
+    assert all(p.done.all() for p in warm.passages(hits, hashing.dim))
+    cold, primed = (score_sentences(question, hits, hashing, idf, cache) for cache in (SentenceCache(), warm))
+    assert sum(s.dense != 0 for s in primed) == DENSE_POOL
+    assert [(s.text, round(s.score, 6)) for s in cold] == [(s.text, round(s.score, 6)) for s in primed]
+
+
+def test_the_answer_settings_choose_the_sentence_vectors(minilm):
+    from assistant.answering import Answerer
+    from assistant.settings import Settings
+
+    plain = Settings()
+    full = plain.model_copy(update={"answer": plain.answer.model_copy(update={"sentence_vectors": "full"})})
+    assert Answerer(None, minilm, plain).sentence_embedder is minilm
+    assert Answerer(None, minilm, full).sentence_embedder is minilm.full_precision()
