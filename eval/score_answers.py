@@ -24,15 +24,18 @@ logistic regression on the evidence measurements in abstention.FEATURES, thresho
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
 import sys
 import time
+import unicodedata
 from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from assistant import abstention  # noqa: E402
+from assistant.extractive import strip_markers  # noqa: E402
 from assistant.service import Souwen  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 from eval.evidence import CORPUS, QUESTIONS, contains_evidence, load_questions, normalise  # noqa: E402
@@ -94,6 +97,24 @@ def quote_in_passage(quote: str, passage: str) -> bool:
     return normalise(quote) in normalise(passage) or normalise(quote).replace(" ", "") in normalise(passage).replace(" ", "")
 
 
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def numbers_in(text: str) -> set[str]:
+    """The numbers a text states ("4,809" and "4809" alike; "0.742"), for the reference-answer check."""
+    return {n.replace(",", "") for n in _NUMBER.findall(unicodedata.normalize("NFKC", text))}
+
+
+def states_reference_numbers(answer: str, reference: str) -> float | None:
+    """Share of the reference answer's numbers that the answer states; None when it has none.
+
+    A second view of answer quality beside "cited gold": an answer that quotes an equivalent
+    sentence ("covers 97% of all possible ... variants" for the gold "9003 of the 9280 (97%)")
+    misses the gold passage but states the answer."""
+    wanted = numbers_in(reference)
+    return len(wanted & numbers_in(strip_markers(answer))) / len(wanted) if wanted else None
+
+
 def score(service: Souwen, questions: list[dict]) -> None:
     table: dict[tuple[str, str], dict[str, list]] = defaultdict(lambda: defaultdict(list))
     latencies = []
@@ -116,19 +137,24 @@ def score(service: Souwen, questions: list[dict]) -> None:
             found = [any(contains_evidence(text, g["evidence"]) for text in cited) for g in q["gold"]]
             table[key]["cited"].append(any(found))
             table[key]["all-gold"].append(all(found))
-    print(f"{'type/lang':<14}{'n':>4}  {'cited':>7}  {'all-gold':>8}  {'quotes':>7}  {'declined':>8}  {'keywords':>8}")
+            stated = states_reference_numbers(answer.text, q.get("answer", ""))
+            if stated is not None and not answer.abstained:
+                table[key]["numbers"].append(stated)
+    print(f"{'type/lang':<14}{'n':>4}  {'cited':>7}  {'all-gold':>8}  {'numbers':>7}  {'quotes':>7}  {'declined':>8}  {'keywords':>8}")
     totals: dict[str, list] = defaultdict(list)
     for key in sorted(table):
         cells = table[key]
         n = len(cells.get("declined") or cells.get("keywords") or [])
         row = f"{key[0] + '/' + key[1]:<14}{n:>4}"
-        for name, width in (("cited", 7), ("all-gold", 8), ("quotes", 7), ("declined", 8), ("keywords", 8)):
+        for name, width in (("cited", 7), ("all-gold", 8), ("numbers", 7), ("quotes", 7), ("declined", 8), ("keywords", 8)):
             values = cells.get(name, [])
             row += f"  {rate(values):>{width}}"
             bucket = name if not (name == "declined" and key[0] != "abstain") else "false-declined"
             totals[bucket] += values
         print(row)
     print(f"answerable cited gold: {rate(totals['cited'])} (n={len(totals['cited'])}; target 80%)")
+    print(f"answers stating the reference answer's numbers: {rate(totals['numbers'])} "
+          f"(n={len(totals['numbers'])} answered questions whose reference has numbers; no target)")
     print(f"quotes in their passage: {rate(totals['quotes'])} (n={len(totals['quotes'])}; target 95%)")
     abstain = [v for (t, _), c in table.items() if t == "abstain" for v in c["declined"]]
     print(f"abstain declined: {rate(abstain)} (n={len(abstain)}; target 75%); "
