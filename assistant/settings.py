@@ -27,7 +27,11 @@ class EmbedderSettings(BaseModel):
     backend: str = Field(
         "auto", description="Inference backend: auto, torch, onnx or onnx-int8 (see embeddings/)."
     )
-    batch_size: int = Field(32, ge=1, le=1024, description="Texts per forward pass.")
+    batch_size: int = Field(
+        0, ge=0, le=1024,
+        description="Texts per forward pass; 0 chooses: 1 for int8 backends (they quantize activations "
+        "per batch, so a text's vector would depend on its batch-mates), 32 otherwise.",
+    )
     cache_dir: Path | None = Field(
         None, description="Where exported ONNX models are kept (default: the user cache dir)."
     )
