@@ -37,6 +37,23 @@ def test_constructor_stores_config_only():
         SentenceTransformerEmbedder(model="no-such-model-anywhere").count_tokens(["x"])
 
 
+def test_int8_backends_embed_one_text_per_pass_unless_told():
+    assert SentenceTransformerEmbedder(backend="onnx-opt-int8").batch_size == 1
+    assert SentenceTransformerEmbedder(backend="onnx-int8").batch_size == 1
+    assert SentenceTransformerEmbedder(backend="torch").batch_size == 32
+    assert SentenceTransformerEmbedder(backend="onnx-opt-int8", batch_size=16).batch_size == 16
+    assert build_embedder("minilm", "", None, 0).batch_size == 1  # settings' 0 means automatic
+
+
+def test_a_vector_does_not_depend_on_the_texts_embedded_with_it(minilm):
+    """int8 activations are quantized per batch: with batch-mates a text got another vector."""
+    texts = ["Ribosome assembly stalled without RlmE.", "The doubling time of the strain was 90 minutes at 30 degrees "
+             "Celsius in rich medium, and longer in minimal medium.", "本研究提出了一种新的标识网络。"]
+    alone = minilm.embed_documents([texts[0]])[0]
+    together = minilm.embed_documents(texts)[0]
+    assert np.array_equal(alone, together)
+
+
 def test_ids_differ_per_backend():
     assert len({SentenceTransformerEmbedder(backend=b).id for b in BACKENDS}) == len(BACKENDS)
 
