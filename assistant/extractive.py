@@ -172,19 +172,16 @@ class SentenceCache:
         return int(counts.sum())
 
     def embed(self, wanted: Sequence[tuple[_Passage, int]], embedder: Embedder) -> None:
-        """Make sure the given (passage, sentence index) pairs have vectors, each sentence embedded
-        on its own.
-
-        The int8 model quantizes activations with one scale per batch, so a sentence embedded
-        beside others got a slightly different vector (cosine up to 0.017 apart) depending on its
-        batch, and an answer depended on which questions had embedded its sentences before: 31 of
-        the 110 dev answers changed with the order of the questions. Alone, a sentence always gets
-        the same vector, and unpadded it is no slower (640 sentences: 2.3 s against 4.0 s in
-        batches of 64)."""
+        """Make sure the given (passage, sentence index) pairs have vectors. A sentence's vector must
+        not depend on the sentences embedded with it (else an answer depended on the questions asked
+        before: 31 of the 110 dev answers changed with their order); the int8 embedders see to that
+        by embedding one text per forward pass (``embeddings.sentence.INT8_BATCH_SIZE``)."""
         todo = list({(id(p), i): (p, i) for p, i in wanted if not p.done[i]}.values())
-        for passage, i in todo:
-            passage.vectors[i] = embedder.embed_documents([passage.texts[i]])[0]
-            passage.done[i] = True
+        if todo:
+            vectors = embedder.embed_documents([p.texts[i] for p, i in todo])
+            for (passage, i), vector in zip(todo, vectors):
+                passage.vectors[i] = vector
+                passage.done[i] = True
 
     def full(self, hit: ScoredChunk, embedder: Embedder) -> _Passage:
         """A passage with every sentence embedded (for checking a model's claims against it)."""
@@ -249,14 +246,14 @@ def score_sentences(
     # better passages).
     # A sentence outside the pool is scored by coverage alone even when its vector is cached from
     # an earlier question: otherwise an answer depended on the questions asked before it.
-    chosen: set[tuple[int, int]] = set()
+    pooled: set[tuple[int, int]] = set()
     if english:
         pool = [r for r in sorted(rows, key=lambda r: (-r[3], r[0])) if not has_cjk(r[1].texts[r[2]], 0.2)]
         cache.embed([(p, i) for _, p, i, _ in pool[:DENSE_POOL]], embedder)
-        chosen = {(id(p), i) for _, p, i, _ in pool[:DENSE_POOL]}
+        pooled = {(id(p), i) for _, p, i, _ in pool[:DENSE_POOL]}
     scored: list[Sentence] = []
     for rank, passage, i, coverage in rows:
-        dense = (id(passage), i) in chosen
+        dense = (id(passage), i) in pooled
         d = float(passage.vectors[i] @ query) if dense else 0.0
         score = (W_COVERAGE * coverage + W_DENSE * max(0.0, d) if dense
                  else (W_COVERAGE + W_DENSE) * coverage)

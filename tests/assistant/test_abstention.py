@@ -41,15 +41,8 @@ def test_a_missing_specific_word_weighs_more_than_a_missing_everyday_word(lib, h
     store(lib, hashing, paper("frog", "en", ["Chytrid zoospore infection killed tadpoles in the assay.",
                                              "Tadpoles exposed to zoospores died within two weeks."]))
     store(lib, hashing, paper("worm", "en", ["Nematode survival on bacteria was shorter without editing enzymes."]))
-    index = lib.indexes().lexical
-
-    def coverage(question):
-        hits = retrieve_per_paper(lib, hashing, question, RetrievalSettings(), k=6)
-        terms = [set(h.chunk.text.lower().split()) for h in hits]
-        return measure_evidence(question, hits, terms, 0.5, lib.paper_terms, index.idf, 1.0, index).coverage
-
-    phrasing = coverage("Which assay showed that chytrid zoospore infection eventually killed tadpoles?")
-    specific = coverage("Which assay showed that chytrid zoospore infection killed axolotl tadpoles?")
+    phrasing = _coverage(lib, hashing, "Which assay showed that chytrid zoospore infection eventually killed tadpoles?", 6)
+    specific = _coverage(lib, hashing, "Which assay showed that chytrid zoospore infection killed axolotl tadpoles?", 6)
     assert 0.8 < phrasing < 1.0 and specific < phrasing - 0.1
 
 
@@ -71,13 +64,15 @@ def test_a_glossed_term_is_found_by_its_latin_name_in_a_paper_of_the_other_langu
     """The English paper says only "ABA"; the question glosses 脱落酸 (abscisic acid) with it."""
     store(lib, hashing, paper("dana", "en", ["ABA content in dana1 mutant plants was markedly reduced under drought.",
                                              "Stomatal density decreased in the overexpressing lines."]))
-    index = lib.indexes().lexical
-
-    def coverage(question):
-        hits = retrieve_per_paper(lib, hashing, question, RetrievalSettings(), k=4)
-        terms = [set(h.chunk.text.lower().split()) for h in hits]
-        return measure_evidence(question, hits, terms, 0.5, lib.paper_terms, index.idf, 1.0, index).coverage
-
-    glossed = coverage("dana1突变体中的脱落酸（ABA）含量有何变化？")
-    apart = coverage("dana1突变体中的脱落酸和ABA含量有何变化？")  # two concepts: 脱落酸 is missed
+    glossed = _coverage(lib, hashing, "dana1突变体中的脱落酸（ABA）含量有何变化？", 4)
+    apart = _coverage(lib, hashing, "dana1突变体中的脱落酸和ABA含量有何变化？", 4)  # two concepts: 脱落酸 is missed
     assert glossed > apart + 0.05
+
+
+def _coverage(lib, embedder, question: str, k: int) -> float:
+    """The evidence coverage of `question` over passages retrieved per paper (words split on spaces)."""
+    hits = retrieve_per_paper(lib, embedder, question, RetrievalSettings(), k=k)
+    terms = [set(h.chunk.text.lower().split()) for h in hits]
+    index = lib.indexes().lexical
+    return measure_evidence(question, hits, terms, 0.5, lib.paper_terms, index.idf, 1.0, index).coverage
+
