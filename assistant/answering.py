@@ -54,6 +54,7 @@ class Answerer:
         self.settings = settings
         self.llm = llm
         self.cache = SentenceCache()
+        self.precise_cache = SentenceCache()  # full-precision vectors of re-scored sentences
         self._pdf_paths: dict[str, str] = {}
 
     @property
@@ -62,6 +63,16 @@ class Answerer:
         checks: the embedder's full-precision model unless ``answer.sentence_vectors`` says not."""
         full = getattr(self.embedder, "full_precision", None)
         return full() if full is not None and self.settings.answer.sentence_vectors == "full" else self.embedder
+
+    @property
+    def rescorer(self) -> tuple[Embedder, SentenceCache] | None:
+        """The full-precision embedder (with its own sentence cache) that re-scores the best few
+        candidate sentences when ``answer.sentence_vectors`` is 'rescore'; None otherwise or when
+        the embedder has no int8 quantization to undo."""
+        full = getattr(self.embedder, "full_precision", None)
+        if full is None or self.settings.answer.sentence_vectors != "rescore" or full() is self.embedder:
+            return None
+        return full(), self.precise_cache
 
     @property
     def backend(self) -> str:
@@ -135,7 +146,7 @@ class Answerer:
         form of any abbreviation the hits' papers define."""
         defined = defined_in(self.library.abbreviations, (h.paper.id for h in hits))
         return score_sentences(query, hits, self.sentence_embedder, self.library.indexes().lexical.idf, self.cache,
-                               alternate_forms(query, defined))
+                               alternate_forms(query, defined), self.rescorer, self.settings.answer.rescore_sentences)
 
     def standalone(self, question: str, history: Sequence[Answer]) -> str:
         """A follow-up made stand-alone: rewritten by the LLM, or (extractive) joined to the

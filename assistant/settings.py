@@ -190,14 +190,21 @@ class AnswerSettings(BaseModel):
         "Dev answerable questions citing gold at 0.75 / 0.7 / 0.65 / 0.5: 69 / 70 / 71 / 71 of 91, "
         "with 3.9 / 4.3 / 4.4 / 4.7 sentences per answer.",
     )
-    sentence_vectors: Literal["embedder", "full"] = Field(
-        "embedder",
+    sentence_vectors: Literal["embedder", "rescore", "full"] = Field(
+        "rescore",
         description="Vectors for comparing the question with candidate answer sentences: 'embedder' "
         "uses the embedder as configured; 'full' its model without int8 quantization (int8 vectors "
         "are up to 0.02-0.03 cosine from full-precision ones, enough to decide near-ties between "
-        "sentences), ~2x slower per sentence. Dev questions (eval/score_answers.py), embedder / "
-        "full: answerable citing gold 79.1 / 81.3%, ask p50 78 / 143 ms; eval/bench_load.py "
-        "(50 clients, 1 s think time) p99 538 ms / 1.66 s.",
+        "sentences), ~2x slower per sentence; 'rescore' the embedder for all candidates, then the "
+        "full-precision model for those whose scores are within a near tie of the best (at most "
+        "`rescore_sentences`; assistant.extractive.rescore_with). Dev questions (eval/score_answers.py), "
+        "embedder / rescore / full: answerable citing gold 79.1 / 81.3 / 81.3%, ask p50 80 / 91 / "
+        "143 ms; eval/bench_load.py (50 clients, 1 s think time) p99 538 / 849 ms / 1.66 s.",
+    )
+    rescore_sentences: int = Field(
+        6, ge=1, le=16,
+        description="With sentence_vectors 'rescore': at most this many near-tie sentences get "
+        "full-precision vectors.",
     )
     unsupported: Literal["remove", "flag"] = Field(
         "remove", description="What to do with an answer sentence that its cited passages do not support."

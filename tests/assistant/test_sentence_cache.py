@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from assistant.extractive import DENSE_POOL, SentenceCache, score_sentences
+from assistant.extractive import DENSE_POOL, NEAR_TIE, RESCORE_TOP, SentenceCache, score_sentences
 from assistant.types import Chunk, Paper, ScoredChunk
 
 
@@ -97,5 +97,60 @@ def test_the_answer_settings_choose_the_sentence_vectors(minilm):
 
     plain = Settings()
     full = plain.model_copy(update={"answer": plain.answer.model_copy(update={"sentence_vectors": "full"})})
+    only = plain.model_copy(update={"answer": plain.answer.model_copy(update={"sentence_vectors": "embedder"})})
+    assert plain.answer.sentence_vectors == "rescore"
     assert Answerer(None, minilm, plain).sentence_embedder is minilm
+    assert Answerer(None, minilm, plain).rescorer[0] is minilm.full_precision()
     assert Answerer(None, minilm, full).sentence_embedder is minilm.full_precision()
+    assert Answerer(None, minilm, full).rescorer is None and Answerer(None, minilm, only).rescorer is None
+
+
+class Scripted:
+    """An embedder whose question vector is e0 and whose sentence vectors are e0 for sentences
+    with one of `liked` words in them, else a fixed mix (every other sentence ties)."""
+
+    dim = 4
+
+    def __init__(self, liked=()):
+        self.liked, self.texts = liked, []
+
+    def embed_query(self, text):
+        return np.array([1.0, 0.0, 0.0, 0.0], dtype=np.float32)
+
+    def embed_documents(self, texts, *args, **kwargs):
+        self.texts += list(texts)
+        return np.array([[1.0, 0, 0, 0] if any(w in t for w in self.liked) else [0.6, 0.8, 0, 0] for t in texts],
+                        dtype=np.float32)
+
+
+def test_near_ties_are_decided_by_full_precision_vectors():
+    """int8 noise (~0.01-0.035 cosine) decides between sentences whose scores are that close; the
+    full-precision embedder re-scores those near-ties, and only those."""
+    doc = Paper(id="p1", doi="10.1/p1", title="growth", authors=(), year=2024, pages=1, lang="en")
+    texts = ["The strain grew in medium A at thirty degrees.", "The strain grew in medium B at thirty degrees.",
+             "The strain grew in medium C at thirty degrees.", "Plates were photographed after two days."]
+    hits = [ScoredChunk(Chunk(id=f"c{n}", paper_id="p1", ordinal=n, text=t, section="Results", page_start=1,
+                              page_end=1, char_start=0, char_end=len(t)), doc, 1.0) for n, t in enumerate(texts)]
+
+    def idf(terms):
+        return dict.fromkeys(terms, 1.0)
+
+    question = "Which medium did the strain grow in at thirty degrees?"
+    quantized, precise = Scripted(), Scripted(liked=("medium C",))
+    plain = score_sentences(question, hits, quantized, idf, SentenceCache())
+    assert [s.text[19:27] for s in plain[:3]] == ["medium A", "medium B", "medium C"]  # a tie: passage order
+    assert plain[3].score < plain[0].score - NEAR_TIE
+    rescored = score_sentences(question, hits, quantized, idf, SentenceCache(), precise=(precise, SentenceCache()))
+    assert rescored[0].text == texts[2] and rescored[0].dense == 1.0
+    assert sorted(precise.texts) == sorted(texts[:3])  # the far-behind sentence was not re-embedded
+    capped = Scripted(liked=("medium C",))
+    score_sentences(question, hits, quantized, idf, SentenceCache(), precise=(capped, SentenceCache()), rescore=2)
+    assert len(capped.texts) == 2 <= RESCORE_TOP
+
+
+def test_the_full_precision_model_embeds_one_text_per_pass(minilm):
+    """Its vectors decide answers, which must not depend on what was embedded before them."""
+    full = minilm.full_precision()
+    texts = [t for c in chunks()[:2] for t in c.text.split(". ")]
+    assert full.batch_size == 1
+    assert np.array_equal(full.embed_documents(texts[:1])[0], full.embed_documents(texts)[0])
