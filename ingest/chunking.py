@@ -9,19 +9,24 @@ the dev questions this was neutral for retrieval: 80.4% either way, and it keeps
 topic for citations); the last sentences of a chunk are repeated at the start of the next
 (``overlap_tokens``) so that evidence straddling a boundary is whole in at least one chunk. Each
 chunk keeps its section, page span and character offsets into the paper's body text (the block
-texts joined by blank lines). Tables become chunks of their own.
+texts joined by blank lines; a chunk's span can also hold a caption printed inside one of its
+sentences). Tables become chunks of their own. A sentence that a page or column break cuts in two
+(the next body block goes on in lower case) is one sentence again (`continues`), so no chunk ends
+on "The" and no quote starts in mid-sentence.
 """
 from __future__ import annotations
 
 import hashlib
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from assistant.types import Chunk, ParsedPaper
+from assistant.types import Chunk, ParsedPaper, TextBlock
+from ingest.paragraphs import join_lines
+from ingest.textfix import english_words
 
 CountTokens = Callable[[Sequence[str]], list[int]]
-CHUNKER_VERSION = 1  # part of the library fingerprint: bump when chunk boundaries change
+CHUNKER_VERSION = 2  # part of the library fingerprint: bump when chunk boundaries change
 
 # A sentence ends at . ! ? (followed by space and a capital, digit or bracket) or at a Chinese
 # full stop. Abbreviations common in papers are protected so "Fig. 3" and "et al. (2020)" stay whole.
@@ -40,6 +45,7 @@ class _Sentence:
     end: int
     kind: str
     new_block: bool
+    last_page: int = 0  # the page it ends on, when it runs over a page break (else 0: `page`)
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
@@ -76,17 +82,50 @@ def _join(parts: Sequence[str]) -> str:
 def _sentences(paper: ParsedPaper) -> list[_Sentence]:
     sentences: list[_Sentence] = []
     offset = 0
+    body: tuple[TextBlock, int] | None = None  # the last body block and the index of its last sentence
     for block in paper.blocks:
         if block.kind == "heading":
             offset += len(block.text) + 2
+            body = None
             continue
         first = True
         for start, end in split_sentences(block.text):
-            sentences.append(_Sentence(block.text[start:end], block.page, block.section,
-                                       offset + start, offset + end, block.kind, first))
+            sentence = _Sentence(block.text[start:end], block.page, block.section,
+                                 offset + start, offset + end, block.kind, first)
+            if first and body is not None and continues(body[0], block):
+                # across the captions and tables printed between the two halves, if any
+                sentence = _run_on(sentences.pop(body[1]), sentence)
+            sentences.append(sentence)
             first = False
         offset += len(block.text) + 2
+        if block.kind == "body" and sentences and sentences[-1].kind == "body":
+            body = (block, len(sentences) - 1)
     return sentences
+
+
+_OPEN_END = re.compile(r"[^.!?。！？:：;；]\s*$")
+
+
+def continues(before: TextBlock, block: TextBlock) -> bool:
+    """Does body `block` carry on the sentence that `before` left open (a page or column break in
+    mid-sentence: "... the structures were aligned. The" | "contacts between atoms were ...")?
+
+    11.5% of the body-block boundaries of the shared corpus (344 of 2983) fall in mid-sentence.
+    Cut there, a chunk could close on "The" and a quote start at "contacts between atoms". Only a
+    block that starts with a lower-case letter continues one: a Chinese block cannot be told from a
+    new paragraph that way (joining those too, dev answers citing gold fell 82.4 -> 81.3%).
+    """
+    return (before.kind == block.kind == "body" and before.section == block.section
+            and bool(_OPEN_END.search(before.text)) and bool(block.text)
+            and block.text[0].islower())
+
+
+def _run_on(head: _Sentence, tail: _Sentence) -> _Sentence:
+    """One sentence from its two halves on either side of a block break."""
+    # "regu-" | "lation" is one word again, "state-of-the-" | "art" keeps its hyphen
+    text = join_lines([head.text, tail.text], english_words()) if head.text.endswith("-") else _join([head.text, tail.text])
+    return replace(head, text=text, end=tail.end,
+                   last_page=max(head.last_page or head.page, tail.page))
 
 
 def _split_long(text: str, count: CountTokens, limit: int) -> list[str]:
@@ -174,7 +213,7 @@ def _make_chunk(paper: ParsedPaper, paper_id: str, ordinal: int, text: str, firs
     digest = hashlib.sha256(f"{paper.sha256}\x00{ordinal}\x00{text}".encode()).hexdigest()[:20]
     return Chunk(
         id=f"c{digest}", paper_id=paper_id, ordinal=ordinal, text=text, section=first.section,
-        page_start=first.page, page_end=max(first.page, last.page), char_start=first.start,
+        page_start=first.page, page_end=max(first.page, last.page, last.last_page), char_start=first.start,
         char_end=max(first.end, last.end), kind="caption" if first.kind == "caption" else first.kind,
     )
 

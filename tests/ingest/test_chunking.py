@@ -53,6 +53,26 @@ def test_overlong_sentence_and_table_are_split_under_limit():
     assert tables and tables[0].page_start == 2 and "Yields" in tables[0].text
 
 
+def test_a_sentence_cut_by_a_page_break_is_one_sentence_again():
+    """A page (or column) break in mid-sentence, with a figure caption printed between the halves:
+    no chunk ends on the dangling "The", and the sentence is whole in one chunk spanning both pages."""
+    blocks = [TextBlock(1, "The structures were aligned by their cores. The", "Results"),
+              TextBlock(1, "Figure 2. Aligned structures of the two complexes.", "Results", "caption"),
+              TextBlock(2, "contacts between atoms were counted within 4 A. We then compared the regu-", "Results"),
+              TextBlock(2, "lation of both genes. Expression rose twofold.", "Results"),
+              TextBlock(2, "A new paragraph starts here.", "Results"),
+              TextBlock(3, "Discussion", "Discussion", "heading"),
+              TextBlock(3, "lower-case start after a heading stays apart.", "Discussion")]
+    chunks = chunk_paper(_paper(blocks), "p1", count_words, max_tokens=60, target_tokens=14, overlap_tokens=0)
+    texts = [c.text for c in chunks]
+    assert not any(t.endswith(" The") or t.startswith("contacts") for t in texts)
+    whole = next(c for c in chunks if "The contacts between atoms were counted within 4 A." in c.text)
+    assert whole.page_start == 1 and whole.page_end == 2
+    assert any("compared the regulation of both genes." in t for t in texts)  # the hyphen repaired
+    assert any(t.startswith("Figure 2.") for t in texts)  # the caption kept as it was
+    assert "A new paragraph starts here." in " ".join(texts) and chunks[-1].text.startswith("lower-case start")
+
+
 @pytest.mark.slow
 def test_real_tokenizer_never_exceeds_minilm_window(minilm):
     text = ("Mutation rates vary at the sub-gene scale because local DNA hypermutability differs "
