@@ -3,7 +3,10 @@ must cover a question, except a question about several papers, which the papers 
 Real SQLite, FAISS and bm25s with the hashing embedder."""
 from __future__ import annotations
 
-from assistant.abstention import _common_terms, _derived_in, content_concepts, measure_evidence
+from dataclasses import replace
+
+from assistant.abstention import (_common_terms, _derived_in, content_concepts, load_model, measure_evidence,
+                                  question_focus)
 from assistant.retrieval import retrieve_per_paper
 from assistant.settings import RetrievalSettings
 from tests.minilib import paper, store
@@ -69,10 +72,42 @@ def test_a_glossed_term_is_found_by_its_latin_name_in_a_paper_of_the_other_langu
     assert glossed > apart + 0.05
 
 
-def _coverage(lib, embedder, question: str, k: int) -> float:
-    """The evidence coverage of `question` over passages retrieved per paper (words split on spaces)."""
+def test_the_question_focus_is_what_a_wh_question_asks_for():
+    assert question_focus("What was the 30-day in-hospital mortality of patients admitted in 2010?") == "mortality"
+    assert question_focus("At what resolution were the cryo-EM structures determined?") == "resolution"
+    assert question_focus("What oral bioavailability in rats did the inhibitor show?") == "bioavailability"
+    assert question_focus("What inter-annotator agreement did the annotation reach?") == "agreement"
+    # no asked-for phrase, or one that only names the kind of answer
+    for question in ("What proportion of the variants had scores?", "Did fine-tuning improve prediction?",
+                     "How many genomes were retained?", "Which metabolites changed in the roots?",
+                     "Which papers deal with DNA methylation?", "该研究的样本量是多少？"):
+        assert question_focus(question) == "", question
+
+
+def test_a_paper_that_never_names_what_the_question_asks_for_is_weaker_evidence(lib, hashing):
+    """Two questions that differ only in what they ask for: the paper reports the ward's mortality,
+    not its occupancy."""
+    store(lib, hashing, paper("ward", "en", [
+        "Patients admitted through the medical short stay ward in 2010 were followed for 30 days at Kamuzu "
+        "Central Hospital.", "The short stay ward admitted 1077 in-hospital patients in June 2010.",
+        "Mortality was 12% among them."]))
+    template = "What was the 30-day in-hospital {} of patients admitted through the short stay ward in 2010?"
+    reported, absent = (_strength(lib, hashing, template.format(word), 4) for word in ("mortality", "occupancy"))
+    assert reported.focus_missing == 0.0 and absent.focus_missing == 1.0
+    model = load_model()
+    assert "focus_missing" in model.weights  # calibrated with it (eval/score_answers.py --calibrate)
+    assert model.confidence(absent) < model.confidence(replace(absent, focus_missing=0.0)) - 0.2
+
+
+def _strength(lib, embedder, question: str, k: int):
+    """The evidence strength of `question` over passages retrieved per paper (words split on spaces)."""
     hits = retrieve_per_paper(lib, embedder, question, RetrievalSettings(), k=k)
     terms = [set(h.chunk.text.lower().split()) for h in hits]
     index = lib.indexes().lexical
-    return measure_evidence(question, hits, terms, 0.5, lib.paper_terms, index.idf, 1.0, index).coverage
+    return measure_evidence(question, hits, terms, 0.5, lib.paper_terms, index.idf, 1.0, index)
+
+
+def _coverage(lib, embedder, question: str, k: int) -> float:
+    """The evidence coverage of `question` over passages retrieved per paper (words split on spaces)."""
+    return _strength(lib, embedder, question, k).coverage
 
