@@ -222,8 +222,54 @@ def sort_rows(lines: list[_Line]) -> list[_Line]:
     return [ln for row in rows for ln in sorted(row, key=lambda ln: ln.x0)]
 
 
+def find_sidebar(lines: list[_Line], width: float) -> tuple[float, float] | None:
+    """(x right of it, y of its top) of a narrow sidebar in a smaller font beside the page's text
+    (MDPI's first page: "Citation: ...", "Academic Editor: ...", "Received: ...", "Copyright: ..." at
+    7 pt, left of the abstract and introduction at 9-10 pt), or None.
+
+    It is too narrow to be a column for `find_gutter` (a quarter of the page), so its rows were
+    read between the introduction's: "Over the course of the arms race between bacteriophages and"
+    | "Academic Editor: Sathiyaraj" | "bacteria, bacteria have developed ...". Below its top, no
+    line may cross it and none beside it may be in the body's size (the title above may be both).
+    """
+    text = [ln for ln in lines if len(ln.text) > 3]
+    if len(text) < 15 or text[0].page != 1:  # elsewhere: a table's first column, a figure's axis labels
+        return None
+    sizes = sorted(ln.size for ln in text)
+    body = sizes[len(sizes) // 2]
+    for x in (width * i / 100 for i in range(15, 31)):
+        side = [ln for ln in text if ln.x1 <= x + 2 and ln.size <= body - 1]
+        if len(side) < 5:
+            continue
+        top = min(ln.y0 for ln in side)
+        below = [ln for ln in text if ln.y1 > top and ln not in side]
+        if any(ln.x0 < x - 2 for ln in below):
+            continue  # a line crosses it, or one in the body's size sits in it: not a sidebar
+        if sum(1 for ln in below if any(min(a.y1, ln.y1) - max(a.y0, ln.y0) > 0 for a in side)) >= 5:
+            return x, top
+    return None
+
+
 def order_page(lines: list[_Line], width: float) -> list[_Line]:
-    """Reading order: bands split by full-width lines; inside a band the left column, then the right."""
+    """Reading order: bands split by full-width lines; inside a band the left column, then the
+    right. A narrow sidebar (`find_sidebar`) is read whole where it starts: after the text above it,
+    before the text beside it (at the page's end, its last line could be joined to the next page's
+    first sentence by the chunker). Its bold labels ("Version of Record published", "OPEN ACCESS")
+    are not the paper's section headings."""
+    sidebar = find_sidebar(lines, width)
+    if sidebar is None:
+        return _order_columns(lines, width)
+    x, top = sidebar
+    side = [ln for ln in lines if ln.x1 <= x + 2 and ln.y1 > top]
+    for ln in side:
+        ln.bold = False
+    main = [ln for ln in lines if not (ln.x1 <= x + 2 and ln.y1 > top)]
+    above = [ln for ln in main if ln.y1 <= top]
+    return (_order_columns(above, width) + sort_rows(side)
+            + _order_columns([ln for ln in main if ln.y1 > top], width))
+
+
+def _order_columns(lines: list[_Line], width: float) -> list[_Line]:
     gutter = find_gutter(lines, width)
     if gutter is None:
         return sort_rows(lines)

@@ -80,6 +80,28 @@ def test_a_sidebar_beside_the_abstract_stays_out_of_it(pdf):
     assert text.index("left column sentence number 13") < text.index("right column sentence number 1 ")
 
 
+def test_a_narrow_small_type_sidebar_is_read_whole_where_it_starts(pdf):
+    """MDPI's (and eLife's, PeerJ's) first page: a 7 pt sidebar left of the introduction. Too narrow
+    for a column, its rows were read between the introduction's lines ("... bacteriophages and" |
+    "Academic Editor: Sathiyaraj" | "bacteria, bacteria have ..."), and its bold labels became
+    section headings."""
+    pdf.new_page()
+    pdf.line(40, 80, "A Study of Sidebars in Scholarly Documents", 16, "hebo")
+    intro = [f"introduction sentence part {i} runs across the wide main column here" for i in range(1, 19)]
+    pdf.line(170, 200, "1. Introduction", 11, "hebo")
+    pdf.column(170, 216, intro)
+    pdf.line(40, 220, "Version of Record", 7, "hebo")
+    pdf.column(40, 232, ["Citation: Shi, C.; Wang, L.", "Academic Editor: A. Editor", "Received: 21 December 2023",
+                         "Accepted: 25 January 2024", "Copyright: 2024 by the authors."], 7, leading=24)
+    blocks, _, _ = blocks_of(pdf.save())
+    text = " ".join(b.text for b in blocks)
+    start, end = text.index("introduction sentence part 1 "), text.index("introduction sentence part 18 ")
+    assert not any(word in text[start:end] for word in ("Citation", "Editor", "Received", "Copyright"))
+    assert text.index("Copyright") < start  # read where the sidebar starts, before the text beside it
+    assert [b.text for b in blocks if b.kind == "heading"][-1] == "1. Introduction"
+    assert {b.section for b in blocks if "introduction sentence" in b.text} == {"1. Introduction"}
+
+
 def test_a_single_column_page_with_a_table_keeps_its_rows(pdf):
     """Table cells side by side are not two columns: the rows stay whole."""
     pdf.new_page()
