@@ -22,6 +22,15 @@ def test_split_sentences_keeps_abbreviations_and_splits_chinese():
     assert parts == ["As shown in Fig. 3 the rate rose.", "Smith et al. (2020) disagree!", "结果如图3所示。", "第二句？"]
 
 
+def test_an_ascii_full_stop_between_chinese_characters_ends_a_sentence():
+    """Some Chinese journals print "." for "。" ("…的方法.目前…"); such a paper's "sentences" ran to
+    the token limit and its chunks were cut in mid-sentence. A decimal point or an English
+    abbreviation is not a sentence end."""
+    text = "本文提出了一种度量方法.目前的研究尚处于起步阶段.准确率为95.5%，优于Fig.3所示的方法。"
+    parts = [text[a:b] for a, b in split_sentences(text)]
+    assert parts == ["本文提出了一种度量方法.", "目前的研究尚处于起步阶段.", "准确率为95.5%，优于Fig.3所示的方法。"]
+
+
 def test_chunks_respect_limit_sections_pages_and_overlap():
     sentence = "The enzyme activity increased sharply under drought stress conditions today."
     blocks = [TextBlock(1, " ".join([sentence] * 12), "Introduction"),
