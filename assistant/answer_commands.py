@@ -96,11 +96,14 @@ def print_references(citations: Sequence[Citation]) -> None:
         flag = "" if c.supported else "  (not supported by the passage)"
         console.print(f"[{c.n}] {c.title or c.doi or c.paper_id}, p. {c.page}. {doi_link(c.doi) or 'no DOI'}{flag}",
                       markup=False)
-        console.print(f"    “{c.quote[:300]}{'…' if len(c.quote) > 300 else ''}”", markup=False)
+        console.print(f"    “{c.quote[:300]}{'…' if len(c.quote) > 300 else ''}”", markup=False, soft_wrap=True)
 
 
 def print_answer(a: Answer) -> None:
-    console.print(a.text, markup=False)
+    # Prose is printed unwrapped (soft_wrap): rich wraps only at spaces, which Chinese text has
+    # just around Latin words, so a sentence broke after "CPU " and again after "30% ". The
+    # terminal wraps long lines itself; a file or pipe gets one line per paragraph.
+    console.print(a.text, markup=False, soft_wrap=True)
     if a.abstained and a.closest:
         console.print("\nClosest papers:")
         for p in a.closest:
@@ -115,7 +118,7 @@ def print_report(r: Report) -> None:
     console.print(r.title, markup=False, style="bold")
     for heading, text in r.sections:
         console.print(f"\n{heading}", style="bold", markup=False)
-        console.print(text, markup=False)
+        console.print(text, markup=False, soft_wrap=True)
     if r.table:
         from rich.table import Table
 

@@ -93,7 +93,7 @@ def run_show(service: Souwen, args: argparse.Namespace) -> int:
     console.print(f"{', '.join(p.authors)}\n{p.venue} {p.year or ''}  https://doi.org/{p.doi}  ({p.pages} pages, id {p.id})",
                   highlight=False)
     if p.abstract:
-        console.print(f"\n{p.abstract}", highlight=False)
+        console.print(f"\n{p.abstract}", highlight=False, soft_wrap=True)
     if p.keywords:
         console.print(f"\nKeywords: {'; '.join(p.keywords)}", highlight=False)
     console.print(f"\nSections: {' | '.join(shown['sections'])}", highlight=False)
@@ -126,7 +126,7 @@ def run_search(service: Souwen, args: argparse.Namespace) -> int:
         pages = f"p.{h.chunk.page_start}" + (f"-{h.chunk.page_end}" if h.chunk.page_end != h.chunk.page_start else "")
         console.print(f"[bold]{i}. {h.paper.title[:80]}[/bold] ({h.paper.year or 'n.d.'}) "
                       f"https://doi.org/{h.paper.doi} {pages} · {h.chunk.section[:40]}", highlight=False)
-        console.print(f"   {h.chunk.text[:400]}\n", highlight=False)
+        console.print(f"   {h.chunk.text[:400]}\n", highlight=False, soft_wrap=True)  # see print_answer
     return 0
 
 
