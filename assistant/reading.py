@@ -26,12 +26,13 @@ from assistant.answering import Answerer
 from assistant.lexical import tokenize
 from assistant.lexicon import concepts
 from assistant.retrieval import Filters, retrieve
-from assistant.summaries import (FACET_LABELS, SUMMARY_PLAN, Citer, PaperSentence, Report, choose,
+from assistant.summaries import (FACET_LABELS, SUMMARY_PLAN, Citer, PaperSentence, Report, author_claims, choose,
                                  facet_scores, keyword_line, overview, paper_sentences, salience)
 from assistant.types import Answer, Paper
 from prompts import render_prompt
 
 MAX_PAPERS = 20
+KEYPOINT_CLAIM_WEIGHT = 0.2  # see keypoints
 
 
 class ReadingAssistant:
@@ -93,7 +94,12 @@ class ReadingAssistant:
         for paper in papers:
             sentences, sal = self.sentences(paper)
             pool += sentences
-            scores += list(0.6 * sal + 0.3 * facet_scores(sentences, "results") + 0.1 * facet_scores(sentences, "aim"))
+            # Key points are the claims the authors themselves make in their abstract and
+            # conclusions. Dev summary items, gold keywords found in 5 key points (a proxy; no
+            # key-point gold exists): 57.8% without this prior, 67.6% with it (en 54.6 -> 68.8%,
+            # zh 64.9% either way); abstract weight 0.1 / 0.4: 60.6 / 63.1% (without conclusions).
+            scores += list(0.6 * sal + 0.3 * facet_scores(sentences, "results") + 0.1 * facet_scores(sentences, "aim")
+                           + KEYPOINT_CLAIM_WEIGHT * author_claims(sentences))
         picks = self._spread(pool, np.array(scores), n, len(papers))
         if self.answerer.llm is not None and picks:
             sections = self._llm_sections("", papers[0], picks, citer, "keypoints", {"n": n})

@@ -168,6 +168,15 @@ def facet_scores(sentences: Sequence[PaperSentence], facet: str) -> np.ndarray:
     return np.array(scores)
 
 
+_CONCLUSIONS = re.compile(r"conclusion|concluding|summary|结论|结束语|总结|结语", re.I)
+
+
+def author_claims(sentences: Sequence[PaperSentence]) -> np.ndarray:
+    """Where the authors state their main claims themselves: 1 for a sentence of their abstract, 0.5
+    for one under a conclusions heading, else 0 (a prior for key points)."""
+    return np.array([1.0 if s.abstract else 0.5 if _CONCLUSIONS.search(s.section or "") else 0.0 for s in sentences])
+
+
 def overview(sentences: Sequence[PaperSentence], salience_scores: np.ndarray, taken: set[str]) -> list[PaperSentence]:
     """The abstract's most salient sentences (MMR), in the abstract's order; none when the paper's
     abstract was not found among its sentences."""

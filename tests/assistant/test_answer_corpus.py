@@ -112,6 +112,9 @@ def test_summary_keypoints_and_review(corpus_service):
     k = corpus_service.keypoints(["10.3390/ijms25031660"], n=4)
     assert k.text.count("\n- ") + 1 == 4 or len(k.citations) == 4
     check_citations(corpus_service, k.citations, k.text)
+    # key points lean on the authors' own claims: at least one is a sentence of their abstract
+    abstract = re.sub(r"\W+", "", corpus_service.find("10.3390/ijms25031660").abstract.lower())
+    assert any(re.sub(r"\W+", "", c.quote.lower()) in abstract for c in k.citations)
     r = corpus_service.review("yeast", n=3)
     assert len(r.papers) == 3 and r.table[0] == ("Paper", "Aim", "Method", "Data", "Main result")
     assert len(r.table) == 4 and all("[" in cell for row in r.table[1:] for cell in row[1:] if cell != "-")

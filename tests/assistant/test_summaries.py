@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from assistant.summaries import keyword_line, overview, paper_sentences
+from assistant.summaries import author_claims, keyword_line, overview, paper_sentences
 from assistant.types import Chunk, Paper
 
 
@@ -46,3 +46,13 @@ def test_sentence_pool_marks_abstract_sentences_and_skips_overlap_fragments():
     chosen = overview(pool, np.array([0.2, 0.9, 1.0, 1.0]), set())
     assert [s.text for s in chosen] == texts[:2]  # abstract sentences only, in the abstract's order
     assert overview(pool[2:], np.array([1.0, 1.0]), set()) == []  # no abstract found: no overview
+
+
+def test_author_claims_mark_the_abstract_and_the_conclusions():
+    abstract = "We show that DANA1 promotes drought tolerance in plants grown in soil."
+    pool = paper_sentences(Paper(id="p1", doi="10.1/x", title="T", authors=(), year=2024, pages=1, lang="en",
+                                 abstract=abstract),
+                           [chunk(abstract, "Abstract"), chunk("Seeds were sown on plates with half-strength medium.", "Methods"),
+                            chunk("DANA1 is therefore a positive regulator of drought tolerance.", "5. Conclusions"),
+                            chunk("综上所述，本文提出的先静后动的混合式度量方法在实验中显著提高了算力节点与用户任务之间的匹配准确率。", "5 结论")])
+    assert list(author_claims(pool)) == [1.0, 0.0, 0.5, 0.5]
