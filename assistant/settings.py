@@ -199,7 +199,8 @@ class AnswerSettings(BaseModel):
         "full-precision model for those whose scores are within a near tie of the best (at most "
         "`rescore_sentences`; assistant.extractive.rescore_with). Dev questions (eval/score_answers.py), "
         "embedder / rescore / full: answerable citing gold 79.1 / 81.3 / 81.3%, ask p50 80 / 91 / "
-        "143 ms; eval/bench_load.py (50 clients, 1 s think time) p99 538 / 849 ms / 1.66 s.",
+        "143 ms; eval/bench_load.py (50 clients, 1 s think time) p99 538 / 625-705 ms (with the "
+        "server's warm-up priming both kinds of vectors) / 1.66 s.",
     )
     rescore_sentences: int = Field(
         6, ge=1, le=16,
