@@ -95,7 +95,7 @@ def print_references(citations: Sequence[Citation]) -> None:
     for c in citations:
         flag = "" if c.supported else "  (not supported by the passage)"
         console.print(f"[{c.n}] {c.title or c.doi or c.paper_id}, p. {c.page}. {doi_link(c.doi) or 'no DOI'}{flag}",
-                      markup=False)
+                      markup=False, soft_wrap=True)
         console.print(f"    “{c.quote[:300]}{'…' if len(c.quote) > 300 else ''}”", markup=False, soft_wrap=True)
 
 
