@@ -150,8 +150,9 @@ def warm_up(service: Souwen) -> str:
 def sentence_vectors_path(library, embedder) -> Path:
     """Where warm-up keeps the passages' sentence vectors between runs: named after the library's
     fingerprint (chunking, parser) and the sentence `embedder`, so vectors of other settings are
-    never read. v2: int8 sentence vectors embedded one at a time (``embeddings.sentence.INT8_BATCH_SIZE``)."""
-    key = {**library.fingerprint, "sentences": embedder.id, "version": 2}
+    never read. v2: int8 sentence vectors embedded one at a time (``embeddings.sentence.INT8_BATCH_SIZE``);
+    v3: full-precision ones too (``SentenceTransformerEmbedder.full_precision``)."""
+    key = {**library.fingerprint, "sentences": embedder.id, "version": 3}
     digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
     return library.root / "cache" / f"sentence-vectors-{digest}.npz"
 
