@@ -134,10 +134,10 @@ def warm_up(service: Souwen) -> str:
         for question in ("warm-up question about the library", "预热：图书馆里的问题"):
             service.answerer.gather(question)  # retrieval + sentence scoring, no LLM call
         deadline = time.monotonic() + service.settings.api.warm_seconds
-        caches = [(service.answerer.cache, service.answerer.sentence_embedder)]
+        caches = [(service.answerer.sentence_embedder, service.answerer.cache)]
         if service.answerer.rescorer is not None:
-            caches.append(service.answerer.rescorer[::-1])
-        for cache, embedder in caches:
+            caches.append(service.answerer.rescorer)  # (full-precision embedder, its cache)
+        for embedder, cache in caches:
             saved = sentence_vectors_path(service.library, embedder)
             cache.load(saved)
             cache.prime(_chunks_learning_abbreviations(service), embedder, max(0.0, deadline - time.monotonic()))

@@ -263,10 +263,8 @@ def score_sentences(
     for rank, passage, i, coverage in rows:
         dense = (id(passage), i) in pooled
         d = float(passage.vectors[i] @ query) if dense else 0.0
-        score = (W_COVERAGE * coverage + W_DENSE * max(0.0, d) if dense
-                 else (W_COVERAGE + W_DENSE) * coverage)
         scored.append(Sentence(hits[rank], rank, i, passage.texts[i], coverage, d,
-                               score * _keyword_share(passage.texts[i])))
+                               _score(passage.texts[i], coverage, d if dense else None)))
     scored.sort(key=lambda s: (-s.score, s.rank))
     if precise is not None and english and rescore > 0:
         near = [s for s in scored[:DENSE_POOL] if (id(passages[s.rank]), s.index) in pooled
@@ -297,15 +295,18 @@ def rescore_with(scored: list[Sentence], top: Sequence[Sentence], probe: str, em
     fresh = {}
     for passage, s in zip(passages, top):
         dense = float(passage.vectors[s.index] @ query)
-        score = W_COVERAGE * s.coverage + W_DENSE * max(0.0, dense)
-        fresh[(s.rank, s.index)] = replace(s, dense=dense, score=score * _keyword_share(s.text))
+        fresh[(s.rank, s.index)] = replace(s, dense=dense, score=_score(s.text, s.coverage, dense))
     rescored = [fresh.get((s.rank, s.index), s) for s in scored]
     rescored.sort(key=lambda s: (-s.score, s.rank))
     return rescored
 
 
-def _keyword_share(text: str) -> float:
-    return KEYWORD_LINE_SHARE if _KEYWORD_LINE.match(text) else 1.0
+def _score(text: str, coverage: float, dense: float | None) -> float:
+    """A sentence's score: coverage and dense similarity, or coverage alone for a sentence scored
+    without a vector (`dense` None); a keyword line keeps KEYWORD_LINE_SHARE of it."""
+    score = (W_COVERAGE * coverage + W_DENSE * max(0.0, dense) if dense is not None
+             else (W_COVERAGE + W_DENSE) * coverage)
+    return score * (KEYWORD_LINE_SHARE if _KEYWORD_LINE.match(text) else 1.0)
 
 
 def rerank_by_sentences(hits: Sequence[ScoredChunk], sentences: Sequence[Sentence], weight: float,

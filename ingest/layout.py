@@ -260,13 +260,12 @@ def order_page(lines: list[_Line], width: float) -> list[_Line]:
     if sidebar is None:
         return _order_columns(lines, width)
     x, top = sidebar
-    side = [ln for ln in lines if ln.x1 <= x + 2 and ln.y1 > top]
+    side, above, beside = [], [], []
+    for ln in lines:
+        (above if ln.y1 <= top else side if ln.x1 <= x + 2 else beside).append(ln)
     for ln in side:
         ln.bold = False
-    main = [ln for ln in lines if not (ln.x1 <= x + 2 and ln.y1 > top)]
-    above = [ln for ln in main if ln.y1 <= top]
-    return (_order_columns(above, width) + sort_rows(side)
-            + _order_columns([ln for ln in main if ln.y1 > top], width))
+    return _order_columns(above, width) + sort_rows(side) + _order_columns(beside, width)
 
 
 def _order_columns(lines: list[_Line], width: float) -> list[_Line]:
