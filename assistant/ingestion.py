@@ -1,8 +1,10 @@
 """The ingest run: files -> (parallel) parse, chunk, tokenize -> embed -> one catalogue transaction each.
 
 Worker processes (``--workers N``; MuPDF releases no GIL and a malformed file can crash it, so
-processes, not threads) parse, chunk and tokenize a round of files; then the main process embeds
-the round's chunks with every core and stores the papers. Every file ends as one ``FileOutcome``:
+processes, not threads) parse, chunk and tokenize files ahead of the main process, which embeds and
+stores them meanwhile. The embedder runs one single-threaded stream per core that the parsers leave
+free (``embeddings.streams``), so parsing and embedding share the cores without waiting for each
+other; once the parsers are done or far enough ahead, every core embeds. Every file ends as one ``FileOutcome``:
 added, replaced (new version of a stored DOI), unchanged (same bytes already stored: the file is
 hashed, never parsed), skipped, or failed with a readable reason — one bad file never stops the run
 and never shows a traceback. The indexes are rebuilt and saved once at the end (a run killed before
@@ -10,12 +12,14 @@ that leaves them stale, and the next open rebuilds them from the catalogue).
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import signal
 import sqlite3
 import threading
 import time
+from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -199,51 +203,68 @@ def _die_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="souwen-parent-watch", daemon=True).start()
 
 
-# Files parsed per worker in one round. Parsing and embedding take turns at the cores rather than
-# overlap: on 2 cores a parser beside the 2-thread embedder slowed the embedder by about a second
-# per parser CPU-second (its threads wait for each other at every operator), so the corpus took
-# 49.6 s overlapped and 44.2-47.0 s in turns (eval/bench_ingest.py, three runs). Rounds of a few
-# files per worker keep memory bounded and the embedding calls full.
-ROUND_FILES = 8
+# Files a worker may have parsed ahead of the embedder: each holds its chunks and figure PNGs in
+# memory until it is stored.
+AHEAD_FILES = 8
 
 
-def _prepared_stream(files: list[Path], job: _Job,
-                     workers: int) -> Iterator[tuple[Path, _Prepared | FileOutcome, bool]]:
-    """Yield (file, paper ready to embed or its outcome, last of its round) in input order.
+class _Parsers:
+    """Files prepared by `workers` processes while the main process embeds and stores those before.
 
-    A round's files are prepared in parallel by `workers` processes; the next round is submitted
-    only when the consumer asks for its first file, that is after it has embedded what the round gave.
+    Iterating yields (file, paper ready to embed or its outcome) in input order. Up to AHEAD_FILES
+    files a worker are submitted ahead of the one being consumed; `busy()` tells the embedder how
+    many parsers are at work now, so that it leaves them their cores and takes them back as soon as
+    parsing is done or has run far enough ahead (``SentenceTransformerEmbedder.sharing_cores``).
     """
-    count = -(-len(files) // (ROUND_FILES * max(1, workers)))  # at most ROUND_FILES a worker, and even:
-    edges = [len(files) * i // count for i in range(count + 1)] if files else [0]  # 33 files: 11+11+11
-    rounds = [files[a:b] for a, b in zip(edges, edges[1:])]
-    if workers <= 0:
-        for batch in rounds:
-            for n, path in enumerate(batch):
-                yield path, _prepare_file(path, job), n == len(batch) - 1
-        return
-    _warm(job)
-    pool = _new_pool(workers, job)
-    try:
-        for batch in rounds:
-            # largest files first, so that no worker is left with a big one while the other idles
-            futures = {path: pool.submit(_prepare_in_worker, path) for path in sorted(batch, key=_size, reverse=True)}
-            pending = [(path, futures[path]) for path in batch]
-            while pending:
-                path, future = pending.pop(0)
+
+    def __init__(self, files: list[Path], job: _Job, workers: int):
+        self.job, self.workers = job, workers
+        self.queue = iter(files)
+        self.window: deque[tuple[Path, Future]] = deque()
+        self.pool: ProcessPoolExecutor | None = None
+
+    def busy(self) -> int:
+        return min(self.workers, sum(not future.done() for _, future in list(self.window)))
+
+    def next_ready(self) -> bool:
+        """Is the next file prepared already (or are there none)? If not, embed what is pending."""
+        return not self.window or self.window[0][1].done()
+
+    def __iter__(self) -> Iterator[tuple[Path, _Prepared | FileOutcome]]:
+        if self.workers <= 0:
+            for path in self.queue:
+                yield path, _prepare_file(path, self.job)
+            return
+        _warm(self.job)
+        self.pool = _new_pool(self.workers, self.job)
+        try:
+            self._top_up()
+            while self.window:
+                path, future = self.window.popleft()
                 try:
                     result = future.result()
                 except BrokenProcessPool:
-                    # A worker died (e.g. MuPDF crashed on a file) and took every unfinished file of
-                    # the round with it; which one did it is unknown. This one is retried alone, the
-                    # others in a new pool (a crasher among them comes back here in its turn).
-                    pool.shutdown(cancel_futures=True)
-                    result = _prepare_alone(path, job)
-                    pool = _new_pool(workers, job)
-                    pending = [(p, f if _succeeded(f) else pool.submit(_prepare_in_worker, p)) for p, f in pending]
-                yield path, result, not pending
-    finally:
-        pool.shutdown(cancel_futures=True)
+                    result = self._recover(path)
+                self._top_up()
+                yield path, result
+        finally:
+            self.pool.shutdown(cancel_futures=True)
+
+    def _top_up(self) -> None:
+        assert self.pool is not None
+        while len(self.window) < AHEAD_FILES * self.workers and (path := next(self.queue, None)) is not None:
+            self.window.append((path, self.pool.submit(_prepare_in_worker, path)))
+
+    def _recover(self, path: Path) -> _Prepared | FileOutcome:
+        """A worker died (e.g. MuPDF crashed on a file) and took every unfinished file with it; which
+        one did it is unknown. This one is retried alone, the others in a new pool (a crasher among
+        them comes back here in its turn)."""
+        assert self.pool is not None
+        self.pool.shutdown(cancel_futures=True)
+        result = _prepare_alone(path, self.job)
+        self.pool = _new_pool(self.workers, self.job)
+        self.window = deque((p, f if _succeeded(f) else self.pool.submit(_prepare_in_worker, p)) for p, f in self.window)
+        return result
 
 
 def ingest_files(
@@ -285,17 +306,20 @@ def ingest_files(
             _record(library, summary, outcome, progress)
         pending.clear()
 
-    with IngestProgress(len(todo), enabled=show_progress) as progress:
-        job = _Job(ingest, chunking, embedder, max_tokens)
-        for path, prepared, round_end in _prepared_stream(todo, job, ingest.workers):
+    parsers = _Parsers(todo, _Job(ingest, chunking, embedder, max_tokens), ingest.workers)
+    sharing = getattr(embedder, "sharing_cores", None)  # an optional capability of the embedder
+    with IngestProgress(len(todo), enabled=show_progress) as progress, \
+            (sharing(parsers.busy) if sharing else contextlib.nullcontext()):
+        for path, prepared in parsers:
             if isinstance(prepared, FileOutcome):
                 _record(library, summary, prepared, progress)
             else:
                 progress.pages_parsed(prepared.parsed.page_count)
                 progress.add_chunks(len(prepared.chunks))
                 pending.append(prepared)
-            if round_end and (sum(len(item.chunks) for item in pending) >= EMBED_BUFFER_CHUNKS
-                              or len(pending) >= EMBED_BUFFER_PAPERS):
+            # embed rather than wait for the parsers; else gather a call's worth of chunks
+            if pending and (not parsers.next_ready() or sum(len(item.chunks) for item in pending) >= EMBED_BUFFER_CHUNKS
+                            or len(pending) >= EMBED_BUFFER_PAPERS):
                 flush()
         if pending:
             flush()
@@ -323,8 +347,8 @@ def _precheck(library: Library, path: Path, ingest: IngestSettings) -> FileOutco
     return None
 
 
-# Chunks buffered across papers before one embedding call (checked at the end of a round): one
-# length-sorted call pads less than several small ones.
+# Chunks buffered across papers before one embedding call (unless the parsers have nothing ready):
+# for batched backends one length-sorted call pads less than several small ones.
 EMBED_BUFFER_CHUNKS = 1024
 # ... or papers: a buffered paper holds its figure PNGs in memory (a folder of short papers would
 # otherwise buffer hundreds of them before reaching the chunk count).

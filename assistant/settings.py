@@ -121,8 +121,8 @@ class IngestSettings(BaseModel):
 
     workers: int = Field(
         default_factory=lambda: min(4, os.cpu_count() or 1), ge=0, le=64,
-        description="Parser processes (0 parses in-process); default one per core, at most 4. Parsing "
-        "and embedding take turns at the cores (assistant.ingestion), so each gets all of them.",
+        description="Parser processes (0 parses in-process); default one per core, at most 4. The "
+        "embedder meanwhile takes the cores they leave free (assistant.ingestion).",
     )
     ocr: bool = Field(True, description="OCR pages without text through tesseract when present.")
     figures: bool = Field(True, description="Extract figures and tables.")

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
@@ -110,6 +112,8 @@ class SentenceTransformerEmbedder:
         self._counter: Any = None  # a Rust tokenizer without truncation or special tokens
         self._encoder: Any = None  # a Rust tokenizer truncating to max_seq_length, with specials
         self._runner: Any = None
+        self._streams: list[Any] | None = None  # single-threaded sessions, one per core (embeddings.streams)
+        self._busy: Callable[[], int] | None = None  # cores other work holds now (see sharing_cores)
         self._pad_id = 0
         self._precise: SentenceTransformerEmbedder | None = None  # see full_precision
 
@@ -132,7 +136,8 @@ class SentenceTransformerEmbedder:
         """Pickle the configuration only (ingest workers count tokens with a copy): the loaded
         tokenizers and the model session are rebuilt on first use wherever the copy lands."""
         state = dict(self.__dict__)
-        state.update(_tokenizer=None, _counter=None, _encoder=None, _runner=None, _precise=None)
+        state.update(_tokenizer=None, _counter=None, _encoder=None, _runner=None, _precise=None, _streams=None,
+                     _busy=None)
         return state
 
     # -- protocol attributes -------------------------------------------------------------------
@@ -176,6 +181,10 @@ class SentenceTransformerEmbedder:
         encoder = self._encoding_tokenizer()
         encodings = getattr(encoder, "encode_batch_fast", encoder.encode_batch)(list(texts))
         order = sort_by_length([len(e.ids) for e in encodings]) if self.sort_by_length else np.arange(len(texts))
+        if self.batch_size == 1 and len(texts) > 1 and self.threads > 1 and self.backend != "torch":
+            self._embed_in_streams(encodings, order, out, progress)
+            norms = np.linalg.norm(out, axis=1, keepdims=True)
+            return out / np.maximum(norms, 1e-12)
         run = self._load_runner()
         for start in range(0, len(order), self.batch_size):
             rows = order[start:start + self.batch_size]
@@ -184,6 +193,36 @@ class SentenceTransformerEmbedder:
                 progress(len(rows))
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.maximum(norms, 1e-12)
+
+    def _embed_in_streams(self, encodings: Sequence[Any], order: np.ndarray, out: np.ndarray,
+                          progress: ProgressFn | None) -> None:
+        """One text per pass, a single-threaded session per core taking the next longest text
+        (``embeddings.streams``); a single text keeps the all-core session, which is quicker alone."""
+        from embeddings.streams import run_streams
+
+        if self._streams is None:
+            self._load_runner()  # fills _shape and exports the model if needed
+            self._streams = [self._load_onnx(self._variant(), threads=1) for _ in range(self.threads)]
+        lock = threading.Lock()
+
+        def work(run: Any, row: int) -> None:
+            out[row] = run(pad_batch([encodings[row]], self._pad_id))[0]
+            if progress is not None:
+                with lock:
+                    progress(1)
+
+        busy = self._busy
+        run_streams(self._streams, order, work, None if busy is None else lambda: self.threads - busy())
+
+    @contextmanager
+    def sharing_cores(self, busy: Callable[[], int]) -> Iterator[None]:
+        """Inside, embed with only the cores that ``busy()`` (say, parser processes at work) leaves
+        free, at least one; asked before every text, so freed cores are taken up at once."""
+        self._busy = busy
+        try:
+            yield
+        finally:
+            self._busy = None
 
     def embed_query(self, text: str) -> np.ndarray:
         """One query vector (MiniLM is symmetric: no query prefix)."""
@@ -245,8 +284,11 @@ class SentenceTransformerEmbedder:
             if self.backend == "torch":
                 self._runner = self._load_torch()
             else:
-                self._runner = self._load_onnx(self.backend.removeprefix("onnx").lstrip("-") or "fp32")
+                self._runner = self._load_onnx(self._variant())
         return self._runner
+
+    def _variant(self) -> str:
+        return self.backend.removeprefix("onnx").lstrip("-") or "fp32"
 
     def _load_torch(self) -> Any:
         import torch
@@ -266,7 +308,7 @@ class SentenceTransformerEmbedder:
 
         return run
 
-    def _load_onnx(self, variant: str) -> Any:
+    def _load_onnx(self, variant: str, threads: int | None = None) -> Any:
         import onnxruntime as ort
 
         from embeddings.onnx_export import ensure_onnx_model
@@ -274,7 +316,7 @@ class SentenceTransformerEmbedder:
         path, meta = ensure_onnx_model(self._dir(), variant, self.cache_dir or default_cache_dir(), self.threads)
         self._shape = {"dim": meta["dim"], "max_seq_length": meta["max_seq_length"]}
         options = ort.SessionOptions()
-        options.intra_op_num_threads = self.threads
+        options.intra_op_num_threads = threads or self.threads
         options.inter_op_num_threads = 1  # one sequential graph: a second pool only adds contention
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         # No busy-waiting between operators: during ingest a parser process shares the 2 cores, and
