@@ -31,6 +31,15 @@ def test_an_ascii_full_stop_between_chinese_characters_ends_a_sentence():
     assert parts == ["本文提出了一种度量方法.", "目前的研究尚处于起步阶段.", "准确率为95.5%，优于Fig.3所示的方法。"]
 
 
+def test_an_ascii_full_stop_after_latin_text_ends_a_sentence_before_chinese():
+    """"…方法HMM.该方法…", "…[12].本文…", "…req/s.在…": the stop ends the sentence when Chinese
+    follows; after an abbreviation ("et al.") it does not."""
+    text = "本文设计了度量方法HMM.该方法兼顾算力.其重要性已有研究[12].本文采用Smith et al.提出的模型,达到1700 req/s.在此基础上"
+    parts = [text[a:b] for a, b in split_sentences(text)]
+    assert parts == ["本文设计了度量方法HMM.", "该方法兼顾算力.", "其重要性已有研究[12].",
+                     "本文采用Smith et al.提出的模型,达到1700 req/s.", "在此基础上"]
+
+
 def test_chunks_respect_limit_sections_pages_and_overlap():
     sentence = "The enzyme activity increased sharply under drought stress conditions today."
     blocks = [TextBlock(1, " ".join([sentence] * 12), "Introduction"),
