@@ -19,6 +19,7 @@ batch would change each text's vector), and torch (its own intra-op pool serves 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -46,14 +47,13 @@ def run_streams(runners: Sequence[Runner], items: Sequence[Item], work: Callable
 
     def stream(k: int) -> None:
         runner = runners[k]
-        stop = threading.Event()
         while True:
             if k and allowed is not None and allowed() <= k:
                 with lock:
                     finished = state["failed"] or state["next"] >= len(items)
                 if finished:
                     return
-                stop.wait(PAUSE_SECONDS)
+                time.sleep(PAUSE_SECONDS)
                 continue
             index = take()
             if index is None:
