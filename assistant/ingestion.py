@@ -131,13 +131,6 @@ def _prepare_file(path: Path, job: _Job) -> _Prepared | FileOutcome:
     return _Prepared(parsed, path, chunks, [tokenize(f"{c.section} {c.text}") for c in chunks])
 
 
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
-
-
 def _prepare_alone(path: Path, job: _Job) -> _Prepared | FileOutcome:
     """Prepare one file in a worker of its own: a crash there is this file's."""
     with _new_pool(1, job) as solo:

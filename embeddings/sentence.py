@@ -183,14 +183,13 @@ class SentenceTransformerEmbedder:
         order = sort_by_length([len(e.ids) for e in encodings]) if self.sort_by_length else np.arange(len(texts))
         if self.batch_size == 1 and len(texts) > 1 and self.threads > 1 and self.backend != "torch":
             self._embed_in_streams(encodings, order, out, progress)
-            norms = np.linalg.norm(out, axis=1, keepdims=True)
-            return out / np.maximum(norms, 1e-12)
-        run = self._load_runner()
-        for start in range(0, len(order), self.batch_size):
-            rows = order[start:start + self.batch_size]
-            out[rows] = run(pad_batch([encodings[i] for i in rows], self._pad_id))
-            if progress is not None:
-                progress(len(rows))
+        else:
+            run = self._load_runner()
+            for start in range(0, len(order), self.batch_size):
+                rows = order[start:start + self.batch_size]
+                out[rows] = run(pad_batch([encodings[i] for i in rows], self._pad_id))
+                if progress is not None:
+                    progress(len(rows))
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.maximum(norms, 1e-12)
 
