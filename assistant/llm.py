@@ -12,6 +12,7 @@ settings: the HTTP client and the model are created on first use. Prompts live i
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -213,6 +214,37 @@ def fold_system(messages: Sequence[Message]) -> list[Message]:
     return [{"role": "user", "content": system}, *rest]
 
 
+@contextlib.contextmanager
+def _weights_off_amx() -> Iterator[None]:
+    """Load models with llama.cpp's extra CPU weight buffers off when its build has the AMX kernels,
+    which crash the process at the first token on some AMX CPUs (seen here with the Gemma GGUF;
+    ggml-org/llama.cpp#20824, closed without a fix). `scripts/install.sh` builds without them; this
+    covers a llama-cpp-python installed otherwise. It has no argument for `use_extra_bufts`, so
+    the defaults it starts from are amended while the model loads."""
+    try:
+        import llama_cpp.llama_cpp as low
+
+        amx = b"AMX_INT8 = 1" in low.llama_print_system_info()
+        defaults = low.llama_model_default_params
+    except (ImportError, AttributeError, OSError):
+        amx = False
+    if not amx:
+        yield
+        return
+
+    def without_extra_buffers():
+        params = defaults()
+        if hasattr(params, "use_extra_bufts"):
+            params.use_extra_bufts = False
+        return params
+
+    low.llama_model_default_params = without_extra_buffers
+    try:
+        yield
+    finally:
+        low.llama_model_default_params = defaults
+
+
 class LlamaCpp:
     """A GGUF model run in-process by llama-cpp-python, loaded on first use and shared under a lock."""
 
@@ -260,12 +292,13 @@ class LlamaCpp:
                     ) from exc
                 path = self._model_path()
                 try:
-                    llama = Llama(
-                        model_path=str(path),
-                        n_ctx=self.settings.n_ctx,
-                        n_threads=self.settings.n_threads or os.cpu_count() or 1,
-                        verbose=False,
-                    )
+                    with _weights_off_amx():
+                        llama = Llama(
+                            model_path=str(path),
+                            n_ctx=self.settings.n_ctx,
+                            n_threads=self.settings.n_threads or os.cpu_count() or 1,
+                            verbose=False,
+                        )
                 except Exception as exc:
                     raise LLMError(f"llama.cpp could not load {path}: {exc}") from exc
                 meta = llama.metadata or {}

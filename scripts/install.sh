@@ -15,4 +15,20 @@ if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
 else
   echo "install.sh: not root or no apt-get: skipping tesseract (OCR of scanned PDFs will be unavailable)" >&2
 fi
+# llama-cpp-python compiles llama.cpp for this CPU (-march=native). On CPUs with AMX (Xeon Sapphire
+# Rapids and later) that includes llama.cpp's AMX kernels, which crash in their first matrix product
+# (ggml_backend_amx_mul_mat; ggml-org/llama.cpp#20824, closed without a fix): seen here with the
+# Gemma GGUF. So it is built without them; every other instruction set of the CPU stays in use.
+if [ "$(uname -m)" = x86_64 ]; then
+  export CFLAGS="${CFLAGS:-} -mno-amx-tile -mno-amx-int8 -mno-amx-bf16"
+  export CXXFLAGS="${CXXFLAGS:-} -mno-amx-tile -mno-amx-int8 -mno-amx-bf16"
+fi
 python3 -m pip install --quiet -e ".[dev,llamacpp]"
+# pip reuses a wheel it built earlier, whatever the flags: one with the AMX kernels is dropped from
+# pip's cache and rebuilt once (the new wheel is cached in its place).
+if python3 -c "import sys, llama_cpp; sys.exit(b'AMX_INT8 = 1' not in llama_cpp.llama_print_system_info())" 2>/dev/null; then
+  echo "install.sh: rebuilding llama-cpp-python without llama.cpp's AMX kernels (about 10 minutes)" >&2
+  version=$(python3 -c "import llama_cpp; print(llama_cpp.__version__)")
+  python3 -m pip cache remove llama_cpp_python >/dev/null 2>&1 || true
+  python3 -m pip install --quiet --force-reinstall --no-deps "llama-cpp-python==${version}"
+fi

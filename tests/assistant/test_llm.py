@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from assistant.llm import LlamaCpp, OpenAIChat, ScriptedLLM, build_llm, fold_system
+from assistant.llm import LlamaCpp, OpenAIChat, ScriptedLLM, _weights_off_amx, build_llm, fold_system
 from assistant.protocols import LLM, LLMError
 from assistant.settings import LLMSettings
 from tests.samples import free_port
@@ -326,6 +326,31 @@ def test_real_server_down_fails_fast():
     with pytest.raises(LLMError, match="cannot reach"):
         llm.complete(MESSAGES)
     assert time.monotonic() - start < 10.0
+
+
+@pytest.mark.llm
+def test_the_llama_cpp_build_has_no_amx_kernels(gemma_path):
+    # scripts/install.sh builds llama.cpp without them: on AMX CPUs they crash at the first token
+    # (ggml-org/llama.cpp#20824), which here killed the test run and the llama.cpp server.
+    import llama_cpp
+
+    info = llama_cpp.llama_print_system_info()
+    assert b"AMX_INT8 = 1" not in info, f"llama-cpp-python was built with the AMX kernels; run scripts/install.sh ({info!r})"
+
+
+@pytest.mark.llm
+def test_a_build_with_amx_kernels_loads_weights_without_extra_buffers(gemma_path, monkeypatch):
+    import llama_cpp.llama_cpp as low
+
+    defaults = low.llama_model_default_params
+    assert defaults().use_extra_bufts  # llama.cpp's default: AMX/repacked weight buffers when built in
+    monkeypatch.setattr(low, "llama_print_system_info", lambda: b"CPU : AVX512 = 1 | AMX_INT8 = 1 | ")
+    with _weights_off_amx():
+        assert low.llama_model_default_params().use_extra_bufts is False
+    assert low.llama_model_default_params is defaults
+    monkeypatch.setattr(low, "llama_print_system_info", lambda: b"CPU : AVX2 = 1 | ")
+    with _weights_off_amx():
+        assert low.llama_model_default_params is defaults
 
 
 @pytest.mark.llm
