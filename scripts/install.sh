@@ -19,7 +19,8 @@ fi
 # Rapids and later) that includes llama.cpp's AMX kernels, which crash in their first matrix product
 # (ggml_backend_amx_mul_mat; ggml-org/llama.cpp#20824, closed without a fix): seen here with the
 # Gemma GGUF. So it is built without them; every other instruction set of the CPU stays in use.
-if [ "$(uname -m)" = x86_64 ]; then
+# (Only where the compiler knows the flags: GCC 11+ and clang 12+; older ones predate AMX anyway.)
+if [ "$(uname -m)" = x86_64 ] && echo 'int x;' | "${CC:-cc}" -mno-amx-int8 -x c -c -o /dev/null - 2>/dev/null; then
   export CFLAGS="${CFLAGS:-} -mno-amx-tile -mno-amx-int8 -mno-amx-bf16"
   export CXXFLAGS="${CXXFLAGS:-} -mno-amx-tile -mno-amx-int8 -mno-amx-bf16"
 fi
