@@ -18,7 +18,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from assistant.llm import LlamaCpp, OpenAIChat, ScriptedLLM, _weights_off_amx, build_llm, fold_system
+from assistant.llamacpp import _weights_off_amx
+from assistant.llm import LlamaCpp, OpenAIChat, ScriptedLLM, build_llm, fold_system
 from assistant.protocols import LLM, LLMError
 from assistant.settings import LLMSettings
 from tests.samples import free_port
