@@ -47,6 +47,7 @@ from pathlib import Path
 
 from assistant.lexical import has_cjk, tokenize
 from assistant.lexicon import concepts
+from assistant.retrieval import topic_of_several
 from assistant.types import ScoredChunk
 
 MODEL_PATH = Path(__file__).with_name("abstain_model.json")
@@ -131,7 +132,9 @@ def measure_evidence(
 ) -> EvidenceStrength:
     """How well the best paper among `hits` covers the question (`passage_terms`: each hit's terms).
     For a question about `several` papers, the best papers together: each covers its own part."""
-    wanted = content_concepts(question)
+    # A several-papers question's framing ("Which papers deal with ..., and what does each report?")
+    # names nothing the papers must contain, as question words do not.
+    wanted = content_concepts(topic_of_several(question) if several else question)
     if not hits or not wanted:
         return EvidenceStrength(0.0, 0.0, best_sentence)
     common = _common_terms(question)

@@ -75,6 +75,25 @@ def test_question_about_several_papers_is_answered_from_each(corpus_service):
     check_citations(corpus_service, zh.citations, zh.text)
 
 
+def test_papers_about_papers_do_not_join_on_framing_words(corpus_service):
+    # "Which papers ... what does each report?" once ranked the corpus's papers *about* papers
+    # (S2ORC, LongEval: "73% of these papers ...") second for any topic.
+    from assistant.retrieval import retrieve_per_paper
+
+    svc = corpus_service
+    meta = {p.id for p in svc.library.catalogue.papers() if p.title.startswith(("S2ORC", "LONGEVAL"))}
+    assert len(meta) == 2
+    for question, wanted in (
+        ("Which papers deal with ribosomes, and what does each report about them?", "10.1093/nar/gkae222"),
+        ("Which studies deal with cytokines, and what does each study report?", "10.1038/s12276-023-01094-x"),
+        ("Which papers deal with glucokinase or KATP channels, and what does each report?", "10.1007/s00125-024-06103-w"),
+    ):
+        hits = retrieve_per_paper(svc.library, svc.embedder, question, svc.settings.retrieval, k=15)
+        chosen = {h.paper.id for h in hits}
+        assert not chosen & meta, (question, [h.paper.title for h in hits])
+        assert wanted in {h.paper.doi for h in hits}, question
+
+
 def test_dev_answer_rates_do_not_regress(corpus_service):
     questions = [q for q in load_questions() if q["type"] in ("factoid", "xling", "multi", "abstain")]
     cited, declined_answerable, declined_abstain = [], [], []

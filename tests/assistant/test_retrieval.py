@@ -142,6 +142,16 @@ def test_per_paper_retrieval_brings_every_paper(lib, hashing):
     assert only and {h.paper.doi for h in only} <= {"10.1/ribosome", "10.1/en-bio"}
 
 
+def test_the_framing_of_a_several_papers_question_is_not_its_topic():
+    from assistant.retrieval import topic_of_several
+
+    assert topic_of_several("Which papers deal with heat stress, and what does each report?") == \
+        "with heat stress, and ?"
+    assert topic_of_several("Compare the two studies: what did each find about biofilms?") == "the : about biofilms?"
+    assert topic_of_several("哪两篇论文研究了算力网络？它们分别提出了什么方法？") == "研究了算力网络？它们 提出了什么方法？"
+    assert topic_of_several("Which papers?") == "Which papers?"  # nothing left: the question as asked
+
+
 def test_rerank_by_sentences_fuses_both_orders(lib, hashing):
     from assistant.extractive import Sentence, rerank_by_sentences
 
@@ -164,7 +174,7 @@ def test_rerank_by_sentences_fuses_both_orders(lib, hashing):
     assert rerank_by_sentences(hits, [said(1, 0.9)], 2.0)[0].chunk.id == hits[1].chunk.id
 
 
-def test_per_paper_retrieval_embeds_the_question_once(lib, hashing):
+def test_per_paper_retrieval_embeds_topic_and_question_once_each(lib, hashing):
     from assistant.retrieval import retrieve_per_paper
 
     store(lib, hashing, ENGLISH)
@@ -181,4 +191,5 @@ def test_per_paper_retrieval_embeds_the_question_once(lib, hashing):
 
     hits = retrieve_per_paper(lib, Counting(), "Which papers report biofilm or switch results?", RetrievalSettings(), k=4)
     assert len({h.paper.id for h in hits}) == 2
-    assert asked == ["Which papers report biofilm or switch results?"]
+    # the topic ranks the papers, the question as asked searches each: each embedded once
+    assert asked == ["biofilm or switch results?", "Which papers report biofilm or switch results?"]
