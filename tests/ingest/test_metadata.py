@@ -61,6 +61,18 @@ def test_own_doi_preferred_over_cited_ones(pdf):
     assert meta.year == 2024 and meta.lang == "en"
 
 
+def test_a_kerning_split_title_is_repaired_against_the_papers_own_words(pdf):
+    pdf.new_page()
+    pdf.line(60, 100, "Mutation r at e het erog eneity due t o local h ypometh ylation", 16, "hebo")
+    pdf.line(60, 130, "Ada Lovelace and Alan Turing", 11)
+    pdf.column(60, 170, ["The mutation rate heterogeneity we measured follows hypomethylation of active genes.",
+                         "Local hypomethylation explains the heterogeneity of the rate across exons.",
+                         "Body text of the paper, long enough to be body text on this page."] * 2)
+    meta = metadata_of(pdf.save())
+    assert meta.title == "Mutation rate heterogeneity due to local hypomethylation"
+    assert meta.authors == ("Ada Lovelace", "Alan Turing")
+
+
 def test_real_metadata_title_is_used(pdf):
     pdf.new_page()
     pdf.line(60, 60, "BANNER OF A JOURNAL", 20, "hebo")
