@@ -188,7 +188,12 @@ def measure_evidence(
         # English paper may well say it ("interacts"); one whose translations are all unseen is.
         unseen = any(all(seen[f] >= ceiling - 1e-9 and f not in vocabulary for f in fs)
                      and (len(fs) > 1 or not has_cjk(t)) for t, fs in wanted)
-        best = replace(best, coverage=0.0 if unseen else min(best.coverage, sentence_coverage))
+        # A several-papers question's topic is short by nature ("Which papers study biofilms, and
+        # what did each find?"): the sentences were scored on the question as asked, framing and
+        # all, so its topic words are looked for together in one passage instead.
+        window = max((cover(terms, wanted if (h.paper.lang or "en") == lang else translatable)[0]
+                      for h, terms in zip(hits, passage_terms)), default=0.0) if several else sentence_coverage
+        best = replace(best, coverage=0.0 if unseen else min(best.coverage, window))
     return best
 
 

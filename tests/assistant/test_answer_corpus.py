@@ -94,6 +94,22 @@ def test_papers_about_papers_do_not_join_on_framing_words(corpus_service):
         assert wanted in {h.paper.doi for h in hits}, question
 
 
+def test_a_short_several_papers_question_is_judged_on_its_topic(corpus_service):
+    # Its topic is a word or two, while its sentences were scored on the question as asked, framing
+    # and all: judged on those, "Which papers study biofilms ...?" was declined.
+    for question in ("Which papers study biofilms, and what did each find?",
+                     "Which papers deal with restriction-modification systems, and what does each report?",
+                     "Which studies deal with cytokines, and what does each study report?"):
+        a = corpus_service.ask(question)
+        assert not a.abstained and a.citations, question
+        check_citations(corpus_service, a.citations, a.text)
+    # topics the library does not hold stay declined, also when each word occurs somewhere
+    for question in ("Which papers deal with stock market prediction, and what does each report?",
+                     "Which papers study sleep quality, and what did each find?",
+                     "哪些论文研究了气候变化？它们分别得出什么结论？"):
+        assert corpus_service.ask(question).abstained, question
+
+
 def test_dev_answer_rates_do_not_regress(corpus_service):
     questions = [q for q in load_questions() if q["type"] in ("factoid", "xling", "multi", "abstain")]
     cited, declined_answerable, declined_abstain = [], [], []
