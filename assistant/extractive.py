@@ -14,7 +14,9 @@ A sentence's score mixes two signals:
 - ``dense``: MiniLM cosine between the question and the sentence (an English model: for Chinese it
   is weak, so coverage carries Chinese questions).
 
-Ties go to the sentence of the better-ranked passage. A third term, a prior on the passage's rank,
+The sum is multiplied by a prior on the sentence's kind (``assistant.sentence_kinds``: a keyword
+line or a figure caption weighs less, a definition of what "What is X?" asks about more). Ties go
+to the sentence of the better-ranked passage. A third term, a prior on the passage's rank,
 was measured and dropped: at weights 0.1 / 0.2 / 0.4 it never beat 0 on the dev questions. So was
 an expected-answer-type bonus (a sentence stating a number when the question asks "how many",
 "what proportion", "多少"): at 0.05 / 0.1 / 0.2 answerable questions cited gold 66 -> 65 / 65 / 64
@@ -42,17 +44,12 @@ import numpy as np
 from assistant.lexical import has_cjk, tokenize
 from assistant.lexicon import concepts, gloss_text
 from assistant.protocols import Embedder
+from assistant.sentence_kinds import asked_term, kind_share
 from assistant.types import Chunk, ScoredChunk
 from ingest.chunking import split_sentences
 
 W_COVERAGE, W_DENSE = 0.4, 0.4
 NEIGHBOUR_SHARE = 0.5  # a term found only in a neighbouring sentence counts half
-# A paper's keyword line lists the topic's words, so it covers a question well, yet it states no
-# finding: "Keywords: Deinococcus radiodurans; methyltransferase; ..." answered what the paper
-# concluded. Such a line keeps this share of its score (it can still win when nothing else does).
-KEYWORD_LINE_SHARE = 0.5
-KEYWORD_LABEL = re.compile(r"key ?words?|index terms|关\s*键\s*[词字]", re.IGNORECASE)  # also assistant.summaries
-_KEYWORD_LINE = re.compile(rf"^\s*(?:{KEYWORD_LABEL.pattern})\s*[:：.—-]", re.IGNORECASE)
 DENSE_POOL = 16  # sentences embedded per question: dev cited-gold is the same as embedding all (80.2%)
 RESCORE_TOP = 6  # at most this many near-ties with the best are re-scored at full precision (rescore_with)
 # int8 moves a question-sentence cosine by 0.010 on average, 0.020 at p90 and 0.035 at p99 (741
@@ -229,6 +226,7 @@ def score_sentences(
     `precise`: a full-precision embedder (and its own sentence cache) that re-scores the best
     `rescore` sentences (`rescore_with`)."""
     wanted = concepts(tokenize(question))  # each term with its CC-CEDICT translations
+    term = asked_term(question)  # a definition question's subject
     if alternates:
         wanted = [(t, forms | alternates.get(t, set())) for t, forms in wanted]
     weights = idf([t for t, _ in wanted]) if wanted else {}
@@ -264,17 +262,17 @@ def score_sentences(
         dense = (id(passage), i) in pooled
         d = float(passage.vectors[i] @ query) if dense else 0.0
         scored.append(Sentence(hits[rank], rank, i, passage.texts[i], coverage, d,
-                               _score(passage.texts[i], coverage, d if dense else None)))
+                               _score(passage.texts[i], coverage, d if dense else None, term)))
     scored.sort(key=lambda s: (-s.score, s.rank))
     if precise is not None and english and rescore > 0:
         near = [s for s in scored[:DENSE_POOL] if (id(passages[s.rank]), s.index) in pooled
                 and s.score >= scored[0].score - NEAR_TIE]
-        scored = rescore_with(scored, near[:rescore], probe, *precise)
+        scored = rescore_with(scored, near[:rescore], probe, *precise, term=term)
     return scored
 
 
 def rescore_with(scored: list[Sentence], top: Sequence[Sentence], probe: str, embedder: Embedder,
-                 cache: SentenceCache) -> list[Sentence]:
+                 cache: SentenceCache, term: str = "") -> list[Sentence]:
     """`scored` with the dense part of the `top` sentences' scores recomputed by a full-precision
     `embedder`, re-sorted.
 
@@ -295,18 +293,19 @@ def rescore_with(scored: list[Sentence], top: Sequence[Sentence], probe: str, em
     fresh = {}
     for passage, s in zip(passages, top):
         dense = float(passage.vectors[s.index] @ query)
-        fresh[(s.rank, s.index)] = replace(s, dense=dense, score=_score(s.text, s.coverage, dense))
+        fresh[(s.rank, s.index)] = replace(s, dense=dense, score=_score(s.text, s.coverage, dense, term))
     rescored = [fresh.get((s.rank, s.index), s) for s in scored]
     rescored.sort(key=lambda s: (-s.score, s.rank))
     return rescored
 
 
-def _score(text: str, coverage: float, dense: float | None) -> float:
+def _score(text: str, coverage: float, dense: float | None, term: str = "") -> float:
     """A sentence's score: coverage and dense similarity, or coverage alone for a sentence scored
-    without a vector (`dense` None); a keyword line keeps KEYWORD_LINE_SHARE of it."""
+    without a vector (`dense` None), times the prior for its kind (``assistant.sentence_kinds``:
+    keyword lines and captions weigh less, a definition of the asked `term` more)."""
     score = (W_COVERAGE * coverage + W_DENSE * max(0.0, dense) if dense is not None
              else (W_COVERAGE + W_DENSE) * coverage)
-    return score * (KEYWORD_LINE_SHARE if _KEYWORD_LINE.match(text) else 1.0)
+    return score * kind_share(text, term)
 
 
 def rerank_by_sentences(hits: Sequence[ScoredChunk], sentences: Sequence[Sentence], weight: float,

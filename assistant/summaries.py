@@ -26,7 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.citations import make_citation
-from assistant.extractive import KEYWORD_LABEL, split_passage, strip_markers
+from assistant.extractive import split_passage, strip_markers
+from assistant.sentence_kinds import KEYWORD_LABEL
 from assistant.lexical import tokenize
 from assistant.types import Citation, Paper, ScoredChunk
 

@@ -110,6 +110,17 @@ def test_a_short_several_papers_question_is_judged_on_its_topic(corpus_service):
         assert corpus_service.ask(question).abstained, question
 
 
+def test_a_definition_question_leads_with_the_papers_definition(corpus_service):
+    # "What is X?" led with "As demonstrated for S2ORC-SCIBERT pretraining, ..." or a figure
+    # caption ("Figure 1: Overview of research questions considered in LONGEVAL.").
+    for question, opening in (("What is S2ORC?", "We introduce S2ORC"), ("What is VESPA?", "We present VESPA")):
+        a = corpus_service.ask(question)
+        assert not a.abstained and a.text.startswith(opening), (question, a.text[:200])
+        check_citations(corpus_service, a.citations, a.text)
+    a = corpus_service.ask("What is LongEval?")
+    assert not a.abstained and not a.text.startswith("Figure"), a.text[:200]
+
+
 def test_dev_answer_rates_do_not_regress(corpus_service):
     questions = [q for q in load_questions() if q["type"] in ("factoid", "xling", "multi", "abstain")]
     cited, declined_answerable, declined_abstain = [], [], []

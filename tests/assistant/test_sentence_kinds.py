@@ -1,0 +1,44 @@
+"""Priors on kinds of sentence (assistant.sentence_kinds): keyword lines, captions, definitions."""
+from __future__ import annotations
+
+import pytest
+
+from assistant.sentence_kinds import (CAPTION_SHARE, DEFINITION_BOOST, KEYWORD_LINE_SHARE, asked_term, defines,
+                                      kind_share)
+
+
+@pytest.mark.parametrize("question, term", [
+    ("What is S2ORC?", "S2ORC"),
+    ("What are ADARs?", "ADARs"),
+    ("What is a restriction-modification system?", "restriction-modification system"),
+    ("Who is Rebecca Clemons?", "Rebecca Clemons"),
+    ("什么是算力网络？", "算力网络"),
+    ("标识网络是什么？", "标识网络"),
+    # values, not definitions
+    ("What is the doubling time of the deletion strain?", ""),
+    ("What was the 30-day mortality?", ""),
+    ("How large is the S2ORC corpus?", ""),
+])
+def test_asked_term(question, term):
+    assert asked_term(question) == term
+
+
+def test_definitions_of_the_asked_term():
+    assert defines("Restriction-modification (R-M) systems are a widespread defence of bacteria.",
+                   "restriction-modification system")
+    assert defines("We introduce S2ORC,1 a large corpus of 81.1M English-language academic papers.", "S2ORC")
+    assert defines("We present VESPA, software capable of automating a selective pressure analysis.", "VESPA")
+    assert defines("ADARs are a family of RNA editing enzymes.", "ADARs")
+    assert defines("算力网络是一种新型网络架构。", "算力网络")
+    assert not defines("A m4C restriction-modification system inhibits plasmid uptake.", "restriction-modification system")
+    assert not defines("As demonstrated for S2ORC-SCIBERT pretraining, cleaned text helps.", "S2ORC")
+    assert not defines("Anything at all.", "")
+
+
+def test_kind_share():
+    assert kind_share("Keywords: Deinococcus radiodurans; methyltransferase") == KEYWORD_LINE_SHARE
+    assert kind_share("Figure 1: Overview of research questions considered in LONGEVAL.") == CAPTION_SHARE
+    assert kind_share("图3 切换时延") == CAPTION_SHARE
+    assert kind_share("We introduce S2ORC, a large corpus.", "S2ORC") == DEFINITION_BOOST
+    assert kind_share("We introduce S2ORC, a large corpus.") == 1.0  # not a definition question
+    assert kind_share("The figures show that the rate doubled.") == 1.0
