@@ -15,7 +15,8 @@ A sentence's score mixes two signals:
   is weak, so coverage carries Chinese questions).
 
 The sum is multiplied by a prior on the sentence's kind (``assistant.sentence_kinds``: a keyword
-line or a figure caption weighs less, a definition of what "What is X?" asks about more). Ties go
+line, a figure caption or back matter weighs less, a definition of what "What is X?" asks about
+more). Ties go
 to the sentence of the better-ranked passage. A third term, a prior on the passage's rank,
 was measured and dropped: at weights 0.1 / 0.2 / 0.4 it never beat 0 on the dev questions. So was
 an expected-answer-type bonus (a sentence stating a number when the question asks "how many",
@@ -44,7 +45,7 @@ import numpy as np
 from assistant.lexical import has_cjk, tokenize
 from assistant.lexicon import concepts, gloss_text
 from assistant.protocols import Embedder
-from assistant.sentence_kinds import asked_term, kind_share
+from assistant.sentence_kinds import asked_term, asks_about_back_matter, back_matter, kind_share
 from assistant.types import Chunk, ScoredChunk
 from ingest.chunking import split_sentences
 
@@ -227,6 +228,7 @@ def score_sentences(
     `rescore` sentences (`rescore_with`)."""
     wanted = concepts(tokenize(question))  # each term with its CC-CEDICT translations
     term = asked_term(question)  # a definition question's subject
+    back = asks_about_back_matter(question)
     if alternates:
         wanted = [(t, forms | alternates.get(t, set())) for t, forms in wanted]
     weights = idf([t for t, _ in wanted]) if wanted else {}
@@ -258,21 +260,22 @@ def score_sentences(
         cache.embed([(p, i) for _, p, i, _ in pool[:DENSE_POOL]], embedder)
         pooled = {(id(p), i) for _, p, i, _ in pool[:DENSE_POOL]}
     scored: list[Sentence] = []
+    behind = [[False] * len(p.texts) if back else back_matter(h.chunk.section, p.texts) for h, p in zip(hits, passages)]
     for rank, passage, i, coverage in rows:
         dense = (id(passage), i) in pooled
         d = float(passage.vectors[i] @ query) if dense else 0.0
         scored.append(Sentence(hits[rank], rank, i, passage.texts[i], coverage, d,
-                               _score(passage.texts[i], coverage, d if dense else None, term)))
+                               _score(passage.texts[i], coverage, d if dense else None, term, behind[rank][i])))
     scored.sort(key=lambda s: (-s.score, s.rank))
     if precise is not None and english and rescore > 0:
         near = [s for s in scored[:DENSE_POOL] if (id(passages[s.rank]), s.index) in pooled
                 and s.score >= scored[0].score - NEAR_TIE]
-        scored = rescore_with(scored, near[:rescore], probe, *precise, term=term)
+        scored = rescore_with(scored, near[:rescore], probe, *precise, term=term, back=back)
     return scored
 
 
 def rescore_with(scored: list[Sentence], top: Sequence[Sentence], probe: str, embedder: Embedder,
-                 cache: SentenceCache, term: str = "") -> list[Sentence]:
+                 cache: SentenceCache, term: str = "", back: bool = False) -> list[Sentence]:
     """`scored` with the dense part of the `top` sentences' scores recomputed by a full-precision
     `embedder`, re-sorted.
 
@@ -293,19 +296,20 @@ def rescore_with(scored: list[Sentence], top: Sequence[Sentence], probe: str, em
     fresh = {}
     for passage, s in zip(passages, top):
         dense = float(passage.vectors[s.index] @ query)
-        fresh[(s.rank, s.index)] = replace(s, dense=dense, score=_score(s.text, s.coverage, dense, term))
+        behind = not back and back_matter(s.hit.chunk.section, passage.texts)[s.index]
+        fresh[(s.rank, s.index)] = replace(s, dense=dense, score=_score(s.text, s.coverage, dense, term, behind))
     rescored = [fresh.get((s.rank, s.index), s) for s in scored]
     rescored.sort(key=lambda s: (-s.score, s.rank))
     return rescored
 
 
-def _score(text: str, coverage: float, dense: float | None, term: str = "") -> float:
+def _score(text: str, coverage: float, dense: float | None, term: str = "", in_back_matter: bool = False) -> float:
     """A sentence's score: coverage and dense similarity, or coverage alone for a sentence scored
     without a vector (`dense` None), times the prior for its kind (``assistant.sentence_kinds``:
     keyword lines and captions weigh less, a definition of the asked `term` more)."""
     score = (W_COVERAGE * coverage + W_DENSE * max(0.0, dense) if dense is not None
              else (W_COVERAGE + W_DENSE) * coverage)
-    return score * kind_share(text, term)
+    return score * kind_share(text, term, in_back_matter)
 
 
 def rerank_by_sentences(hits: Sequence[ScoredChunk], sentences: Sequence[Sentence], weight: float,

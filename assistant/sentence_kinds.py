@@ -15,6 +15,12 @@ shares with the question, and some kinds of line share many words while saying l
   sentence that defines the asked term ("We introduce S2ORC, a large corpus of ...", "The R-M
   system, comprising DNA methyltransferases ...", "算力网络是……") gains ``DEFINITION_BOOST``.
 
+- **Back matter** (acknowledgements, funding, author contributions and details, competing
+  interests, data and code availability, ethics approval) states no finding, yet its long run-on
+  lines name places and topics: "What is the population of Malawi?" cited a 600-character
+  acknowledgement ("... Lilongwe, Malawi for reviewing this article ..."). Such a sentence keeps
+  ``BACK_MATTER_SHARE``, unless the question asks about that matter ("Who funded ...?").
+
 Leaves out: definitions of a term other than the one asked about, and questions that ask for a
 definition in other words ("Define X", "What does X stand for?").
 """
@@ -22,10 +28,21 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 
 KEYWORD_LINE_SHARE = 0.5
 CAPTION_SHARE = 0.8
 DEFINITION_BOOST = 1.2
+BACK_MATTER_SHARE = 0.7
+
+_BACK_MATTER = (r"acknowledge?ments?|funding|financial support|grants?\b|author(?:s'|s’|’s)?\s*(?:contributions?|details|"
+                r"information|affiliations|orcids)|competing interests?|conflicts? of interests?|declarations?|"
+                r"(?:data|code|materials?)(?: and (?:code|materials?))? availability|availability of data|"
+                r"ethics? approval|ethical considerations|consent|致\s*谢|基金项目|资助|作者贡献|利益冲突|作者简介")
+_BACK_SECTION = re.compile(rf"^\s*(?:\d+(?:\.\d+)*\.?\s*)?(?:{_BACK_MATTER})", re.IGNORECASE)
+# The question asks about the back matter itself ("Who funded the study?", "Is the code available?")
+_ASKS_BACK = re.compile(r"fund|grant|acknowledg|contribut|competing|conflict|availab|ethic|consent|资助|基金|致谢|贡献",
+                        re.IGNORECASE)
 
 KEYWORD_LABEL = re.compile(r"key ?words?|index terms|关\s*键\s*[词字]", re.IGNORECASE)  # also assistant.summaries
 _KEYWORD_LINE = re.compile(rf"^\s*(?:{KEYWORD_LABEL.pattern})\s*[:：.—-]", re.IGNORECASE)
@@ -73,11 +90,29 @@ def defines(text: str, term: str) -> bool:
     return any(re.search(p, text, re.IGNORECASE) for p in patterns)
 
 
-def kind_share(text: str, term: str = "") -> float:
-    """The factor a sentence's score is multiplied by for its kind (1.0 for an ordinary sentence);
-    `term`: what a definition question asks about (`asked_term`), "" for other questions."""
+def asks_about_back_matter(question: str) -> bool:
+    return bool(_ASKS_BACK.search(question))
+
+
+def back_matter(section: str, sentences: Sequence[str]) -> list[bool]:
+    """Which of a passage's `sentences` are back matter: all of them under such a heading
+    (`section`), else those from the first that opens with one run in ("Acknowledgments Dr. Frank
+    Davidoff ...", "Authors' contributions All authors ..."): back matter closes a paper."""
+    if _BACK_SECTION.match(section or ""):
+        return [True] * len(sentences)
+    start = next((i for i, text in enumerate(sentences) if _BACK_SECTION.match(text)), len(sentences))
+    return [i >= start for i in range(len(sentences))]
+
+
+def kind_share(text: str, term: str = "", in_back_matter: bool = False) -> float:
+    """The factor a sentence's score is multiplied by for its kind (1.0 for an ordinary sentence).
+    `term`: what a definition question asks about (`asked_term`), "" for other questions;
+    `in_back_matter`: the sentence is back matter (`back_matter`) and the question is not about
+    it (`asks_about_back_matter`)."""
     if _KEYWORD_LINE.match(text):
         return KEYWORD_LINE_SHARE
     if _CAPTION_LINE.match(text):
         return CAPTION_SHARE
+    if in_back_matter:
+        return BACK_MATTER_SHARE
     return DEFINITION_BOOST if term and defines(text, term) else 1.0

@@ -121,6 +121,16 @@ def test_a_definition_question_leads_with_the_papers_definition(corpus_service):
     assert not a.abstained and not a.text.startswith("Figure"), a.text[:200]
 
 
+def test_back_matter_is_not_evidence_unless_asked_for(corpus_service):
+    # The Malawi hospital paper's acknowledgements ("... Lilongwe, Malawi) for reviewing this
+    # article ...") and an affiliation line were cited as answers about Malawi.
+    a = corpus_service.ask("What is the population of Malawi?")
+    assert not a.abstained and "5 million" in a.text, a.text[:300]
+    assert not any("reviewing this article" in c.quote or c.quote.startswith("4Kamuzu") for c in a.citations), a.text
+    funded = corpus_service.ask("Who funded the VESPA work?")
+    assert not funded.abstained and any("funded" in c.quote.lower() for c in funded.citations), funded.text[:300]
+
+
 def test_dev_answer_rates_do_not_regress(corpus_service):
     questions = [q for q in load_questions() if q["type"] in ("factoid", "xling", "multi", "abstain")]
     cited, declined_answerable, declined_abstain = [], [], []

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.sentence_kinds import (CAPTION_SHARE, DEFINITION_BOOST, KEYWORD_LINE_SHARE, asked_term, defines,
-                                      kind_share)
+from assistant.sentence_kinds import (BACK_MATTER_SHARE, CAPTION_SHARE, DEFINITION_BOOST, KEYWORD_LINE_SHARE,
+                                      asked_term, asks_about_back_matter, back_matter, defines, kind_share)
 
 
 @pytest.mark.parametrize("question, term", [
@@ -42,3 +42,19 @@ def test_kind_share():
     assert kind_share("We introduce S2ORC, a large corpus.", "S2ORC") == DEFINITION_BOOST
     assert kind_share("We introduce S2ORC, a large corpus.") == 1.0  # not a definition question
     assert kind_share("The figures show that the rate doubled.") == 1.0
+
+
+def test_back_matter_by_heading_or_run_in_heading():
+    sentences = ["The hospital serves a population of around 5 million.",
+                 "Authors’ contributions All authors approved the final version.",
+                 "Acknowledgments Dr. Frank Davidoff (Executive Editor) and",
+                 "Lecturer, University of Heidelberg, Germany, for reviewing this article."]
+    assert back_matter("Additional file", sentences) == [False, True, True, True]
+    assert back_matter("Acknowledgements", sentences[:1]) == [True]
+    assert back_matter("Funding:", ["Supported by grant 42."]) == [True]
+    assert back_matter("致谢", ["感谢审稿人。"]) == [True]
+    assert back_matter("Results", sentences[:1]) == [False]
+    assert back_matter("Author Summary", ["We show that ..."]) == [False]  # a summary, not back matter
+    assert kind_share("Lecturer, University of Heidelberg.", in_back_matter=True) == BACK_MATTER_SHARE
+    assert asks_about_back_matter("Who funded the VESPA work?") and asks_about_back_matter("哪个基金资助了这项研究？")
+    assert not asks_about_back_matter("What is the population of Malawi?")
