@@ -1,4 +1,4 @@
-"""Priors on the kind of sentence the extractive scorer weighs: keyword lines, captions, definitions.
+"""Priors on kinds of sentence: keyword lines, captions, back matter, definitions, back-pointing openers.
 
 Term coverage and MiniLM similarity (``assistant.extractive``) rate a sentence by the words it
 shares with the question, and some kinds of line share many words while saying little:
@@ -20,6 +20,9 @@ shares with the question, and some kinds of line share many words while saying l
   lines name places and topics: "What is the population of Malawi?" cited a 600-character
   acknowledgement ("... Lilongwe, Malawi for reviewing this article ..."). Such a sentence keeps
   ``BACK_MATTER_SHARE``, unless the question asks about that matter ("Who funded ...?").
+
+- A sentence that **leans back** on the one before it ("However, ...", "These results ...",
+  "因此……") is half a thought when read alone: key points (``assistant.reading``) weigh it less.
 
 Leaves out: definitions of a term other than the one asked about, and questions that ask for a
 definition in other words ("Define X", "What does X stand for?").
@@ -88,6 +91,20 @@ def defines(text: str, term: str) -> bool:
     )
     text = unicodedata.normalize("NFKC", text)
     return any(re.search(p, text, re.IGNORECASE) for p in patterns)
+
+
+# A sentence that opens by pointing back ("However, ...", "Conversely, those signatures ...", "These
+# results ...", "因此……") leans on the one before it: read alone, as a key point, it is half a thought.
+_LEANS_BACK = re.compile(
+    r"^\s*(?:(?:however|conversely|in particular|in contrast|by contrast|thus|therefore|hence|consequently|"
+    r"accordingly|furthermore|moreover|additionally|in addition|similarly|likewise|nevertheless|nonetheless|"
+    r"instead|finally|this|these|those|that|such|it|they|its|their)\b|(?:然而|但是|因此|所以|此外|另外|同时|而且|并且|"
+    r"这些|这种|这一|其中|该))", re.IGNORECASE)
+
+
+def leans_back(text: str) -> bool:
+    """Does the sentence open by pointing back at the one before it?"""
+    return bool(_LEANS_BACK.match(text))
 
 
 def asks_about_back_matter(question: str) -> bool:

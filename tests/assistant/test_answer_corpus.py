@@ -131,6 +131,15 @@ def test_back_matter_is_not_evidence_unless_asked_for(corpus_service):
     assert not funded.abstained and any("funded" in c.quote.lower() for c in funded.citations), funded.text[:300]
 
 
+def test_key_points_stand_alone(corpus_service):
+    # Three of this paper's five key points opened "Conversely, ...", "However, ...", "In particular, ...".
+    from assistant.sentence_kinds import leans_back
+
+    report = corpus_service.keypoints(["10.1093/nar/gkae252"], n=5)
+    assert len(report.citations) == 5
+    assert sum(leans_back(c.quote) for c in report.citations) <= 1, [c.quote[:60] for c in report.citations]
+
+
 def test_dev_answer_rates_do_not_regress(corpus_service):
     questions = [q for q in load_questions() if q["type"] in ("factoid", "xling", "multi", "abstain")]
     cited, declined_answerable, declined_abstain = [], [], []

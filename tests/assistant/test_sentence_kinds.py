@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from assistant.sentence_kinds import (BACK_MATTER_SHARE, CAPTION_SHARE, DEFINITION_BOOST, KEYWORD_LINE_SHARE,
-                                      asked_term, asks_about_back_matter, back_matter, defines, kind_share)
+                                      asked_term, asks_about_back_matter, back_matter, defines, kind_share,
+                                      leans_back)
 
 
 @pytest.mark.parametrize("question, term", [
@@ -58,3 +59,13 @@ def test_back_matter_by_heading_or_run_in_heading():
     assert kind_share("Lecturer, University of Heidelberg.", in_back_matter=True) == BACK_MATTER_SHARE
     assert asks_about_back_matter("Who funded the VESPA work?") and asks_about_back_matter("哪个基金资助了这项研究？")
     assert not asks_about_back_matter("What is the population of Malawi?")
+
+
+def test_a_sentence_that_points_back_at_the_one_before():
+    assert leans_back("Conversely, those mutation signatures were enriched at the 5′ end.")
+    assert leans_back("However, 10% of the UMRs did not overlap.")
+    assert leans_back("These results suggest a role for methylation.")
+    assert leans_back("因此，该方法提高了准确率。")
+    assert not leans_back("SBS1 mutations showed an overall 51% depletion in loop anchors.")
+    assert not leans_back("Theses of this kind are rare.")  # a word, not "These"
+    assert not leans_back("本文提出了一种新的度量方法。")
