@@ -16,6 +16,7 @@ the cross-paper comparison stay extractive, so their cells are always exact quot
 """
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -30,6 +31,7 @@ from assistant.sentence_kinds import leans_back
 from assistant.summaries import (FACET_LABELS, SUMMARY_PLAN, Citer, PaperSentence, Report, author_claims, choose,
                                  facet_scores, keyword_line, overview, paper_sentences, salience)
 from assistant.types import Answer, Paper
+from ingest.textfix import english_words
 from prompts import render_prompt
 
 MAX_PAPERS = 20
@@ -148,7 +150,7 @@ class ReadingAssistant:
                 cells.append(citer.cite(pick[0]) if pick else "-")
             rows.append(tuple(cells))
             findings[paper.id] = choose(pool, 0.4 * sal + 0.3 * facet_scores(pool, "results") + 0.3 * relevance, 3, set())
-        sections = self._themes(chosen, findings, citer)
+        sections = self._themes(chosen, findings, citer, {t for t, _ in wanted})
         return Report("review", topic, tuple(sections), tuple(citer.citations), tuple(chosen),
                       self.answerer.backend, table=tuple(rows))
 
@@ -198,10 +200,14 @@ class ReadingAssistant:
             out.append((f"{FACET_LABELS['synthesis']} · where they differ", citer.cite_all(differ)))
         return out
 
-    def _themes(self, papers, findings, citer) -> list[tuple[str, str]]:
-        """Group findings by the salient terms that several papers' findings share."""
+    def _themes(self, papers, findings, citer, topic: set[str]) -> list[tuple[str, str]]:
+        """Group findings by the terms that several papers' findings share: the review's own topic
+        words, or specialised ones. An everyday English word ("many", "profiles") names no theme
+        even when two papers' findings both use it."""
         counts = Counter(t for fs in findings.values() for t in {t for s in fs for t in s.terms})
-        themes = [t for t, c in counts.most_common() if c >= 2 and len(t) > 2 and not t.isdigit()][:4]
+        everyday = _everyday_stems()
+        themes = [t for t, c in counts.most_common() if c >= 2 and len(t) > 2 and not t.isdigit()
+                  and (t in topic or t not in everyday)][:4]
         sections, used = [], set()
         for term in themes:
             members = [s for fs in findings.values() for s in fs if term in s.terms and s.text not in used]
@@ -235,6 +241,12 @@ class ReadingAssistant:
             citer.citations.append(type(c)(**{**c.__dict__, "n": c.n + offset}))
         body = re.sub(r"\[(\d+)\]", lambda m: f"[{int(m.group(1)) + offset}]", checked.text)
         return [(f"{prefix}{'Summary' if prompt == 'summarize' else FACET_LABELS['keypoints']}", body)]
+
+
+@functools.lru_cache(maxsize=1)
+def _everyday_stems() -> frozenset[str]:
+    """Stems of the whole words of the bundled model's general-English vocabulary (empty without it)."""
+    return frozenset(t for w in english_words() for t in tokenize(w))
 
 
 def _relevance(pool: Sequence[PaperSentence], wanted) -> np.ndarray:

@@ -140,6 +140,20 @@ def test_key_points_stand_alone(corpus_service):
     assert sum(leans_back(c.quote) for c in report.citations) <= 1, [c.quote[:60] for c in report.citations]
 
 
+def test_review_themes_are_named_by_topic_or_specialised_words(corpus_service):
+    # Two papers' findings both saying "many" or "profiles" made themes "many" and "profiles".
+    from assistant.lexical import tokenize
+    from assistant.reading import _everyday_stems
+
+    topic = "yeast engineering and brewing"
+    report = corpus_service.review(topic, n=3)
+    labels = [heading.removeprefix("Theme: ") for heading, _ in report.sections if heading.startswith("Theme: ")]
+    assert labels, report.sections
+    for label in labels:
+        stems = set(tokenize(label))
+        assert stems & set(tokenize(topic)) or not stems & _everyday_stems(), labels
+
+
 def test_dev_answer_rates_do_not_regress(corpus_service):
     questions = [q for q in load_questions() if q["type"] in ("factoid", "xling", "multi", "abstain")]
     cited, declined_answerable, declined_abstain = [], [], []
