@@ -14,10 +14,9 @@ A sentence's score mixes two signals:
 - ``dense``: MiniLM cosine between the question and the sentence (an English model: for Chinese it
   is weak, so coverage carries Chinese questions).
 
-The sum is multiplied by a prior on the sentence's kind (``assistant.sentence_kinds``: a keyword
-line, a figure caption or back matter weighs less, a definition of what "What is X?" asks about
-more). Ties go
-to the sentence of the better-ranked passage. A third term, a prior on the passage's rank,
+The sum is multiplied by a prior on the sentence's kind (``assistant.sentence_kinds``: keyword
+lines, captions and back matter weigh less, a definition asked for more). Ties go to the sentence
+of the better-ranked passage. A third term, a prior on the passage's rank,
 was measured and dropped: at weights 0.1 / 0.2 / 0.4 it never beat 0 on the dev questions. So was
 an expected-answer-type bonus (a sentence stating a number when the question asks "how many",
 "what proportion", "多少"): at 0.05 / 0.1 / 0.2 answerable questions cited gold 66 -> 65 / 65 / 64
@@ -304,9 +303,8 @@ def rescore_with(scored: list[Sentence], top: Sequence[Sentence], probe: str, em
 
 
 def _score(text: str, coverage: float, dense: float | None, term: str = "", in_back_matter: bool = False) -> float:
-    """A sentence's score: coverage and dense similarity, or coverage alone for a sentence scored
-    without a vector (`dense` None), times the prior for its kind (``assistant.sentence_kinds``:
-    keyword lines and captions weigh less, a definition of the asked `term` more)."""
+    """Coverage and dense similarity (coverage alone without a vector: `dense` None), times the
+    prior for the sentence's kind (``assistant.sentence_kinds``)."""
     score = (W_COVERAGE * coverage + W_DENSE * max(0.0, dense) if dense is not None
              else (W_COVERAGE + W_DENSE) * coverage)
     return score * kind_share(text, term, in_back_matter)
