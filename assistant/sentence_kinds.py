@@ -33,15 +33,19 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
+from ingest.captions import parse_caption_start
+
 KEYWORD_LINE_SHARE = 0.5
 CAPTION_SHARE = 0.8
 DEFINITION_BOOST = 1.2
 BACK_MATTER_SHARE = 0.7
 
-_BACK_MATTER = (r"acknowledge?ments?|funding|financial support|grants?\b|author(?:s'|s’|’s)?\s*(?:contributions?|details|"
-                r"information|affiliations|orcids)|competing interests?|conflicts? of interests?|declarations?|"
-                r"(?:data|code|materials?)(?: and (?:code|materials?))? availability|availability of data|"
-                r"ethics? approval|ethical considerations|consent|致\s*谢|基金项目|资助|作者贡献|利益冲突|作者简介")
+# Also the sections a summary never quotes (assistant.summaries); "a c kno": a kerning-split heading.
+_BACK_MATTER = (r"acknowledge?ments?|a\s?c\s?kno|funding|financial support|grants?\b|author(?:s'|s’|’s)?\s*"
+                r"(?:contributions?|details|information|affiliations|orcids)|competing (?:financial )?interests?|"
+                r"conflicts? of interests?|declarations?|(?:data|code|materials?)(?: and (?:code|materials?))? availability|"
+                r"availability of data|ethics? approval|ethical considerations|consent (?:for publication|to participate)|"
+                r"致\s*谢|基金|资助|作者贡献|利益冲突|作者简介")
 _BACK_SECTION = re.compile(rf"^\s*(?:\d+(?:\.\d+)*\.?\s*)?(?:{_BACK_MATTER})", re.IGNORECASE)
 # The question asks about the back matter itself ("Who funded the study?", "Is the code available?")
 _ASKS_BACK = re.compile(r"fund|grant|acknowledg|contribut|competing|conflict|availab|ethic|consent|资助|基金|致谢|贡献",
@@ -49,8 +53,6 @@ _ASKS_BACK = re.compile(r"fund|grant|acknowledg|contribut|competing|conflict|ava
 
 KEYWORD_LABEL = re.compile(r"key ?words?|index terms|关\s*键\s*[词字]", re.IGNORECASE)  # also assistant.summaries
 _KEYWORD_LINE = re.compile(rf"^\s*(?:{KEYWORD_LABEL.pattern})\s*[:：.—-]", re.IGNORECASE)
-_CAPTION_LINE = re.compile(
-    r"^\s*(?:(?:Supplementary |Extended Data )?(?:Figure|Fig\.?|Table|Scheme)\s*S?\d+|[图表]\s*\d+)", re.IGNORECASE)
 
 # "What is X?", "What are the X?", "Who is X?"; "什么是X？", "X是什么？"
 _ASKS_EN = re.compile(r"^\s*(?:what|who)\s+(?:is|are)\s+(?:an?\s+|the\s+)?(.+?)\s*\??\s*$", re.IGNORECASE)
@@ -111,11 +113,16 @@ def asks_about_back_matter(question: str) -> bool:
     return bool(_ASKS_BACK.search(question))
 
 
+def is_back_matter_heading(section: str) -> bool:
+    """Acknowledgements, funding, contributions, interests, availability, ethics (numbered or not)."""
+    return bool(_BACK_SECTION.match(section or ""))
+
+
 def back_matter(section: str, sentences: Sequence[str]) -> list[bool]:
     """Which of a passage's `sentences` are back matter: all of them under such a heading
     (`section`), else those from the first that opens with one run in ("Acknowledgments Dr. Frank
     Davidoff ...", "Authors' contributions All authors ..."): back matter closes a paper."""
-    if _BACK_SECTION.match(section or ""):
+    if is_back_matter_heading(section):
         return [True] * len(sentences)
     start = next((i for i, text in enumerate(sentences) if _BACK_SECTION.match(text)), len(sentences))
     return [i >= start for i in range(len(sentences))]
@@ -128,7 +135,7 @@ def kind_share(text: str, term: str = "", in_back_matter: bool = False) -> float
     it (`asks_about_back_matter`)."""
     if _KEYWORD_LINE.match(text):
         return KEYWORD_LINE_SHARE
-    if _CAPTION_LINE.match(text):
+    if parse_caption_start(text) is not None:  # "Figure 3 shows ..." is body text, not a caption
         return CAPTION_SHARE
     if in_back_matter:
         return BACK_MATTER_SHARE

@@ -27,7 +27,7 @@ import numpy as np
 
 from assistant.citations import make_citation
 from assistant.extractive import split_passage, strip_markers
-from assistant.sentence_kinds import KEYWORD_LABEL
+from assistant.sentence_kinds import KEYWORD_LABEL, is_back_matter_heading
 from assistant.lexical import tokenize
 from assistant.types import Citation, Paper, ScoredChunk
 
@@ -54,8 +54,7 @@ SUMMARY_PLAN = (("aim", 1), ("methods", 2), ("results", 3), ("limitations", 1))
 FACET_LABELS = {"overview": "Overview", "aim": "Aim", "methods": "Methods", "data": "Data", "results": "Main results",
                 "limitations": "Limitations", "keypoints": "Key points", "synthesis": "Across the papers",
                 "keywords": "Keywords"}
-_SKIP_SECTIONS = re.compile(r"reference|acknowledg|a c kno|funding|conflict|competing|author contribution|"
-                            r"data availability|supplementary|peer review|参考文献|致谢|基金", re.I)
+_SKIP_SECTIONS = re.compile(r"reference|supplementary|peer review|参考文献", re.I)  # and back matter (sentence_kinds)
 
 
 @dataclass(frozen=True)
@@ -94,7 +93,8 @@ def paper_sentences(paper: Paper, chunks) -> list[PaperSentence]:
     total = max(1, len(chunks))
     abstract = _squash(paper.abstract)  # in the paper's own language (a Chinese paper's English one is a translation)
     for i, chunk in enumerate(chunks):
-        if chunk.kind in ("meta", "table", "caption") or _SKIP_SECTIONS.search(chunk.section or ""):
+        if chunk.kind in ("meta", "table", "caption") or _SKIP_SECTIONS.search(chunk.section or "") \
+                or is_back_matter_heading(chunk.section):
             continue
         hit = ScoredChunk(chunk, paper, 0.0)
         keys = []

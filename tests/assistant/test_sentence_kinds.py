@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from assistant.sentence_kinds import (BACK_MATTER_SHARE, CAPTION_SHARE, DEFINITION_BOOST, KEYWORD_LINE_SHARE,
-                                      asked_term, asks_about_back_matter, back_matter, defines, kind_share,
-                                      leans_back)
+                                      asked_term, asks_about_back_matter, back_matter, defines, is_back_matter_heading,
+                                      kind_share, leans_back)
 
 
 @pytest.mark.parametrize("question, term", [
@@ -43,6 +43,8 @@ def test_kind_share():
     assert kind_share("We introduce S2ORC, a large corpus.", "S2ORC") == DEFINITION_BOOST
     assert kind_share("We introduce S2ORC, a large corpus.") == 1.0  # not a definition question
     assert kind_share("The figures show that the rate doubled.") == 1.0
+    assert kind_share("Figure 3 shows that the rate doubled.") == 1.0  # a body sentence citing a figure
+    assert kind_share("如图3所示，时延下降。") == 1.0
 
 
 def test_back_matter_by_heading_or_run_in_heading():
@@ -69,3 +71,14 @@ def test_a_sentence_that_points_back_at_the_one_before():
     assert not leans_back("SBS1 mutations showed an overall 51% depletion in loop anchors.")
     assert not leans_back("Theses of this kind are rare.")  # a word, not "These"
     assert not leans_back("本文提出了一种新的度量方法。")
+
+
+@pytest.mark.parametrize("heading, back", [
+    ("Acknowledgments", True), ("5. Acknowledgements", True), ("A c kno wledgements", True),
+    ("Competing financial interests", True), ("Conflict of interest statement", True), ("基金项目", True),
+    ("Ethics approval and consent to participate", True), ("Data availability", True),
+    ("Results", False), ("Author Summary", False), ("Immigrants and health", False), ("", False),
+])
+def test_back_matter_headings(heading, back):
+    # the sections summaries never quote, and the ones answers weigh less
+    assert is_back_matter_heading(heading) is back
