@@ -3,7 +3,8 @@
 Sources, all inside the PDF: the document info dictionary, XMP, the text of every page (DOIs only)
 and the font sizes on page 1 (title). The paper's own DOI is chosen by scoring every DOI seen:
 metadata/XMP hits, a "doi:"/doi.org label, page 1, "Cite this" context and repetition in running
-headers count for it; appearing in the reference list counts against it (cited works).
+headers count for it; appearing in the reference list counts against it (cited works). Authors
+come from the byline (``ingest.byline``, which also groups page 1's lines for the title).
 
 Leaves out: any network lookup (Crossref enrichment is a separate, optional step).
 """
@@ -18,8 +19,8 @@ import pymupdf
 
 from assistant.types import PaperMetadata, TextBlock
 from ingest.affiliations import find_affiliations, find_licence
+from ingest.byline import BANNER, line_groups, match_key, pick_authors
 from ingest.layout import normalise
-from ingest.paragraphs import join_lines
 from ingest.pages import PageReads
 from ingest.textfix import count_words, rejoin_split_words
 
@@ -31,11 +32,6 @@ _COMPONENT = re.compile(r"\.(sa\d+|fig\d+|g\d{3}|s\d{3}|t\d{3}|supp\d*|video\d+)
 _BAD_TITLE = re.compile(
     r"^(microsoft (word|powerpoint)|untitled|title|标题|article|manuscript|document|paper|pdf)\b|"
     r"\.(docx?|pdf|tex|dvi|indd|ps)$|^<[0-9a-f]+>$|^[\w\-. ]*\d[\w\-. ]*$", re.I
-)
-_BANNER = re.compile(
-    r"journal|proceedings|conference series|research article|open access|^article$|^review|letters?$|"
-    r"^original|preprint|previously published|permalink|copyright|licen[cs]e|doi|https?:|www\.|©|"
-    r"学报|期刊|研究与发展|技术与发展|综述|^vol|volume|issn", re.I
 )
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20[0-4]\d)(?!\d)")
@@ -118,81 +114,19 @@ def pick_doi(doc: pymupdf.Document, blocks: Sequence[TextBlock], references: Seq
     return best
 
 
-def _groups(info: dict) -> list[tuple[float, float, str, bool, str]]:
-    """Same-size line clusters of a page (its `get_text("dict")`): (size, top y, joined text, has
-    CJK, byline text), reading order. The byline text marks superscripts (affiliation marks) with
-    "|": they separate names ("Gong^a Wang^b" is "Gong | Wang", not "Gonga Wangb")."""
-    lines = []
-    marks = []  # boxes of lines that hold nothing but affiliation marks ("1,2", "*"), set in smaller type
-    for block in info["blocks"]:
-        for ln in block.get("lines", ()):
-            spans = [s for s in ln["spans"] if s["text"].strip()]
-            if spans and abs(ln["dir"][1]) < 0.1:
-                size = max(s["size"] for s in spans)
-                marked = "".join("|" if s["text"].strip() and (s["flags"] & 1 or s["size"] < 0.8 * size) else s["text"]
-                                 for s in ln["spans"])
-                baseline = max(s["bbox"][3] for s in spans if s["size"] >= 0.8 * size)
-                text = normalise("".join(s["text"] for s in ln["spans"])).strip()
-                lines.append((round(size, 1), ln["bbox"], text, normalise(marked).strip(), baseline))
-                if _MARK_LINE.fullmatch(text):
-                    marks.append((size, ln["bbox"]))
-    out = []
-    for size in sorted({ln[0] for ln in lines}, reverse=True):
-        same = sorted((ln for ln in lines if abs(ln[0] - size) < 0.01), key=lambda ln: (ln[1][1], ln[1][0]))
-        cluster: list = []
-        for ln in same:
-            if cluster and ln[1][1] - cluster[-1][1][3] > 1.2 * size:
-                out.append(cluster)
-                cluster = []
-            cluster.append(ln)
-        if cluster:
-            out.append(cluster)
-    return [
-        (c[0][0], c[0][1][1], text, bool(_CJK.search(text)), _byline_text(c, marks))
-        for c in out
-        if (text := join_lines([ln[2] for ln in c], set()).strip())
-    ]
-
-
-# A line of affiliation marks only: digits, letters a-h, commas and footnote symbols.
-_MARK_LINE = re.compile(r"[\d\sa-h,*†‡§¶#♠♢♡∗✉⁎]{1,12}")
-
-
-def _byline_text(cluster: list, marks: list) -> str:
-    """A cluster's marked text read row by row, left to right, with the mark-only lines of smaller
-    type that sit in its rows as "|". Ordered by their tops, a line that starts with a raised mark
-    ("³, Eugene V. Koonin") came before the one left of it ("Yuri I. Wolf"), and the mark line
-    between two names was in another size's cluster: the names ran together."""
-    size = cluster[0][0]
-    rows: list[list] = []  # [baseline, [(x0, x1, text)]]
-    for ln in sorted(cluster, key=lambda ln: ln[4]):
-        if rows and ln[4] - rows[-1][0] <= 0.5 * size:
-            rows[-1][1].append((ln[1][0], ln[1][2], ln[3]))
-        else:
-            rows.append([ln[4], [(ln[1][0], ln[1][2], ln[3])]])
-    for mark_size, box in marks:
-        middle = (box[1] + box[3]) / 2
-        for baseline, items in rows:
-            left, right = min(i[0] for i in items) - size, max(i[1] for i in items) + size
-            if mark_size < 0.8 * size and baseline - size <= middle <= baseline and left <= box[0] <= right:
-                items.append((box[0], box[2], "|"))
-                break
-    return " ".join(text for _, items in rows for _, _, text in sorted(items, key=lambda i: i[0]))
-
-
 def looks_like_title(text: str) -> bool:
     """Long enough, not a banner/journal/licence line, not an author or affiliation list."""
     words = len(text.split())
     cjk = len(_CJK.findall(text))
     if cjk:
-        return 6 <= cjk <= 80 and not _BANNER.search(text)
-    return 3 <= words <= 45 and not _BANNER.search(text) and not re.search(r"@|\d{3,}", text)
+        return 6 <= cjk <= 80 and not BANNER.search(text)
+    return 3 <= words <= 45 and not BANNER.search(text) and not re.search(r"@|\d{3,}", text)
 
 
 def visual_titles(reads: PageReads, first: list) -> tuple[str, str]:
     """Largest-font title-like text on page 1 (then 2), and the largest one in the other script."""
     for pno in range(min(2, reads.page_count)):
-        groups = [g for g in (first if pno == 0 else _groups(reads.page_dict(pno))) if looks_like_title(g[2])]
+        groups = [g for g in (first if pno == 0 else line_groups(reads.page_dict(pno))) if looks_like_title(g[2])]
         if groups:
             best = max(groups, key=lambda g: (g[0], -g[1]))
             other = [g for g in groups if g[3] != best[3] and (best[3] or g[0] >= 9)]
@@ -201,130 +135,17 @@ def visual_titles(reads: PageReads, first: list) -> tuple[str, str]:
     return "", ""
 
 
-def _norm(text: str) -> str:
-    return re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", text).lower())
-
-
 def pick_title(doc: pymupdf.Document, first: list, reads: PageReads) -> tuple[str, str]:
     """The metadata title when it is real and printed on page 1 (unless truncated), else the visual one."""
     visual, alt = visual_titles(reads, first)
     meta = normalise(doc.metadata.get("title") or "").strip()
     if meta and not _BAD_TITLE.search(meta) and looks_like_title(meta):
-        page1 = _norm(" ".join(reads.plain_text(i) for i in range(min(2, len(doc)))))
-        if _norm(meta) in page1:
-            if _norm(visual).startswith(_norm(meta)) and len(visual) > len(meta):
+        page1 = match_key(" ".join(reads.plain_text(i) for i in range(min(2, len(doc)))))
+        if match_key(meta) in page1:
+            if match_key(visual).startswith(match_key(meta)) and len(visual) > len(meta):
                 return visual, alt  # metadata title cut short (seen: "A loss-of-function mutation in")
-            return meta, alt if _norm(alt) != _norm(meta) else ""
+            return meta, alt if match_key(alt) != match_key(meta) else ""
     return visual, alt
-
-
-_NOT_A_NAME = re.compile(
-    r"[@{}/:]|univ|institut|大学|学院|研究所|\b(department|school|college|faculty|laborator(y|ies)|cent(er|re)|"
-    r"hospital|engineering|biology|sciences?|medicine|genetics|chemistry|physics|research|lab|division|"
-    r"program(me)?|unit|foundation|edited|communicated|reviewed|received|article|online|updates?)\b", re.I)
-# lower-case words a name may hold (particles); any other lower-case word makes a phrase, not a name
-_PARTICLES = {"van", "von", "der", "den", "de", "da", "del", "della", "di", "du", "dos", "das", "le", "la",
-              "bin", "ibn", "al", "el", "y", "ter", "zu"}
-
-
-def split_authors(text: str) -> tuple[str, ...]:
-    """Names from an author line: drop affiliation marks, split at commas/and/&/；/· and at "|"
-    (where `_groups` found a superscript), keep what looks like a person's name."""
-    # Founder fonts print the space glyph as 摇 ("刘宁春1,摇郜摇帅"): drop it beside digits, commas, CJK
-    text = re.sub(r"(?<=[\d,，\u4e00-\u9fff])摇|摇(?=[\u4e00-\u9fff])", "", text)
-    text = re.sub(r"[\d*†‡§¶#♠♢♡∗✉⁎]+|\(\s*\d.*?\)", " ", text)
-    parts = re.split(r"\s*(?:,|，|、|;|；|\||·|•|\band\b|&)\s*", text)
-    names: list[str] = []
-    for part in parts:
-        part = re.sub(r"\s+", " ", part).strip(" .")
-        if _NOT_A_NAME.search(part):
-            if names:
-                break  # affiliations follow the byline: what comes after is theirs ("Molecular Pharmacology")
-            continue
-        names += [n for n in (_cjk_names(part) if _CJK.search(part) else [part]) if 2 <= len(n) <= 40 and _is_name(n)]
-    # the same "name" twice is an affiliation's city ("New York"), not two namesake authors
-    return tuple(n for n in names if names.count(n) == 1)
-
-
-def _cjk_names(part: str) -> list[str]:
-    """Chinese names in one byline piece: space-separated, except that a letter-spaced two-character
-    name ("郜 帅") is one name ("柴若楠 郜 帅 兰江雨" holds three)."""
-    names: list[str] = []
-    single = ""
-    for token in part.split():
-        if len(token) == 1 and _CJK.match(token):
-            single += token
-            if len(single) == 2:
-                names.append(single)
-                single = ""
-        else:
-            names.append(single + token if single else token)
-            single = ""
-    return names + ([single] if single else [])
-
-
-def _is_name(name: str) -> bool:
-    """A Chinese name, or a Latin one of two or more words, each capitalised or a particle."""
-    if _CJK.search(name):
-        return True
-    words = name.split()
-    return len(words) >= 2 and all(w[:1].isupper() or w.lower() in _PARTICLES for w in words)
-
-
-def pick_authors(doc: pymupdf.Document, title: str, first: list, reads: PageReads) -> tuple[str, ...]:
-    """Metadata authors when present, else the text group just below the title on page 1 (page 2
-    after a cover page: IOP and eScholarship put the title and byline there)."""
-    meta = (doc.metadata.get("author") or "").strip()
-    # a single ASCII token ("CNKI", "admin") is a producer or login, not an author list
-    usable = meta and not re.fullmatch(r"作者|author|[\w.\-]+", meta, re.I)
-    from_meta = split_authors(meta) if usable else ()
-    second: list = []  # page 2's groups, read once and only when needed
-
-    def page_two() -> list:
-        if not second and reads.page_count > 1:
-            second.extend(_groups(reads.page_dict(1)))
-        return second
-
-    from_page = byline_below(first, title) or byline_below(page_two(), title)
-    # metadata often names only the corresponding author; the printed byline is then longer
-    if len(from_page) > len(from_meta):
-        return from_page
-    printed = _norm(" ".join(g[2] for g in first))
-    if any(_norm(n) in printed for n in from_meta):
-        return from_meta  # page 1 prints them as the metadata gives them
-    return as_printed(from_meta, printed + _norm(" ".join(g[2] for g in page_two())))
-
-
-def as_printed(names: tuple[str, ...], printed: str) -> tuple[str, ...]:
-    """Metadata names in the order pages 1-2 print them (`printed`: their text, `_norm`ed). Oxford
-    journals' metadata lists "Family Given" ("Ero Rya" for "Rya Ero"). All names turn or none, and
-    only when those pages print none of them as given: eScholarship's cover page lists "Allen,
-    Greg M" and its page 2 prints "Greg M. Allen", as the metadata has it."""
-    def turned(name: str) -> str | None:
-        words = name.split()
-        for order in (words[-1:] + words[:-1], words[1:] + words[:1]):
-            if len(words) > 1 and _norm(" ".join(order)) in printed:
-                return " ".join(order)
-        return None
-
-    if any(_norm(n) in printed for n in names):
-        return names
-    return tuple(turned(n) or n for n in names)
-
-
-def byline_below(groups: list, title: str) -> tuple[str, ...]:
-    """The names in the first of the two line groups below the group holding `title`."""
-    groups = sorted(groups, key=lambda g: g[1])
-    key = _norm(title)[:20]
-    for i, g in enumerate(groups):
-        if key and key in _norm(g[2]):
-            for nxt in groups[i + 1:i + 3]:
-                if g[1] < nxt[1] and not _BANNER.search(nxt[2]):
-                    names = split_authors(nxt[4])
-                    if names:
-                        return names
-            break
-    return ()
 
 
 def section_text(blocks: Sequence[TextBlock], pattern: str) -> list[str]:
@@ -348,7 +169,7 @@ def extract_metadata(
     cjk = len(_CJK.findall(body))
     latin = len(re.findall(r"[A-Za-z]", body))
     lang = "zh" if cjk and cjk / (cjk + latin) > 0.2 else "en"
-    first = _groups(reads.page_dict(0))  # page-1 line clusters, shared by title and author picking
+    first = line_groups(reads.page_dict(0))  # page-1 line clusters, shared by title and author picking
     title, alt = pick_title(doc, first, reads)
     if lang == "zh" and not _CJK.search(title) and _CJK.search(alt):
         title, alt = alt, title

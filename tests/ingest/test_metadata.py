@@ -167,7 +167,7 @@ def test_keyword_lists_stop_at_body_text_and_front_matter():
     ("View the article online for updates and enhancements", ()),
 ])
 def test_byline_names(line, want):
-    from ingest.metadata import split_authors
+    from ingest.byline import split_authors
 
     assert split_authors(line) == want
 
@@ -207,7 +207,7 @@ def test_bylines_read_row_by_row_with_mark_lines_between_names(tmp_path):
 
 
 def test_metadata_names_turn_to_the_printed_order():
-    from ingest.metadata import _norm, as_printed
+    from ingest.byline import as_printed, match_key as _norm
 
     printed = _norm("Rya Er o1, Margus Leppik1 and Jaanus Remme1 Institute of Molecular and Cell Biology")
     assert as_printed(("Ero Rya", "Leppik Margus", "Remme Jaanus"), printed) == ("Rya Ero", "Margus Leppik", "Jaanus Remme")
