@@ -16,11 +16,9 @@ A sentence's score mixes two signals:
 
 The sum is multiplied by a prior on the sentence's kind (``assistant.sentence_kinds``: keyword
 lines, captions and back matter weigh less, a definition asked for more). Ties go to the sentence
-of the better-ranked passage. A third term, a prior on the passage's rank,
-was measured and dropped: at weights 0.1 / 0.2 / 0.4 it never beat 0 on the dev questions. So was
-an expected-answer-type bonus (a sentence stating a number when the question asks "how many",
-"what proportion", "多少"): at 0.05 / 0.1 / 0.2 answerable questions cited gold 66 -> 65 / 65 / 64
-of 91 (it won one paraphrase and lost sentences that state the answer in words).
+of the better-ranked passage. Measured and dropped on the dev questions: a prior on the passage's
+rank (0.1 / 0.2 / 0.4 never beat 0) and a bonus for stating a number when the question asks "how
+many"/"多少" (cited gold 66 -> 65 / 65 / 64 of 91 at 0.05 / 0.1 / 0.2).
 
 The weights were set on the dev questions (eval/score_answers.py prints the effect); the same
 scores feed the abstention decision in ``assistant.answering``. Sentence vectors are cached per
@@ -52,9 +50,9 @@ W_COVERAGE, W_DENSE = 0.4, 0.4
 NEIGHBOUR_SHARE = 0.5  # a term found only in a neighbouring sentence counts half
 DENSE_POOL = 16  # sentences embedded per question: dev cited-gold is the same as embedding all (80.2%)
 RESCORE_TOP = 6  # at most this many near-ties with the best are re-scored at full precision (rescore_with)
-# int8 moves a question-sentence cosine by 0.010 on average, 0.020 at p90 and 0.035 at p99 (741
-# pairs, dev questions); a score by W_DENSE times that, and two sentences' errors can add up.
-NEAR_TIE = 0.02
+# int8 moves a question-sentence cosine by 0.010 on average, 0.035 at p99 (741 dev pairs); a score
+NEAR_TIE = 0.02  # by W_DENSE times that, and two sentences' errors can add up
+FEW_SENTENCES = 3  # an answer shorter than this takes more than one sentence from a passage
 MIN_CHARS = 25  # shorter fragments ("(Fig. 3).") join the sentence before them
 MAX_CHARS = 400  # longer "sentences" are run-on text: cut them at semicolons and glued full stops
 _LONG_CUT = re.compile(r"(?<=[;；])\s*|(?<=[a-z0-9)][.!?])(?=[A-Z][a-z])")
@@ -281,11 +279,9 @@ def rescore_with(scored: list[Sentence], top: Sequence[Sentence], probe: str, em
     int8 vectors sit ~0.01-0.035 cosine from the fp32 ones, as much as separates the best few
     sentences of a question, so int8 decides near-ties by noise. Embedding every candidate in fp32
     costs twice as much per sentence; the cascade (int8 for the pool, fp32 for the sentences within
-    NEAR_TIE of the best, at most RESCORE_TOP) keeps the gain. Dev questions
-    (eval/score_answers.py), answerable citing gold / ask p50: int8 only 79.1% / 80 ms; fp32 for
-    the best 3 / 6 whatever their scores: 80.2 / 81.3%, 106 / 134 ms; for those within 0.01 /
-    0.02 / 0.04 of the best (at most 6): 80.2 / 81.3 / 80.2%, 91 / 91 / 103 ms; fp32 for all 16:
-    81.3% / 143 ms. The steps are one or two questions of 91: noise of the dev set around a gain.
+    NEAR_TIE of the best, at most RESCORE_TOP) keeps the gain. Dev answerable citing gold / ask p50:
+    int8 only 79.1% / 80 ms; fp32 for the best 3 / 6: 80.2 / 81.3%, 106 / 134 ms; for those within
+    0.01 / 0.02 / 0.04 of the best: 80.2 / 81.3 / 80.2%, 91 / 91 / 103 ms; all 16: 81.3% / 143 ms.
     """
     if not top:
         return scored
@@ -336,19 +332,17 @@ def select_sentences(
 ) -> list[Sentence]:
     """Up to n sentences by maximal marginal relevance, none scoring under `floor` x the best.
 
-    The best sentence leads (a question's direct answer first: "The proteome contains 27 SH3
-    domains" before the study's opening line), the others follow in reading order, grouped by
-    paper (the best paper first), then by position.
+    The best sentence leads (the direct answer first), the others follow in reading order, grouped
+    by paper (the best paper first).
     """
-    if not sentences:
-        return []
-    best = sentences[0].score
+    best = sentences[0].score if sentences else 0.0
     pool = [s for s in sentences[:60] if s.score >= floor * best and len(s.text) >= MIN_CHARS]
     # Redundancy is term overlap (Jaccard), which needs no embedding and works for Chinese too.
     terms = {(s.hit.chunk.id, s.index): set(tokenize(s.text)) for s in pool}
     chosen: list[Sentence] = []
+    passed: list[Sentence] = []  # second sentences of a chosen passage, in the order they came up
     while pool and len(chosen) < n:
-        def mmr(s: Sentence) -> float:
+        def mmr(s: Sentence) -> float:  # the score, less the redundancy with what is chosen
             if not chosen:
                 return s.score
             mine = terms[(s.hit.chunk.id, s.index)]
@@ -360,9 +354,14 @@ def select_sentences(
         pool.remove(pick)
         # The same sentence can sit in two overlapping chunks: keep one copy. One sentence per
         # passage: a wider answer finds the evidence more often (dev: 75.8% -> 80.2% cited, n=5).
-        if any(_same_text(pick.text, c.text) or pick.hit.chunk.id == c.hit.chunk.id for c in chosen):
+        if any(_same_text(pick.text, c.text) for c in chosen):
             continue
-        chosen.append(pick)
+        (passed if any(pick.hit.chunk.id == c.hit.chunk.id for c in chosen) else chosen).append(pick)
+    # One passage holding nearly all the evidence (a Chinese paper's English abstract) fills a short
+    # answer with its next-best sentences: one sentence missed "China faces three core challenges".
+    for s in passed:
+        if len(chosen) < min(n, FEW_SENTENCES) and not any(_same_text(s.text, c.text) for c in chosen):
+            chosen.append(s)
     first_seen = {}
     for s in chosen:
         first_seen.setdefault(s.hit.paper.id, len(first_seen))
@@ -391,7 +390,7 @@ def select_per_paper(
 
 
 def _same_text(a: str, b: str) -> bool:
-    a, b = a.strip().lower(), b.strip().lower()
+    a, b = a.strip().lower(), b.strip().lower()  # one sentence, or one inside a longer copy
     return a == b or (min(len(a), len(b)) > 40 and (a in b or b in a))
 
 

@@ -21,6 +21,12 @@ shares with the question, and some kinds of line share many words while saying l
   acknowledgement ("... Lilongwe, Malawi for reviewing this article ..."). Such a sentence keeps
   ``BACK_MATTER_SHARE``, unless the question asks about that matter ("Who funded ...?").
 
+- **Publishing matter** printed around the first page's text (CLC number, received and accepted
+  dates, funding items, author bios, correspondence: "混合式度量方法中图法分类号 TP391 收稿日期：
+  2023-01-03；", "Foundation Items: The National Natural Science Foundation of China ...") is glued
+  into sentences by the page's reading order and names the topic, yet says nothing about it. A
+  sentence holding such a label keeps ``FRONT_MATTER_SHARE``.
+
 - A sentence that **leans back** on the one before it ("However, ...", "These results ...",
   "因此……") is half a thought when read alone: key points (``assistant.reading``) weigh it less.
 
@@ -39,6 +45,7 @@ KEYWORD_LINE_SHARE = 0.5
 CAPTION_SHARE = 0.8
 DEFINITION_BOOST = 1.2
 BACK_MATTER_SHARE = 0.7
+FRONT_MATTER_SHARE = 0.5
 
 # Also the sections a summary never quotes (assistant.summaries); "a c kno": a kerning-split heading.
 _BACK_MATTER = (r"acknowledge?ments?|a\s?c\s?kno|funding|financial support|grants?\b|author(?:s'|s’|’s)?\s*"
@@ -50,6 +57,12 @@ _BACK_SECTION = re.compile(rf"^\s*(?:\d+(?:\.\d+)*\.?\s*)?(?:{_BACK_MATTER})", r
 # The question asks about the back matter itself ("Who funded the study?", "Is the code available?")
 _ASKS_BACK = re.compile(r"fund|grant|acknowledg|contribut|competing|conflict|availab|ethic|consent|资助|基金|致谢|贡献",
                         re.IGNORECASE)
+
+# Labels of publishing matter, anywhere in a sentence (the page's reading order glues them into text).
+_FRONT_MATTER = re.compile(
+    r"中图(?:法)?分类号|收稿日期|修回日期|录用日期|基金项目|作者简介|文献标[识志]码|文章编号|引用格式|通[信讯]作者|"
+    r"\bfoundation items?\s*[:：]|\bcorresponding authors?\b|\be-?mail\s*[:：]|\b(?:received|revised|accepted|"
+    r"published(?: online)?)\s*[:：]\s*(?:\d|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)", re.IGNORECASE)
 
 KEYWORD_LABEL = re.compile(r"key ?words?|index terms|关\s*键\s*[词字]", re.IGNORECASE)  # also assistant.summaries
 _KEYWORD_LINE = re.compile(rf"^\s*(?:{KEYWORD_LABEL.pattern})\s*[:：.—-]", re.IGNORECASE)
@@ -135,6 +148,8 @@ def kind_share(text: str, term: str = "", in_back_matter: bool = False) -> float
     it (`asks_about_back_matter`)."""
     if _KEYWORD_LINE.match(text):
         return KEYWORD_LINE_SHARE
+    if _FRONT_MATTER.search(text):
+        return FRONT_MATTER_SHARE
     if parse_caption_start(text) is not None:  # "Figure 3 shows ..." is body text, not a caption
         return CAPTION_SHARE
     if in_back_matter:

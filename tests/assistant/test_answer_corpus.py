@@ -131,6 +131,19 @@ def test_back_matter_is_not_evidence_unless_asked_for(corpus_service):
     assert not funded.abstained and any("funded" in c.quote.lower() for c in funded.citations), funded.text[:300]
 
 
+def test_chinese_journal_front_matter_and_headers_are_not_answers(corpus_service):
+    """Questions of my own on the corpus's Chinese papers: running headers (parser 15) and the first
+    page's publishing matter ("中图法分类号 TP391 收稿日期", "Foundation Items: ...") were quoted as
+    evidence, and an English question on a Chinese paper's English abstract got one sentence."""
+    metric = corpus_service.ask("算力网络中的算力资源度量方法有哪些不足？")
+    assert not metric.abstained
+    assert not any(re.search(r"柴若楠等：|中图法分类号|收稿日期", c.quote) for c in metric.citations), metric.text
+    challenges = corpus_service.ask("What challenges do ultra-large-scale intelligent computing cluster networks face?")
+    assert not challenges.abstained and len(challenges.citations) >= 2, challenges.text
+    assert any("challenges" in c.quote for c in challenges.citations), challenges.text
+    assert not any(re.search(r"Foundation Items|^·|综述", c.quote) for c in challenges.citations), challenges.text
+
+
 def test_key_points_stand_alone(corpus_service):
     # Three of this paper's five key points opened "Conversely, ...", "However, ...", "In particular, ...".
     from assistant.sentence_kinds import leans_back

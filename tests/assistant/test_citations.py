@@ -2,6 +2,8 @@
 a real SQLite library, and the scripted LLM (a real implementation of the LLM protocol)."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from assistant.answering import Answerer
@@ -159,3 +161,22 @@ def test_extractive_answer_leads_with_its_best_sentence():
     sentences.sort(key=lambda s: -s.score)
     chosen = select_sentences(sentences, None, None, n=3, mmr_lambda=0.7)
     assert [s.text for s in chosen] == [texts[1], texts[0], texts[2]]
+
+
+def test_a_short_answer_takes_more_than_one_sentence_from_its_passage():
+    """One sentence per passage keeps answers wide; when one passage holds all the evidence (a
+    Chinese paper's English abstract), its next-best sentences fill a short answer, not nothing."""
+    doc = Paper(id="p1", doi="10.1/p1", title="Clusters", authors=(), year=2025, pages=3, lang="zh")
+    texts = ["Future development trajectories of cluster networks were outlined.",
+             "China faces three core challenges in building such infrastructure: GPUs, costs, reliability.",
+             "Future development trajectories of cluster networks were outlined again, in other words."]
+    chunk = Chunk(id="c0", paper_id="p1", ordinal=0, text=" ".join(texts), section="Abstract", page_start=2,
+                  page_end=2, char_start=0, char_end=300)
+    hit = ScoredChunk(chunk, doc, 0.9)
+    sentences = [Sentence(hit, 0, i, text, 1.0, score, score) for i, (text, score) in enumerate(zip(texts, (0.9, 0.8, 0.7)))]
+    chosen = select_sentences(sentences, None, None, n=6, mmr_lambda=0.7)
+    assert [s.text for s in chosen] == texts  # three of one passage: FEW_SENTENCES
+    assert [s.text for s in select_sentences(sentences, None, None, n=1, mmr_lambda=0.7)] == texts[:1]
+    copy = Sentence(ScoredChunk(replace(chunk, id="c1"), doc, 0.8), 1, 0, texts[0], 1.0, 0.85, 0.85)
+    chosen = select_sentences(sentences[:1] + [copy] + sentences[1:], None, None, n=6, mmr_lambda=0.7)
+    assert [s.text for s in chosen].count(texts[0]) == 1  # an overlapping chunk's copy is the same sentence

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.sentence_kinds import (BACK_MATTER_SHARE, CAPTION_SHARE, DEFINITION_BOOST, KEYWORD_LINE_SHARE,
-                                      asked_term, asks_about_back_matter, back_matter, defines, is_back_matter_heading,
-                                      kind_share, leans_back)
+from assistant.sentence_kinds import (BACK_MATTER_SHARE, CAPTION_SHARE, DEFINITION_BOOST, FRONT_MATTER_SHARE,
+                                      KEYWORD_LINE_SHARE, asked_term, asks_about_back_matter, back_matter, defines,
+                                      is_back_matter_heading, kind_share, leans_back)
 
 
 @pytest.mark.parametrize("question, term", [
@@ -45,6 +45,12 @@ def test_kind_share():
     assert kind_share("The figures show that the rate doubled.") == 1.0
     assert kind_share("Figure 3 shows that the rate doubled.") == 1.0  # a body sentence citing a figure
     assert kind_share("如图3所示，时延下降。") == 1.0
+    # publishing matter glued into a sentence by the first page's reading order
+    assert kind_share("混合式度量方法中图法分类号 TP391 收稿日期：2023-01-03；") == FRONT_MATTER_SHARE
+    assert kind_share("Foundation Items: The National Natural Science Foundation of China") == FRONT_MATTER_SHARE
+    assert kind_share("Received: December 7, 2023. Accepted: March 15, 2024") == FRONT_MATTER_SHARE
+    assert kind_share("The samples were received from the hospital in 2019.") == 1.0
+    assert kind_share("We measured the e-mail response rate of the clinics.") == 1.0
 
 
 def test_back_matter_by_heading_or_run_in_heading():

@@ -128,6 +128,27 @@ def test_running_header_footer_and_page_numbers_removed(pdf):
     assert "page 2 says something unique" in text and {b.page for b in blocks} == {1, 2, 3}
 
 
+def test_running_header_a_little_below_the_margin_removed_body_pieces_kept(pdf):
+    """Some journals print the running header at ~9.5% of the page (计算机研究与发展's "柴若楠等：算力
+    网络中…" at y = 71-80 of 842), below the 9% margin zone: it was read into the body mid-sentence.
+    It is dropped now because its whole row repeats page after page, while a body row that MuPDF
+    splits into pieces ("The" apart from the rest) and a figure label at the top of each page stay."""
+    topics = ["ribosome assembly", "yeast brewing", "wheat sprouts", "network routing"]
+    for n, topic in enumerate(topics, 1):
+        pdf.new_page()
+        pdf.line(60, 80, "作者等：算力网络中高效算力资源度量方法", 8, font="china-s")  # bottom at ~9.5%
+        pdf.line(520, 80, str(760 + n), 8)
+        pdf.line(60, 96, "The", 10)  # one row of body text, split: ~11% of the page
+        pdf.line(100, 96, f"experiment measured something unique about {topic}.", 10)
+        pdf.line(60, 112, f"Figure {n}. A figure legend set at the top of page {n}.", 9)
+        pdf.column(60, 140, [f"More body text on page {n} follows the first row of the page."] * 3)
+    blocks, _, _ = blocks_of(pdf.save())
+    text = " ".join(b.text for b in blocks)
+    assert "算力网络中高效算力资源度量方法" not in text and "762" not in text
+    assert text.count("The experiment measured") == 4  # the repeated piece of a body row stays
+    assert all(f"Figure {n}. A figure legend" in text for n in range(1, 5))
+
+
 def test_hyphenation_repaired_but_real_hyphens_kept(pdf):
     pdf.new_page()
     pdf.column(60, 100, [
@@ -320,3 +341,19 @@ def test_corpus_landscape_table_pages_have_text(shared_corpus):
         blocks, _, _ = extract_blocks(doc)
     page5 = " ".join(b.text for b in blocks if b.page == 5)
     assert "Encourage patient-centred care" in page5
+
+
+def test_corpus_running_headers_below_the_margin_are_not_body_text(shared_corpus):
+    """计算机研究与发展 and 电信科学 print their running headers at ~9.5% of the page: they were read
+    into sentences ("文献[10] 基柴若楠等：算力网络中高效算力资源度量方法于泊松假设…") and into the
+    English abstract ("·2 · ultra-large-scale intelligent computing clusters …")."""
+    folder, _ = shared_corpus
+    with pymupdf.open(folder / "paper-07.pdf") as doc:
+        blocks, _, _ = extract_blocks(doc)
+    text = " ".join(b.text for b in blocks if b.page > 1)
+    assert "柴若楠等：算力网络中高效算力资源度量方法" not in text and "计算机研究与发展 2023" not in text
+    assert "选择合适用户任务的算力节点" in text  # the sentence the header used to split runs on
+    with pymupdf.open(folder / "paper-30.pdf") as doc:
+        blocks, _, _ = extract_blocks(doc)
+    assert not any(b.text.startswith(("·", "综述")) for b in blocks if b.page > 1)
+    assert any(b.text.startswith("ultra-large-scale intelligent computing clusters") for b in blocks)
