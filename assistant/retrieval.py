@@ -243,7 +243,8 @@ def asks_about_several_papers(question: str) -> bool:
 _FRAMING_EN = re.compile(
     r"\b(?:which|what|papers?|stud(?:y|ies)|articles?|works?|reports?|each|either|both|two|three|several|"
     r"these|those|all|did|does|do|find|found|deal|compare|respectively)\b", re.I)
-_FRAMING_ZH = re.compile(r"哪两篇论文|哪些论文|哪几篇|两篇论文|两篇|多篇|几篇|各篇|这些论文|哪些研究|两项研究|论文|各自|分别")
+_FRAMING_ZH = re.compile(r"哪两篇论文|哪些论文|哪几篇|两篇论文|两篇|多篇|几篇|各篇|这些论文|哪些研究|两项研究|论文|各自|分别|"
+                         r"(?:研究|探讨|讨论|涉及|关注|报道|报告|发现|得出|提出)了?(?:什么|哪些)?|什么|有何|怎样|它们|他们")
 
 
 def topic_of_several(question: str) -> str:
@@ -257,6 +258,23 @@ def topic_of_several(question: str) -> str:
     before); the others' rankings are unchanged."""
     topic = " ".join(_FRAMING_ZH.sub(" ", _FRAMING_EN.sub(" ", question)).split())
     return topic if len(topic) >= 3 else question
+
+
+_CLAUSE_END = re.compile(r"[,，?？;；:：]")
+_JOINED = re.compile(r"\s+(?:and|or|versus|vs\.?)\s+|以及|和|与|及|或")
+
+
+def topics_of_several(question: str) -> list[str]:
+    """The topic of a several-papers question, or the topics it joins ("算力网络和标识网络", "the
+    glucokinase study and the KCNJ11 study"), each to rank papers by on its own.
+
+    Ranked on the joined topic, papers about one half crowded out the other's: "哪些论文研究了算力
+    网络和标识网络？" found two papers on 算力网络 and one of the two on 标识网络. Only the first
+    clause is split (", and what did each find?" joins the framing, not two topics)."""
+    topic = topic_of_several(question)
+    first = _CLAUSE_END.split(topic, maxsplit=1)[0]
+    parts = [p.strip() for p in _JOINED.split(first) if len(p.strip()) >= 2]
+    return [topic] + parts if len(parts) >= 2 else [topic]
 
 
 # A third or fourth paper joins when its mass is at least this share of the best paper's. Mass is
@@ -283,18 +301,22 @@ def retrieve_per_paper(
     find" prefers results) and the lists are interleaved (best paper first), so every relevant paper
     brings its own best evidence."""
     vectors: dict[str, np.ndarray] = {}  # the question is embedded once for all the searches
-    pool = retrieve(library, embedder, topic_of_several(query), settings, k=max(60, 4 * k), filters=filters)
-    mass: dict[str, float] = {}
-    seen: dict[str, int] = {}
-    for position, hit in enumerate(pool, start=1):  # its best three passages: one lucky chunk is not enough
-        if seen.get(hit.paper.id, 0) < 3:
-            mass[hit.paper.id] = mass.get(hit.paper.id, 0.0) + 1.0 / position
-            seen[hit.paper.id] = seen.get(hit.paper.id, 0) + 1
-    ranked = sorted(mass, key=lambda p: -mass[p])
+    share: dict[str, float] = {}  # each paper's mass as a share of the best paper's, best over the topics
+    for topic in topics_of_several(query):
+        pool = retrieve(library, embedder, topic, settings, k=max(60, 4 * k), filters=filters)
+        mass: dict[str, float] = {}
+        seen: dict[str, int] = {}
+        for position, hit in enumerate(pool, start=1):  # its best three passages: one lucky chunk is not enough
+            if seen.get(hit.paper.id, 0) < 3:
+                mass[hit.paper.id] = mass.get(hit.paper.id, 0.0) + 1.0 / position
+                seen[hit.paper.id] = seen.get(hit.paper.id, 0) + 1
+        for paper_id, m in mass.items():
+            share[paper_id] = max(share.get(paper_id, 0.0), m / max(mass.values()))
+    ranked = sorted(share, key=lambda p: -share[p])
     if not ranked:
         return []
     # the question says several papers: the runner-up always joins, further papers when strong
-    chosen = ranked[:2] + [p for p in ranked[2:papers] if mass[p] >= PAPER_SHARE * mass[ranked[0]]]
+    chosen = ranked[:2] + [p for p in ranked[2:papers] if share[p] >= PAPER_SHARE]
     per = max(2, -(-k // len(chosen)))
     lists = []
     for paper_id in chosen:  # each came from the filtered pool, so narrowing the filters keeps them

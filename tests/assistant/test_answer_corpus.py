@@ -99,7 +99,8 @@ def test_a_short_several_papers_question_is_judged_on_its_topic(corpus_service):
     # and all: judged on those, "Which papers study biofilms ...?" was declined.
     for question in ("Which papers study biofilms, and what did each find?",
                      "Which papers deal with restriction-modification systems, and what does each report?",
-                     "Which studies deal with cytokines, and what does each study report?"):
+                     "Which studies deal with cytokines, and what does each study report?",
+                     "哪些论文研究了酵母？", "哪些论文涉及DNA甲基化，各自发现了什么？"):
         a = corpus_service.ask(question)
         assert not a.abstained and a.citations, question
         check_citations(corpus_service, a.citations, a.text)

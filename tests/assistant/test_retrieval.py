@@ -148,8 +148,23 @@ def test_the_framing_of_a_several_papers_question_is_not_its_topic():
     assert topic_of_several("Which papers deal with heat stress, and what does each report?") == \
         "with heat stress, and ?"
     assert topic_of_several("Compare the two studies: what did each find about biofilms?") == "the : about biofilms?"
-    assert topic_of_several("哪两篇论文研究了算力网络？它们分别提出了什么方法？") == "研究了算力网络？它们 提出了什么方法？"
+    assert topic_of_several("哪两篇论文研究了算力网络？它们分别提出了什么方法？") == "算力网络？ 方法？"
+    # the verbs of the framing too: "研究了" (studied) kept Chinese papers about 研究 on top of a
+    # question about yeast, which only English papers hold, and the question was declined
+    assert topic_of_several("哪些论文研究了酵母，各自发现了什么？") == "酵母， ？"
     assert topic_of_several("Which papers?") == "Which papers?"  # nothing left: the question as asked
+
+
+def test_topics_of_several_split_joined_topics_of_the_first_clause():
+    from assistant.retrieval import topics_of_several
+
+    assert topics_of_several("哪些论文研究了算力网络和标识网络？它们各自提出了什么方法？") == [
+        "算力网络和标识网络？ 方法？", "算力网络", "标识网络"]
+    assert topics_of_several("Compare the glucokinase study and the KCNJ11 study: what did each find?")[1:] == [
+        "the glucokinase", "the KCNJ11"]
+    # ", and what does each report?" joins the framing to the topic, not a second topic
+    assert topics_of_several("Which papers deal with heat stress, and what does each report?") == [
+        "with heat stress, and ?"]
 
 
 def test_rerank_by_sentences_fuses_both_orders(lib, hashing):
@@ -191,5 +206,7 @@ def test_per_paper_retrieval_embeds_topic_and_question_once_each(lib, hashing):
 
     hits = retrieve_per_paper(lib, Counting(), "Which papers report biofilm or switch results?", RetrievalSettings(), k=4)
     assert len({h.paper.id for h in hits}) == 2
-    # the topic ranks the papers, the question as asked searches each: each embedded once
-    assert asked == ["biofilm or switch results?", "Which papers report biofilm or switch results?"]
+    # the topic and the topics it joins rank the papers, the question as asked searches each: each
+    # embedded once
+    assert asked == ["biofilm or switch results?", "biofilm", "switch results",
+                     "Which papers report biofilm or switch results?"]
