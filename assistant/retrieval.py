@@ -242,7 +242,8 @@ def asks_about_several_papers(question: str) -> bool:
 # The words that frame a question about several papers rather than say what it is about.
 _FRAMING_EN = re.compile(
     r"\b(?:which|what|papers?|stud(?:y|ies)|articles?|works?|reports?|each|either|both|two|three|several|"
-    r"these|those|all|did|does|do|find|found|deal|compare|respectively)\b", re.I)
+    r"these|those|all|did|does|do|find|found|deal|compare|respectively|studied|examined|examines?|investigated|"
+    r"investigates?|explored|explores?|described|describes?|addressed|address(?:es)?|they|them|their)\b", re.I)
 _FRAMING_ZH = re.compile(r"哪两篇论文|哪些论文|哪几篇|两篇论文|两篇|多篇|几篇|各篇|这些论文|哪些研究|两项研究|论文|各自|分别|"
                          r"(?:研究|探讨|讨论|涉及|关注|报道|报告|发现|得出|提出)了?(?:什么|哪些)?|什么|有何|怎样|它们|他们")
 

@@ -162,6 +162,8 @@ def test_topics_of_several_split_joined_topics_of_the_first_clause():
         "算力网络和标识网络？ 方法？", "算力网络", "标识网络"]
     assert topics_of_several("Compare the glucokinase study and the KCNJ11 study: what did each find?")[1:] == [
         "the glucokinase", "the KCNJ11"]
+    assert topics_of_several("Which papers studied opioid receptors or ACE inhibitors, and what did they report?") == [
+        "opioid receptors or ACE inhibitors, and ?", "opioid receptors", "ACE inhibitors"]
     # ", and what does each report?" joins the framing to the topic, not a second topic
     assert topics_of_several("Which papers deal with heat stress, and what does each report?") == [
         "with heat stress, and ?"]
