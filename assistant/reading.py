@@ -28,8 +28,8 @@ from assistant.lexical import tokenize
 from assistant.lexicon import concepts
 from assistant.retrieval import Filters, retrieve
 from assistant.sentence_kinds import leans_back
-from assistant.summaries import (FACET_LABELS, SUMMARY_PLAN, Citer, PaperSentence, Report, author_claims, choose,
-                                 facet_scores, keyword_line, overview, paper_sentences, salience)
+from assistant.summaries import (LABELS, SUMMARY_PLAN, Citer, PaperSentence, Report, author_claims, choose,
+                                 facet_scores, keyword_line, labels_for, overview, paper_sentences, salience)
 from assistant.types import Answer, Paper
 from ingest.textfix import english_words
 from prompts import render_prompt
@@ -70,11 +70,12 @@ class ReadingAssistant:
         citer = Citer(self.answerer.locate_page)
         taken: set[str] = set()
         sections: list[tuple[str, str]] = []
+        label = labels_for(papers)
         for paper in papers:
             prefix = f"{_short(paper)} · " if len(papers) > 1 else ""
             pool, sal = self.sentences(paper)
             if not pool:
-                sections.append((f"{prefix}Summary", "This paper has no body text to summarise."))
+                sections.append((f"{prefix}{label['summary']}", label["no_text"]))
                 continue
             picks = {"overview": overview(pool, sal, taken)}
             picks.update((facet, choose(pool, 0.6 * sal + facet_scores(pool, facet), n, taken)) for facet, n in SUMMARY_PLAN)
@@ -82,14 +83,14 @@ class ReadingAssistant:
                 sections += self._llm_sections(prefix, paper, [s for ss in picks.values() for s in ss], citer,
                                                "summarize", {})
             else:
-                sections += [(f"{prefix}{FACET_LABELS[f]}", citer.cite_all(ss)) for f, ss in picks.items() if ss]
+                sections += [(f"{prefix}{label[f]}", citer.cite_all(ss)) for f, ss in picks.items() if ss]
             keywords = self.keywords(paper)
             if keywords is not None:
-                sections.append((f"{prefix}{FACET_LABELS['keywords']}", citer.cite(keywords)))
+                sections.append((f"{prefix}{label['keywords']}", citer.cite(keywords)))
         if len(papers) > 1:
             # the synthesis may cite a sentence the per-paper parts used (it keeps its number):
             # short papers have few sentences to spare
-            sections += self._synthesis(papers, citer, set())
+            sections += self._synthesis(papers, citer, set(), label)
         title = papers[0].title if len(papers) == 1 else f"{len(papers)} papers"
         return Report("summary", title, tuple(sections), tuple(citer.citations), tuple(papers), self.answerer.backend)
 
@@ -114,7 +115,7 @@ class ReadingAssistant:
         if self.answerer.llm is not None and picks:
             sections = self._llm_sections("", papers[0], picks, citer, "keypoints", {"n": n})
         else:
-            sections = [(FACET_LABELS["keypoints"], "\n".join(f"- {citer.cite(s)}" for s in picks))]
+            sections = [(labels_for(papers)["keypoints"], "\n".join(f"- {citer.cite(s)}" for s in picks))]
         title = papers[0].title if len(papers) == 1 else f"{len(papers)} papers"
         return Report("keypoints", title, tuple(sections), tuple(citer.citations), tuple(papers), self.answerer.backend)
 
@@ -133,13 +134,13 @@ class ReadingAssistant:
             weight[hit.paper.id] += hit.score
             papers[hit.paper.id] = hit.paper
         chosen = [papers[pid] for pid, _ in weight.most_common(n)]
+        label = labels_for(text=topic)
         if not chosen:
-            return Report("review", topic, (("Papers", "No paper in the library matches this topic."),), (), (),
-                          self.answerer.backend)
+            return Report("review", topic, ((label["papers"], label["no_match"]),), (), (), self.answerer.backend)
         wanted = concepts(tokenize(topic))
         citer = Citer(self.answerer.locate_page)
         taken: set[str] = set()
-        rows = [("Paper", "Aim", "Method", "Data", "Main result")]
+        rows = [(label["paper"], label["aim"], label["method"], label["data"], label["result"])]
         findings: dict[str, list[PaperSentence]] = {}
         for paper in chosen:
             pool, sal = self.sentences(paper)
@@ -150,7 +151,7 @@ class ReadingAssistant:
                 cells.append(citer.cite(pick[0]) if pick else "-")
             rows.append(tuple(cells))
             findings[paper.id] = choose(pool, 0.4 * sal + 0.3 * facet_scores(pool, "results") + 0.3 * relevance, 3, set())
-        sections = self._themes(chosen, findings, citer, {t for t, _ in wanted})
+        sections = self._themes(chosen, findings, citer, {t for t, _ in wanted}, label)
         return Report("review", topic, tuple(sections), tuple(citer.citations), tuple(chosen),
                       self.answerer.backend, table=tuple(rows))
 
@@ -170,7 +171,8 @@ class ReadingAssistant:
         picks += choose(pool, scores, n - len(picks), taken)
         return picks
 
-    def _synthesis(self, papers: Sequence[Paper], citer: Citer, taken: set[str]) -> list[tuple[str, str]]:
+    def _synthesis(self, papers: Sequence[Paper], citer: Citer, taken: set[str],
+                   label: dict[str, str]) -> list[tuple[str, str]]:
         profiles = {}
         for paper in papers:
             pool, sal = self.sentences(paper)
@@ -192,15 +194,15 @@ class ReadingAssistant:
             if common:
                 agree += choose(pool, sal + on_common / (on_common.max() or 1), 1, taken)
             differ += choose(pool, sal + on_own / (on_own.max() or 1), 1, taken)
-        labels = ", ".join(_surface(sorted(common, key=lambda t: -shared[t])[:6], papers, self)) or "none"
+        terms = ", ".join(_surface(sorted(common, key=lambda t: -shared[t])[:6], papers, self)) or label["none"]
         out = []
         if agree:
-            out.append((f"{FACET_LABELS['synthesis']} · common ground ({labels})", citer.cite_all(agree)))
+            out.append((f"{label['synthesis']} · {label['common'].format(terms)}", citer.cite_all(agree)))
         if differ:
-            out.append((f"{FACET_LABELS['synthesis']} · where they differ", citer.cite_all(differ)))
+            out.append((f"{label['synthesis']} · {label['differ']}", citer.cite_all(differ)))
         return out
 
-    def _themes(self, papers, findings, citer, topic: set[str]) -> list[tuple[str, str]]:
+    def _themes(self, papers, findings, citer, topic: set[str], label: dict[str, str]) -> list[tuple[str, str]]:
         """Group findings by the terms that several papers' findings share: the review's own topic
         words, or specialised ones. An everyday English word ("many", "profiles") names no theme
         even when two papers' findings both use it."""
@@ -214,11 +216,11 @@ class ReadingAssistant:
             if len(members) < 2:
                 continue
             used.update(s.text for s in members)
-            label = _surface([term], papers, self)[0]
-            sections.append((f"Theme: {label}", " ".join(citer.cite(s) for s in members)))
+            name = _surface([term], papers, self)[0]
+            sections.append((label["theme"].format(name), " ".join(citer.cite(s) for s in members)))
         rest = [s for fs in findings.values() for s in fs[:1] if s.text not in used]
         if rest:
-            sections.append(("Other findings", " ".join(citer.cite(s) for s in rest)))
+            sections.append((label["other"], " ".join(citer.cite(s) for s in rest)))
         return sections
 
     def _llm_sections(self, prefix, paper, picks, citer, prompt, extra) -> list[tuple[str, str]]:
@@ -234,13 +236,14 @@ class ReadingAssistant:
                       backend=answerer.backend)
         checked = answerer.verify(base, text, passages)
         if checked.abstained:
-            return [(f"{prefix}Summary", "The model's text was not supported by the passages; extractive fallback is "
+            return [(f"{prefix}{LABELS['en']['summary']}", "The model's text was not supported by the passages; extractive fallback is "
                      "not used silently. Try the extractive backend.")]
         offset = len(citer.citations)
         for c in checked.citations:
             citer.citations.append(type(c)(**{**c.__dict__, "n": c.n + offset}))
         body = re.sub(r"\[(\d+)\]", lambda m: f"[{int(m.group(1)) + offset}]", checked.text)
-        return [(f"{prefix}{'Summary' if prompt == 'summarize' else FACET_LABELS['keypoints']}", body)]
+        label = labels_for([paper])
+        return [(f"{prefix}{label['summary'] if prompt == 'summarize' else label['keypoints']}", body)]
 
 
 @functools.lru_cache(maxsize=1)

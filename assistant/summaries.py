@@ -28,7 +28,7 @@ import numpy as np
 from assistant.citations import make_citation
 from assistant.extractive import split_passage, strip_markers
 from assistant.sentence_kinds import KEYWORD_LABEL, is_back_matter_heading
-from assistant.lexical import tokenize
+from assistant.lexical import has_cjk, tokenize
 from assistant.types import Citation, Paper, ScoredChunk
 
 FACETS: dict[str, tuple[str, str]] = {
@@ -51,9 +51,28 @@ FACETS: dict[str, tuple[str, str]] = {
 # bonus on every facet's score instead of its own part traded English for Chinese (en 75.3, zh 68.7).
 OVERVIEW_SENTENCES = 2
 SUMMARY_PLAN = (("aim", 1), ("methods", 2), ("results", 3), ("limitations", 1))
-FACET_LABELS = {"overview": "Overview", "aim": "Aim", "methods": "Methods", "data": "Data", "results": "Main results",
-                "limitations": "Limitations", "keypoints": "Key points", "synthesis": "Across the papers",
-                "keywords": "Keywords"}
+# Headings in the reader's language: Chinese for Chinese papers (summaries, key points) and Chinese
+# review topics, English otherwise. `--json` gives the same headings as the text output.
+LABELS = {
+    "en": {"overview": "Overview", "aim": "Aim", "methods": "Methods", "data": "Data", "results": "Main results",
+           "limitations": "Limitations", "keypoints": "Key points", "synthesis": "Across the papers",
+           "keywords": "Keywords", "summary": "Summary", "common": "common ground ({})", "differ": "where they differ",
+           "theme": "Theme: {}", "other": "Other findings", "paper": "Paper", "method": "Method",
+           "result": "Main result", "papers": "Papers", "none": "none",
+           "no_text": "This paper has no body text to summarise.",
+           "no_match": "No paper in the library matches this topic."},
+    "zh": {"overview": "概述", "aim": "研究目的", "methods": "研究方法", "data": "数据", "results": "主要结果",
+           "limitations": "局限与展望", "keypoints": "要点", "synthesis": "综合比较", "keywords": "关键词",
+           "summary": "摘要", "common": "共同点（{}）", "differ": "不同点", "theme": "主题：{}", "other": "其他发现",
+           "paper": "论文", "method": "方法", "result": "主要结果", "papers": "论文", "none": "无",
+           "no_text": "该论文没有可供总结的正文。", "no_match": "文库中没有与该主题相关的论文。"},
+}
+
+
+def labels_for(papers: Sequence[Paper] = (), text: str = "") -> dict[str, str]:
+    """Chinese headings when every paper is Chinese (or, with no papers, `text` is mostly Chinese)."""
+    chinese = all((p.lang or "en") == "zh" for p in papers) if papers else has_cjk(text, share=0.2)
+    return LABELS["zh" if chinese else "en"]
 _SKIP_SECTIONS = re.compile(r"reference|supplementary|peer review|参考文献", re.I)  # and back matter (sentence_kinds)
 
 

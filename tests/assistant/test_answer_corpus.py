@@ -251,3 +251,18 @@ def test_cli_ask_json_batch_bib_and_chat(corpus_service, tmp_path):
     assert out.returncode == 4 and "not-here" in out.stderr
     out = souwen("review", "--json", "drought", "-n", "2", library=library)
     assert out.returncode == 0 and len(json.loads(out.stdout)["table"]) == 3
+
+
+def test_chinese_papers_and_topics_get_chinese_headings(corpus_service):
+    """A summary of a Chinese paper and a review asked in Chinese are headed in Chinese (概述, 研究目的,
+    主要结果 ...); English papers and topics keep English headings."""
+    zh = [p for p in corpus_service.papers() if p.lang == "zh"][0]
+    summary = corpus_service.summarize([zh.id])
+    headings = [h for h, _ in summary.sections]
+    assert headings[:2] == ["概述", "研究目的"] and "主要结果" in headings, headings
+    assert [h for h, _ in corpus_service.keypoints([zh.id], n=3).sections] == ["要点"]
+    review = corpus_service.review("酵母", n=3)
+    assert review.table[0] == ("论文", "研究目的", "方法", "数据", "主要结果")
+    assert all(not h.startswith(("Theme", "Other")) for h, _ in review.sections), review.sections
+    en = corpus_service.review("yeast", n=3)
+    assert en.table[0] == ("Paper", "Aim", "Method", "Data", "Main result")
