@@ -21,6 +21,17 @@ def test_english_and_chinese_keywords_find_the_figure(corpus_service):
         corpus_service.figures("   ")
 
 
+def test_a_chinese_compound_is_not_matched_by_its_parts(corpus_service):
+    """"系统发育树" (phylogenetic tree) ranked "图3 原型系统拓扑" (prototype system topology) first on
+    the part "系统" that jieba's search mode also yields; the whole word finds the phylogeny figure."""
+    from assistant.figure_search import whole_words
+
+    assert whole_words(["系统", "发育", "系统发育", "树", "p4"]) == ["系统发育", "树", "p4"]
+    hits = corpus_service.figures("系统发育树", k=3)
+    assert hits[0].label == "Figure 2" and "Circoviridae" in hits[0].caption, [(h.label, h.caption[:60]) for h in hits]
+    assert not any("原型系统拓扑" in h.caption for h in hits)
+
+
 def test_dev_figure_items_do_not_regress(corpus_service):
     from eval.evidence import load_questions
     from eval.score_figures_search import is_gold
