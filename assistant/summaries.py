@@ -112,7 +112,7 @@ def paper_sentences(paper: Paper, chunks) -> list[PaperSentence]:
     total = max(1, len(chunks))
     abstract = _squash(paper.abstract)  # in the paper's own language (a Chinese paper's English one is a translation)
     for i, chunk in enumerate(chunks):
-        if chunk.kind in ("meta", "table", "caption") or _SKIP_SECTIONS.search(chunk.section or "") \
+        if chunk.kind in ("meta", "table", "caption", "footnote") or _SKIP_SECTIONS.search(chunk.section or "") \
                 or is_back_matter_heading(chunk.section):
             continue
         hit = ScoredChunk(chunk, paper, 0.0)

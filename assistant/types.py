@@ -34,7 +34,7 @@ class TextBlock:
     page: int
     text: str
     section: str = ""  # the heading this block falls under ("" before the first heading)
-    kind: str = "body"  # body | heading | caption | table
+    kind: str = "body"  # body | heading | caption | table | footnote
 
 
 @dataclass(frozen=True)
@@ -150,7 +150,7 @@ class Chunk:
     page_end: int
     char_start: int  # offsets into the paper's concatenated body text
     char_end: int
-    kind: str = "body"  # body | caption | table | abstract | meta
+    kind: str = "body"  # body | caption | table | abstract | meta | footnote
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 import pymupdf
 
 from assistant.types import TextBlock
-from ingest.paragraphs import CJK_RE, assemble
+from ingest.paragraphs import CJK_RE, assemble, mark_footnotes
 from ingest.textfix import count_words, rejoin_split_words
 
 # No PRESERVE_LIGATURES: MuPDF then expands ﬁ/ﬂ itself; NFKC below catches the rest.
@@ -48,6 +48,8 @@ class _Line:
     size: float
     bold: bool
     col: int = 0  # 0 = full width / single column, 1 = left, 2 = right
+    raised: bool = False  # opens with a raised or smaller mark ("⁷pronounced", "¹Department of ...")
+    note: bool = False  # a footnote at the foot of its column (ingest.paragraphs.mark_footnotes)
 
 
 def normalise(text: str) -> str:
@@ -84,7 +86,9 @@ def read_lines(page: pymupdf.Page, pno: int, info: dict | None = None) -> list[_
             main = max(spans, key=lambda s: len(s["text"]))
             bold = all((s["flags"] & 16) or _BOLD_FONT.search(s["font"]) for s in spans)
             x0, y0, x1, y1 = line["bbox"] if turn is None else pymupdf.Rect(line["bbox"]) * turn
-            out.append(_Line(pno, x0, y0, x1, y1, text, round(main["size"], 1), bool(bold)))
+            first = spans[0]
+            raised = first is not main and (first["flags"] & 1 or first["size"] < 0.8 * main["size"])
+            out.append(_Line(pno, x0, y0, x1, y1, text, round(main["size"], 1), bool(bold), raised=bool(raised)))
     return out
 
 
@@ -368,7 +372,9 @@ def extract_blocks(
             vocab.update(w.lower() for w in re.findall(r"[A-Za-z]+(?:-[A-Za-z]+)*(?![-\u2010]$)", ln.text))
     vocab.update(p for w in list(vocab) if "-" in w for p in w.split("-"))
     body_size = sizes.most_common(1)[0][0] if sizes else 10.0
-    ordered = [ln for pno, lines in enumerate(pages) for ln in merge_same_row(order_page(lines, widths[pno]))]
+    heights = [page.rect.height for page in doc]
+    ordered = [ln for pno, lines in enumerate(pages)
+               for ln in mark_footnotes(merge_same_row(order_page(lines, widths[pno])), body_size, heights[pno])]
     blocks, references = assemble(ordered, body_size, vocab)
     counts = count_words(ln.text for ln in ordered)
     blocks = [replace(b, text=rejoin_split_words(b.text, counts)) for b in blocks]

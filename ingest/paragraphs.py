@@ -145,6 +145,44 @@ def split_references(lines: list[_Line], vocab: set[str]) -> list[str]:
     return [join_lines(e, vocab) for e in entries]
 
 
+# A footnote opens with its mark: a raised number ("⁷pronounced", "¹⁵https://…", "¹ Department of
+# …"; not "33RE Ki (nM)" in a table) or a symbol ("*Correspondence", "†These authors …").
+_SYMBOL_MARK = re.compile(r"^[*†‡§¶∗]\s?(?:https?:|[A-Za-z\u3400-\u9fff])")
+_NUMBER_MARK = re.compile(r"^\d{1,2}\s?(?:https?:|[A-Za-z\u3400-\u9fff])")
+
+
+def _opens_note(ln: _Line) -> bool:
+    return bool(_SYMBOL_MARK.match(ln.text) or ln.raised and _NUMBER_MARK.match(ln.text))
+
+
+def mark_footnotes(lines: list[_Line], body_size: float, height: float) -> list[_Line]:
+    """Flag the footnotes of a page (its ordered lines, returned): the lines in smaller type below a
+    column's last line of body text (body-size type: a first page's title does not count, so its
+    affiliations and abstract in small type are not taken), from one that opens with a footnote mark
+    in the lower half of the page (`height`: NAR's "* To whom correspondence …" under the byline
+    opens no footnote).
+
+    In reading order they sat between a column's last line and the next column's first, and the
+    chunker joined a sentence across them: "... for both inline (He 15https://github.com/google-
+    research/bert 16https://github.com/allenai/scibert et al., 2010; ...)" (an ACL paper), or two
+    footnotes into one ("7pronounced “stork” 8The papers included in S2ORC ..."). Flagged, they
+    become blocks of their own (kind "footnote", one per mark) that sentences run on across, as
+    they do across captions; in the reference list they stay references.
+    """
+    for col in {ln.col for ln in lines}:
+        own = [ln for ln in lines if ln.col == col]
+        bottom = max((ln.y1 for ln in own if abs(ln.size - body_size) <= 0.5), default=None)  # body text
+        if bottom is None:
+            continue
+        foot = sorted((ln for ln in own if ln.y0 >= bottom - 1 and ln.size <= 0.9 * body_size), key=lambda ln: ln.y0)
+        if foot and foot[0].y0 >= 0.5 * height and _opens_note(foot[0]) and not _CAPTION.match(foot[0].text):
+            for ln in foot:
+                ln.note = True
+                if ln.raised and _NUMBER_MARK.match(ln.text):
+                    ln.text = re.sub(r"^(\d+)(?=\S)", r"\1 ", ln.text)  # "7pronounced" reads "7 pronounced"
+    return lines
+
+
 def assemble(lines: list[_Line], body_size: float, vocab: set[str]) -> tuple[list[TextBlock], list[str]]:
     """Group ordered lines into heading/caption/body blocks; route the reference list aside."""
     blocks: list[TextBlock] = []
@@ -181,7 +219,12 @@ def assemble(lines: list[_Line], body_size: float, vocab: set[str]) -> tuple[lis
                 continue
             in_refs = False
         inline = None if head else _INLINE_HEAD.match(ln.text)
-        if head and _REF_HEAD.match(_bare(name)):
+        if ln.note:
+            if kind != "footnote" or _opens_note(ln):  # one block per footnote
+                flush()
+                kind, para = "footnote", []
+            para.append(ln)
+        elif head and _REF_HEAD.match(_bare(name)):
             flush()
             in_refs, section = True, name
         elif head and kind == "heading" and para and continues_heading(prev, ln):
@@ -199,7 +242,7 @@ def assemble(lines: list[_Line], body_size: float, vocab: set[str]) -> tuple[lis
             # "Table 4, we find that ..." (a line-broken "In Table 4, ...") is body text
             flush()
             kind, para = "caption", [ln]
-        elif kind == "heading" or starts_paragraph(prev, ln, leading):
+        elif kind in ("heading", "footnote") or starts_paragraph(prev, ln, leading):
             flush()
             kind, para = "body", [ln]
         else:

@@ -25,7 +25,7 @@ from ingest.ocr import ocr_page, ocr_paragraphs, tesseract_path
 from ingest.pages import PageReads, read_pages
 from ingest.tables import extract_tables
 
-PARSER_VERSION = "15"  # in the index fingerprint; 15: running headers a little below the 9% margin (计算机研究与发展, 电信科学, IOP, PMC author manuscripts) are dropped when their whole row repeats; 14: kerning-split titles repaired like body text ("Mutation r at e" -> "Mutation rate"); 13: a narrow small-type sidebar on the first page (MDPI, eLife, PeerJ) is read whole where it starts, never as headings; 12: a sidebar beside full-width prose is read before it; 11: two columns under a wide table; 10: landscape pages read as displayed; 9: methods printed after the references are body text; 8: two columns under a long full-width abstract, a table's "参考文献" column is not the reference list
+PARSER_VERSION = "16"  # in the index fingerprint; 16: footnotes at the foot of a column are blocks of their own (kind "footnote") that sentences run on across; 15: running headers a little below the 9% margin (计算机研究与发展, 电信科学, IOP, PMC author manuscripts) are dropped when their whole row repeats; 14: kerning-split titles repaired like body text ("Mutation r at e" -> "Mutation rate"); 13: a narrow small-type sidebar on the first page (MDPI, eLife, PeerJ) is read whole where it starts, never as headings; 12: a sidebar beside full-width prose is read before it; 11: two columns under a wide table; 10: landscape pages read as displayed; 9: methods printed after the references are body text; 8: two columns under a long full-width abstract, a table's "参考文献" column is not the reference list
 MAX_PAGES = 2000
 
 # MuPDF prints repair chatter ("format error: ...") to stderr for damaged files; we report instead.

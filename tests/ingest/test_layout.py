@@ -357,3 +357,37 @@ def test_corpus_running_headers_below_the_margin_are_not_body_text(shared_corpus
         blocks, _, _ = extract_blocks(doc)
     assert not any(b.text.startswith(("·", "综述")) for b in blocks if b.page > 1)
     assert any(b.text.startswith("ultra-large-scale intelligent computing clusters") for b in blocks)
+
+
+def test_footnotes_are_blocks_of_their_own_that_sentences_run_on_across(pdf):
+    """An ACL page: the left column ends mid-sentence, its footnotes (smaller type, raised marks)
+    sit below it, the right column goes on. The sentence used to be read through the footnotes
+    ("inline (He 15https://github.com/... et al., 2010)") and two footnotes ran together."""
+    pdf.new_page()
+    left = [f"Left line {i} of the body text says so." for i in range(1, 30)]
+    y = pdf.column(60, 80, left[:-1] + ["It serves inline citation work (He"], size=11, leading=14)
+    for mark, text in (("7", "pronounced like a bird"), ("8", "The papers included are a curated subset.")):
+        pdf.line(60, y + 12, mark, 6)
+        pdf.line(64, y + 15, text, 9)
+        y += 13
+    pdf.column(320, 80, ["et al., 2010) and document-level work."]
+               + [f"Right line {i} carries on with the text." for i in range(1, 29)], size=11, leading=14)
+    blocks, _, _ = blocks_of(pdf.save())
+    notes = [b.text for b in blocks if b.kind == "footnote"]
+    assert notes == ["7 pronounced like a bird", "8 The papers included are a curated subset."]
+    body = [b for b in blocks if b.kind == "body"]
+    assert not any("pronounced" in b.text for b in body)
+    assert body[-2].text.endswith("(He") and body[-1].text.startswith("et al., 2010)")  # the chunker joins them
+
+
+def test_corpus_acl_footnotes_leave_the_sentences_whole(shared_corpus):
+    folder, _ = shared_corpus
+    with pymupdf.open(folder / "paper-16.pdf") as doc:  # S2ORC (ACL 2020)
+        blocks, _, _ = extract_blocks(doc)
+    notes = [b.text for b in blocks if b.kind == "footnote"]
+    assert "7 pronounced “stork”" in notes and any(n.startswith("15 https://github.com/google-research/") for n in notes)
+    assert not any("github.com/google-research" in b.text for b in blocks if b.kind == "body")
+    # NAR's first page sets its abstract in small type under a "* To whom correspondence" line: not footnotes
+    with pymupdf.open(folder / "paper-10.pdf") as doc:
+        blocks, _, _ = extract_blocks(doc)
+    assert any(b.kind == "body" and b.text.startswith("Local mutation rates in human") for b in blocks)
