@@ -26,7 +26,7 @@ from ingest.paragraphs import join_lines
 from ingest.textfix import english_words
 
 CountTokens = Callable[[Sequence[str]], list[int]]
-CHUNKER_VERSION = 4  # part of the library fingerprint: bump when chunk boundaries change
+CHUNKER_VERSION = 5  # 5: a "；" between English words ends no sentence; part of the library fingerprint: bump when chunk boundaries change
 
 # A sentence ends at . ! ? (followed by space and a capital, digit or bracket) or at a Chinese
 # full stop. Abbreviations common in papers are protected so "Fig. 3" and "et al. (2020)" stay whole.
@@ -37,7 +37,10 @@ _EN_END = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[A-Z0-9(\[“\"\u3400-\u9fff])")
 # cut mid-sentence. The same stop after a Latin word, a number or a citation mark also ends a
 # sentence when Chinese follows ("…方法HMM.该方法…", "…50 GB.为了…", "…[12].本文…": 14 times in the
 # corpus's chunks); an abbreviation before it ("et al.") does not.
-_ZH_END = re.compile(r"(?<=[。！？；])|(?<=[\u3400-\u9fff][.!?])(?=[\u3400-\u9fff“])")
+# A full-width "；" ends a Chinese clause, not an English one: Chinese journals' English abstracts
+# print it between list items ("capabilities； improving data transmission efficiency； and ...").
+_ZH_END = re.compile(r"(?<=[。！？])|(?<![A-Za-z,]；)(?<=；)|(?<=[A-Za-z]；)(?!\s*[a-z])|"
+                     r"(?<=[\u3400-\u9fff][.!?])(?=[\u3400-\u9fff“])")
 _LATIN_ZH_END = re.compile(r"(?<=[A-Za-z0-9)）\]][.!?])(?=[\u3400-\u9fff“])")
 _ABBREV = re.compile(r"(?:\b(?:et al|Fig|Figs|Eq|Eqs|Ref|Refs|e\.g|i\.e|vs|cf|approx|No|Nos|Tab|Suppl|ca|resp|Dr|Prof)\.|\b[A-Z]\.)$")
 _CJK_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")

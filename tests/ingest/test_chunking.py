@@ -40,6 +40,17 @@ def test_an_ascii_full_stop_after_latin_text_ends_a_sentence_before_chinese():
                      "本文采用Smith et al.提出的模型,达到1700 req/s.", "在此基础上"]
 
 
+def test_a_full_width_semicolon_between_english_words_ends_no_sentence():
+    """Chinese journals' English abstracts print "；" between list items: each item was a "sentence"
+    of its own ("improving data transmission efficiency；"). Between Chinese clauses it still cuts."""
+    text = ("Three challenges were analyzed: enhancing interconnectivity； improving efficiency； and "
+            "strengthening availability. 提升互联能力；提高传输效率。Keywords: network； cluster； Next one.")
+    parts = [text[a:b] for a, b in split_sentences(text)]
+    assert parts == ["Three challenges were analyzed: enhancing interconnectivity； improving efficiency； and "
+                     "strengthening availability.", "提升互联能力；", "提高传输效率。", "Keywords: network； cluster；",
+                     "Next one."]
+
+
 def test_chunks_respect_limit_sections_pages_and_overlap():
     sentence = "The enzyme activity increased sharply under drought stress conditions today."
     blocks = [TextBlock(1, " ".join([sentence] * 12), "Introduction"),
