@@ -26,7 +26,7 @@ from ingest.paragraphs import join_lines
 from ingest.textfix import english_words
 
 CountTokens = Callable[[Sequence[str]], list[int]]
-CHUNKER_VERSION = 5  # 5: a "；" between English words ends no sentence; part of the library fingerprint: bump when chunk boundaries change
+CHUNKER_VERSION = 6  # 6: footnotes one per line; 5: a "；" between English words ends no sentence; part of the library fingerprint: bump when chunk boundaries change
 
 # A sentence ends at . ! ? (followed by space and a capital, digit or bracket) or at a Chinese
 # full stop. Abbreviations common in papers are protected so "Fig. 3" and "et al. (2020)" stay whole.
@@ -60,7 +60,7 @@ class _Sentence:
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
     """Return (start, end) spans of the sentences in `text` (English and Chinese)."""
-    cuts = {0, len(text)}
+    cuts = {0, len(text)} | {m.end() for m in re.finditer("\n", text)}  # a line break ends one (footnotes)
     for match in _EN_END.finditer(text):
         if not _ABBREV.search(text[max(0, match.start() - 8): match.start()]):
             cuts.add(match.end())
@@ -207,7 +207,8 @@ def chunk_paper(
     chunks: list[Chunk] = []
     for group in groups:
         texts = [s.text for s, _ in group]
-        text = _join(texts)
+        # footnotes are one per line: no full stop ends "∗denotes equal contribution" before "1 Instructions …"
+        text = "\n".join(texts) if group[0][0].kind == "footnote" else _join(texts)
         pieces = [text]
         if sum(n for _, n in group) > max_tokens or len(group) == 1 and group[0][1] > max_tokens:
             pieces = _split_long(text, count_tokens, max_tokens)

@@ -51,6 +51,20 @@ def test_a_full_width_semicolon_between_english_words_ends_no_sentence():
                      "Next one."]
 
 
+def test_footnotes_are_one_per_line_in_their_chunk():
+    """Footnotes rarely end with a full stop: joined by spaces, "∗denotes equal contribution" and
+    "1 Instructions for access …" were quoted as one sentence."""
+    blocks = [TextBlock(1, "Body text of the paper says something long enough here.", "Introduction"),
+              TextBlock(1, "∗denotes equal contribution", "Introduction", kind="footnote"),
+              TextBlock(1, "1 Instructions for access are at https://github.com/allenai/s2orc/.", "Introduction",
+                        kind="footnote"),
+              TextBlock(1, "2 https://arxiv.org", "Introduction", kind="footnote")]
+    chunks = chunk_paper(_paper(blocks), "p1", count_words, max_tokens=256, target_tokens=200, overlap_tokens=20)
+    note = [c for c in chunks if c.kind == "footnote"]
+    assert len(note) == 1 and note[0].text.split("\n") == [b.text for b in blocks[1:]]
+    assert [note[0].text[a:b] for a, b in split_sentences(note[0].text)] == [b.text for b in blocks[1:]]
+
+
 def test_chunks_respect_limit_sections_pages_and_overlap():
     sentence = "The enzyme activity increased sharply under drought stress conditions today."
     blocks = [TextBlock(1, " ".join([sentence] * 12), "Introduction"),
