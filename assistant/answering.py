@@ -11,6 +11,7 @@ is not even called.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from functools import lru_cache
@@ -25,6 +26,7 @@ from assistant.lexical import tokenize
 from assistant.library import Library
 from assistant.protocols import LLM, Embedder, Message
 from assistant.retrieval import Filters, asks_about_several_papers, query_language, retrieve, retrieve_per_paper
+from assistant.sentence_kinds import asked_term
 from assistant.settings import Settings
 from assistant.types import Answer, Citation, ScoredChunk
 from ingest.locate import locate_quote_page
@@ -120,6 +122,8 @@ class Answerer:
         search = retrieve_per_paper if several else retrieve
         hits = search(self.library, self.embedder, query, self.settings.retrieval,
                       k=k or self.settings.answer.passages, filters=filters)
+        if not several and filters.is_empty():
+            hits = with_defining_openings(self.library, hits, asked_term(query))
         lexical = self.library.indexes().lexical
         sentences = self.score(query, hits)
         passage_terms = [set().union(*p.terms) if p.terms else set()
@@ -271,3 +275,25 @@ def validate_question(question: str) -> str:
     if len(question) > MAX_QUESTION_CHARS:
         raise ValueError(f"the question is {len(question)} characters long; the limit is {MAX_QUESTION_CHARS}")
     return question
+
+
+OPENING_CHUNKS = 2  # a paper's abstract and the start of its introduction
+
+
+def with_defining_openings(library: Library, hits: list[ScoredChunk], term: str) -> list[ScoredChunk]:
+    """`hits` plus the opening passages of the papers named after a definition question's subject.
+
+    "What is S2ORC?" is answered where the S2ORC paper introduces it ("We introduce S2ORC, a large
+    corpus of ..."), but every passage of that paper names S2ORC, and retrieval put its abstract
+    25th: the answer led with "We also release S2ORC-SCIBERT ...". A paper whose title names the
+    term defines it in its opening; those passages join the candidates (last, so they win only
+    by their sentences' scores)."""
+    if not term:
+        return hits
+    pattern = re.compile(rf"(?<![A-Za-z0-9]){re.escape(term)}(?![A-Za-z0-9])", re.IGNORECASE)
+    have = {h.chunk.id for h in hits}
+    named = [p for p in {h.paper.id: h.paper for h in hits}.values()
+             if pattern.search(p.title or "") or pattern.search(p.title_alt or "")]
+    extra = [ScoredChunk(c, paper, 0.0) for paper in named
+             for c in library.catalogue.paper_chunks(paper.id)[:OPENING_CHUNKS] if c.id not in have]
+    return hits + extra

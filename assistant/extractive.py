@@ -247,13 +247,13 @@ def score_sentences(
                       for t, forms in wanted)
             rows.append((rank, passage, i, got / total))
     # The dense signal is used for English sentences only; otherwise coverage stands in for it.
-    # And only the sentences that can still win are embedded: the best by coverage (ties to
-    # better passages).
-    # A sentence outside the pool is scored by coverage alone even when its vector is cached from
-    # an earlier question: otherwise an answer depended on the questions asked before it.
+    # Only the sentences that can still win are embedded: the best by coverage times the kind's
+    # prior (ties to better passages); one outside the pool gets no similarity even when its
+    # vector is cached from an earlier question (an answer would depend on the questions before).
     pooled: set[tuple[int, int]] = set()
     if english:
-        pool = [r for r in sorted(rows, key=lambda r: (-r[3], r[0])) if not has_cjk(r[1].texts[r[2]], 0.2)]
+        pool = [r for r in sorted(rows, key=lambda r: (-r[3] * kind_share(r[1].texts[r[2]], term), r[0]))
+                if not has_cjk(r[1].texts[r[2]], 0.2)]
         cache.embed([(p, i) for _, p, i, _ in pool[:DENSE_POOL]], embedder)
         pooled = {(id(p), i) for _, p, i, _ in pool[:DENSE_POOL]}
     scored: list[Sentence] = []
@@ -261,8 +261,10 @@ def score_sentences(
     for rank, passage, i, coverage in rows:
         dense = (id(passage), i) in pooled
         d = float(passage.vectors[i] @ query) if dense else 0.0
+        unpooled = english and not dense and not has_cjk(passage.texts[i], 0.2)  # (else it beat its equals)
         scored.append(Sentence(hits[rank], rank, i, passage.texts[i], coverage, d,
-                               _score(passage.texts[i], coverage, d if dense else None, term, behind[rank][i])))
+                               _score(passage.texts[i], coverage, d if dense or unpooled else None, term,
+                                      behind[rank][i])))
     scored.sort(key=lambda s: (-s.score, s.rank))
     if precise is not None and english and rescore > 0:
         near = [s for s in scored[:DENSE_POOL] if (id(passages[s.rank]), s.index) in pooled
@@ -299,8 +301,7 @@ def rescore_with(scored: list[Sentence], top: Sequence[Sentence], probe: str, em
 
 
 def _score(text: str, coverage: float, dense: float | None, term: str = "", in_back_matter: bool = False) -> float:
-    """Coverage and dense similarity (coverage alone without a vector: `dense` None), times the
-    prior for the sentence's kind (``assistant.sentence_kinds``)."""
+    """Coverage and dense similarity (`dense` None: coverage alone), times the kind's prior."""
     score = (W_COVERAGE * coverage + W_DENSE * max(0.0, dense) if dense is not None
              else (W_COVERAGE + W_DENSE) * coverage)
     return score * kind_share(text, term, in_back_matter)

@@ -43,7 +43,7 @@ from ingest.captions import parse_caption_start
 
 KEYWORD_LINE_SHARE = 0.5
 CAPTION_SHARE = 0.8
-DEFINITION_BOOST = 1.2
+DEFINITION_BOOST = 1.4
 BACK_MATTER_SHARE = 0.7
 FRONT_MATTER_SHARE = 0.5
 
@@ -61,7 +61,8 @@ _ASKS_BACK = re.compile(r"fund|grant|acknowledg|contribut|competing|conflict|ava
 # Labels of publishing matter, anywhere in a sentence (the page's reading order glues them into text).
 _FRONT_MATTER = re.compile(
     r"中图(?:法)?分类号|收稿日期|修回日期|录用日期|基金项目|作者简介|文献标[识志]码|文章编号|引用格式|通[信讯]作者|"
-    r"\bfoundation items?\s*[:：]|\bcorresponding authors?\b|\be-?mail\s*[:：]|\b(?:received|revised|accepted|"
+    r"\bfoundation items?\s*[:：]|\bcorresponding authors?\b|\be-?mail\s*[:：]|\bcitation\s*[:：]\s*[A-Z][\w'-]+,\s*[A-Z]\.|"
+    r"\bacademic editors?\s*[:：]|\bcopyright\s*[:：©]|©\s*(?:19|20)\d\d|\b(?:received|revised|accepted|"
     r"published(?: online)?)\s*[:：]\s*(?:\d|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)", re.IGNORECASE)
 
 KEYWORD_LABEL = re.compile(r"key ?words?|index terms|关\s*键\s*[词字]", re.IGNORECASE)  # also assistant.summaries
@@ -97,7 +98,7 @@ def defines(text: str, term: str) -> bool:
     gloss = r"(?:\s*\([^)]{1,80}\))?"  # "restriction-modification (R-M) systems"
     words = term.rstrip("s").split()
     # "ADARs" is defined as "ADAR ..." too; an abbreviation may sit between the words
-    name = rf"{gloss}\s+".join(re.escape(w) for w in words) + r"s?"
+    name = rf"{gloss}\s+".join(re.escape(w) for w in words) + r"s?(?![A-Za-z0-9-])"  # not "S2ORC-SCIBERT"
     patterns = (
         rf"\b{name}{gloss}\s+(?:is|are|was|were)\s+(?:{_ARTICLE}|one\s+of\b)",
         rf"\b{name}{gloss}\s*,\s*(?:{_ARTICLE}|which\s+(?:is|are)\b|comprising\b|consisting\b)",

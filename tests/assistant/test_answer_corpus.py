@@ -120,6 +120,10 @@ def test_a_definition_question_leads_with_the_papers_definition(corpus_service):
         check_citations(corpus_service, a.citations, a.text)
     a = corpus_service.ask("What is LongEval?")
     assert not a.abstained and not a.text.startswith("Figure"), a.text[:200]
+    # publishing matter glued into the abstract ("... and Citation: Shi, C.; Wang, L.; ...") is not
+    # a definition
+    a = corpus_service.ask("What is a restriction-modification system?")
+    assert not a.abstained and "Citation:" not in a.citations[0].quote, a.text[:200]
 
 
 def test_back_matter_is_not_evidence_unless_asked_for(corpus_service):

@@ -154,3 +154,21 @@ def test_the_full_precision_model_embeds_one_text_per_pass(minilm):
     texts = [t for c in chunks()[:2] for t in c.text.split(". ")]
     assert full.batch_size == 1
     assert np.array_equal(full.embed_documents(texts[:1])[0], full.embed_documents(texts)[0])
+
+
+def test_an_english_sentence_left_out_of_the_dense_pool_does_not_outrank_it(hashing):
+    """Only the best DENSE_POOL sentences by coverage are embedded. An English sentence left out,
+    scored by coverage alone, used to outrank the pool's equals (coverage alone counts in full,
+    coverage with a similarity below 1 does not): for "What is S2ORC?", where every sentence names
+    S2ORC, the 17th sentence by passage rank could lead the answer."""
+    paper = Paper(id="p1", doi="10.1/p1", title="A corpus", authors=(), year=2020, pages=1, lang="en")
+    hits = []
+    for i in range(DENSE_POOL + 4):
+        text = f"The corpus named zeta{i} holds many papers of kind {i}."
+        chunk = Chunk(id=f"c{i}", paper_id="p1", ordinal=i, text=text, section="Results", page_start=1, page_end=1,
+                      char_start=0, char_end=len(text))
+        hits.append(ScoredChunk(chunk, paper, 1.0 / (i + 1)))
+    scored = score_sentences("corpus papers", hits, hashing, lambda terms: {t: 1.0 for t in terms}, SentenceCache())
+    pooled = [s for s in scored if s.rank < DENSE_POOL]
+    left_out = [s for s in scored if s.rank >= DENSE_POOL]
+    assert len(left_out) == 4 and max(s.score for s in left_out) < max(s.score for s in pooled)
