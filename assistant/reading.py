@@ -24,7 +24,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from assistant.answering import Answerer
-from assistant.lexical import tokenize
+from assistant.lexical import has_cjk, tokenize
 from assistant.lexicon import concepts
 from assistant.retrieval import Filters, retrieve
 from assistant.sentence_kinds import leans_back
@@ -277,6 +277,9 @@ def _surface(terms: Sequence[str], papers: Sequence[Paper], assistant: ReadingAs
     """A readable word for each stemmed term: the commonest word in the papers that stems to it."""
     out = []
     for term in terms:
+        if has_cjk(term):  # a jieba word reads as it is (a \w+ run of Chinese is a whole clause)
+            out.append(term)
+            continue
         words: Counter[str] = Counter()
         for paper in papers:
             for s in assistant.sentences(paper)[0]:

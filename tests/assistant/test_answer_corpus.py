@@ -270,3 +270,9 @@ def test_chinese_papers_and_topics_get_chinese_headings(corpus_service):
     assert all(not h.startswith(("Theme", "Other")) for h, _ in review.sections), review.sections
     en = corpus_service.review("yeast", n=3)
     assert en.table[0] == ("Paper", "Aim", "Method", "Data", "Main result")
+    # the common ground of two Chinese papers is named by words, not by the clause around them
+    # ("共同点（多边缘服务器的边缘算力网络场景下做了仿真和模型, …）")
+    both = corpus_service.summarize([p.id for p in corpus_service.papers() if p.lang == "zh"][:2])
+    common = next(h for h, _ in both.sections if h.startswith("综合比较 · 共同点"))
+    names = common.split("（", 1)[1].rstrip("）").split(", ")
+    assert names and all(len(n) <= 12 for n in names), common
