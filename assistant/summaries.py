@@ -27,8 +27,9 @@ import numpy as np
 
 from assistant.citations import make_citation
 from assistant.extractive import split_passage, strip_markers
+from assistant.lexical import tokenize
+from assistant.retrieval import query_language
 from assistant.sentence_kinds import KEYWORD_LABEL, is_back_matter_heading
-from assistant.lexical import has_cjk, tokenize
 from assistant.types import Citation, Paper, ScoredChunk
 
 FACETS: dict[str, tuple[str, str]] = {
@@ -71,8 +72,11 @@ LABELS = {
 
 def labels_for(papers: Sequence[Paper] = (), text: str = "") -> dict[str, str]:
     """Chinese headings when every paper is Chinese (or, with no papers, `text` is mostly Chinese)."""
-    chinese = all((p.lang or "en") == "zh" for p in papers) if papers else has_cjk(text, share=0.2)
-    return LABELS["zh" if chinese else "en"]
+    if not papers:
+        return LABELS[query_language(text)]
+    return LABELS["zh" if all((p.lang or "en") == "zh" for p in papers) else "en"]
+
+
 _SKIP_SECTIONS = re.compile(r"reference|supplementary|peer review|参考文献", re.I)  # and back matter (sentence_kinds)
 
 

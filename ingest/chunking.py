@@ -26,7 +26,9 @@ from ingest.paragraphs import join_lines
 from ingest.textfix import english_words
 
 CountTokens = Callable[[Sequence[str]], list[int]]
-CHUNKER_VERSION = 6  # 6: footnotes one per line; 5: a "；" between English words ends no sentence; part of the library fingerprint: bump when chunk boundaries change
+# Part of the library fingerprint: bump when chunk boundaries change. 6: footnotes one per line;
+# 5: a "；" between English words ends no sentence.
+CHUNKER_VERSION = 6
 
 # A sentence ends at . ! ? (followed by space and a capital, digit or bracket) or at a Chinese
 # full stop. Abbreviations common in papers are protected so "Fig. 3" and "et al. (2020)" stay whole.

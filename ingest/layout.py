@@ -361,7 +361,7 @@ def extract_blocks(
     raw = lines if lines is not None else [read_lines(page, page.number + 1) for page in doc]
     if figure_boxes:
         raw = [drop_figure_labels(lines, figure_boxes.get(pno + 1, ())) for pno, lines in enumerate(raw)]
-    widths = [page.rect.width for page in doc]
+    rects = [page.rect for page in doc]  # each page loaded once
     empty = [i + 1 for i, lines in enumerate(raw) if sum(len(ln.text) for ln in lines) < 3]
     pages = drop_page_furniture(raw, doc)
     sizes: Counter[float] = Counter()
@@ -372,9 +372,8 @@ def extract_blocks(
             vocab.update(w.lower() for w in re.findall(r"[A-Za-z]+(?:-[A-Za-z]+)*(?![-\u2010]$)", ln.text))
     vocab.update(p for w in list(vocab) if "-" in w for p in w.split("-"))
     body_size = sizes.most_common(1)[0][0] if sizes else 10.0
-    heights = [page.rect.height for page in doc]
-    ordered = [ln for pno, lines in enumerate(pages)
-               for ln in mark_footnotes(merge_same_row(order_page(lines, widths[pno])), body_size, heights[pno])]
+    ordered = [ln for lines, rect in zip(pages, rects)
+               for ln in mark_footnotes(merge_same_row(order_page(lines, rect.width)), body_size, rect.height)]
     blocks, references = assemble(ordered, body_size, vocab)
     counts = count_words(ln.text for ln in ordered)
     blocks = [replace(b, text=rejoin_split_words(b.text, counts)) for b in blocks]
