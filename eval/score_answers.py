@@ -190,7 +190,9 @@ def main() -> None:
     parser.add_argument("--library", type=Path, default=Path("data/eval-library"))
     parser.add_argument("--questions", type=Path, default=QUESTIONS)
     parser.add_argument("--calibrate", action="store_true", help="fit the abstention model first")
-    parser.add_argument("--max-false-decline", type=float, default=0.05)
+    parser.add_argument("--max-false-decline", type=float, default=0.06,
+                        help="share of answerable questions the threshold may decline (the target allows 0.10; at 0.06 "
+                             "the leave-one-out estimate meets both targets, at 0.05 it did not)")
     parser.add_argument("--types", nargs="*", default=None, help="only these question types")
     args = parser.parse_args()
     service = Souwen(Settings(library=args.library))

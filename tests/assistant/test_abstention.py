@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from assistant import abstention
 from assistant.abstention import (_common_terms, _derived_in, content_concepts, load_model, measure_evidence,
                                   question_focus)
+from assistant.lexical import tokenize
 from assistant.retrieval import retrieve_per_paper
 from assistant.settings import RetrievalSettings
 from tests.minilib import paper, store
@@ -111,3 +113,38 @@ def _coverage(lib, embedder, question: str, k: int) -> float:
     """The evidence coverage of `question` over passages retrieved per paper (words split on spaces)."""
     return _strength(lib, embedder, question, k).coverage
 
+
+
+def test_a_chinese_compound_counts_once_not_with_its_search_mode_parts():
+    """jieba's search mode also gives "突变" and "变体" for "突变体" (mutant): one concept, judged whole."""
+    concepts = dict(content_concepts("拟南芥dana1突变体中的含量与野生型相比有何变化？"))
+    assert "突变体" in concepts and "mutant" in concepts["突变体"]
+    assert not {"突变", "变体", "野生"} & concepts.keys() and "野生型" in concepts
+
+
+def test_a_translated_word_finds_its_derived_forms():
+    """CC-CEDICT glosses 商业 as "commerce"; the paper says "commercial" (stems commerc / commerci)."""
+    forms = dict(content_concepts("商业酿造"))["商业"]
+    assert "commerc" in forms and any(_derived_in(f, set(tokenize("a commercial brewery"))) for f in forms)
+
+
+def test_a_paper_of_the_other_language_covers_a_question_within_its_best_two_passages(lib, hashing, monkeypatch):
+    """The question's words are split over two chunks of the English paper; a third chunk is noise."""
+    filler = " The samples were handled as described in the methods section of this report, with two replicates each."
+    store(lib, hashing, paper("ale", "en", [
+        "Commercial brewing of lager beer relied on one yeast strain that was reused." + filler,
+        "Enzyme abundance rose over fifteen batches in the proteomics data." + filler,
+        "Weather records of the town were unrelated to any of these measurements." + filler]))
+    question = "商业酿造的酵母中哪类酶的丰度升高？"
+
+    def coverage() -> float:
+        hits = retrieve_per_paper(lib, hashing, question, RetrievalSettings(), k=6)
+        assert len({h.chunk.id for h in hits}) >= 2, "the paper's passages are separate chunks"
+        index = lib.indexes().lexical
+        terms = [set(tokenize(h.chunk.text)) for h in hits]
+        return measure_evidence(question, hits, terms, 0.5, lib.paper_terms, index.idf, 1.0, index).coverage
+
+    two = coverage()
+    monkeypatch.setattr(abstention, "CROSS_PASSAGES", 1)
+    one = coverage()
+    assert two > one + 0.2 and two > 0.8
