@@ -55,8 +55,12 @@ _BACK_MATTER = (r"acknowledge?ments?|a\s?c\s?kno|funding|financial support|grant
                 r"致\s*谢|基金|资助|作者贡献|利益冲突|作者简介")
 _BACK_SECTION = re.compile(rf"^\s*(?:\d+(?:\.\d+)*\.?\s*)?(?:{_BACK_MATTER})", re.IGNORECASE)
 # The question asks about the back matter itself ("Who funded the study?", "Is the code available?")
-_ASKS_BACK = re.compile(r"fund|grant|acknowledg|contribut|competing|conflict|availab|ethic|consent|资助|基金|致谢|贡献",
-                        re.IGNORECASE)
+_ASKS_BACK = re.compile(r"fund|grant|acknowledg|contribut|competing|conflict|availab|ethic|consent|资助|基金|致谢|贡献|"
+                        r"github|\burl\b|\blinks?\b|download|website|repositor|网址|链接|下载|代码", re.IGNORECASE)
+
+# A sentence that is nothing but a link, after a footnote mark ("1 https://github.com/..."): where
+# something is kept, which only a question about access wants. It quoted a bare URL for "What is LongEval?".
+_LINK_ONLY = re.compile(r"^\s*(?:\d{1,3}|[*†‡§¶#])?\s*(?:https?://|www\.)\S+\s*$", re.IGNORECASE)
 
 # Labels of publishing matter, anywhere in a sentence (the page's reading order glues them into text).
 _FRONT_MATTER = re.compile(
@@ -135,11 +139,12 @@ def is_back_matter_heading(section: str) -> bool:
 def back_matter(section: str, sentences: Sequence[str]) -> list[bool]:
     """Which of a passage's `sentences` are back matter: all of them under such a heading
     (`section`), else those from the first that opens with one run in ("Acknowledgments Dr. Frank
-    Davidoff ...", "Authors' contributions All authors ..."): back matter closes a paper."""
+    Davidoff ...", "Authors' contributions All authors ..."): back matter closes a paper. A
+    sentence that is only a link (a footnote's URL) counts as back matter wherever it stands."""
     if is_back_matter_heading(section):
         return [True] * len(sentences)
     start = next((i for i, text in enumerate(sentences) if _BACK_SECTION.match(text)), len(sentences))
-    return [i >= start for i in range(len(sentences))]
+    return [i >= start or bool(_LINK_ONLY.match(text)) for i, text in enumerate(sentences)]
 
 
 def kind_share(text: str, term: str = "", in_back_matter: bool = False) -> float:

@@ -120,6 +120,10 @@ def test_a_definition_question_leads_with_the_papers_definition(corpus_service):
         check_citations(corpus_service, a.citations, a.text)
     a = corpus_service.ask("What is LongEval?")
     assert not a.abstained and not a.text.startswith("Figure"), a.text[:200]
+    # nor a footnote that is only the code's address ("1 https://github.com/...")
+    assert not any(c.quote.split()[-1].startswith("https://") and len(c.quote.split()) <= 2 for c in a.citations), a.text
+    code = corpus_service.ask("Where can I download the LongEval code from GitHub?")
+    assert any("https://github.com/" in c.quote for c in code.citations), code.text[:300]
     # publishing matter glued into the abstract ("... and Citation: Shi, C.; Wang, L.; ...") is not
     # a definition
     a = corpus_service.ask("What is a restriction-modification system?")

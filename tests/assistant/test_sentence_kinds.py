@@ -67,6 +67,10 @@ def test_back_matter_by_heading_or_run_in_heading():
     assert kind_share("Lecturer, University of Heidelberg.", in_back_matter=True) == BACK_MATTER_SHARE
     assert asks_about_back_matter("Who funded the VESPA work?") and asks_about_back_matter("哪个基金资助了这项研究？")
     assert not asks_about_back_matter("What is the population of Malawi?")
+    # a footnote that is only a link is back matter wherever it stands; a sentence with a link is not
+    assert back_matter("Introduction", ["We present LongEval.", "1 https://github.com/a/longeval",
+                                        "The code is at https://x.org/y."]) == [False, True, False]
+    assert asks_about_back_matter("Where can I download the code from GitHub?") and asks_about_back_matter("代码的网址是什么？")
 
 
 def test_a_sentence_that_points_back_at_the_one_before():
