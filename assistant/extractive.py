@@ -42,7 +42,7 @@ import numpy as np
 from assistant.lexical import has_cjk, tokenize
 from assistant.lexicon import concepts, gloss_text
 from assistant.protocols import Embedder
-from assistant.sentence_kinds import asked_term, asks_about_back_matter, back_matter, kind_share
+from assistant.sentence_kinds import Asked, asks_about_back_matter, back_matter, kind_share, read_question
 from assistant.types import Chunk, ScoredChunk
 from ingest.chunking import split_sentences
 
@@ -224,7 +224,7 @@ def score_sentences(
     `precise`: a full-precision embedder (and its own sentence cache) that re-scores the best
     `rescore` sentences (`rescore_with`)."""
     wanted = concepts(tokenize(question))  # each term with its CC-CEDICT translations
-    term = asked_term(question)  # a definition question's subject
+    term = read_question(question)  # a definition question's subject, a question about findings
     back = asks_about_back_matter(question)
     if alternates:
         wanted = [(t, forms | alternates.get(t, set())) for t, forms in wanted]
@@ -274,7 +274,7 @@ def score_sentences(
 
 
 def rescore_with(scored: list[Sentence], top: Sequence[Sentence], probe: str, embedder: Embedder,
-                 cache: SentenceCache, term: str = "", back: bool = False) -> list[Sentence]:
+                 cache: SentenceCache, term: Asked = Asked(), back: bool = False) -> list[Sentence]:
     """`scored` with the dense part of the `top` sentences' scores recomputed by a full-precision
     `embedder`, re-sorted.
 
@@ -300,7 +300,7 @@ def rescore_with(scored: list[Sentence], top: Sequence[Sentence], probe: str, em
     return rescored
 
 
-def _score(text: str, coverage: float, dense: float | None, term: str = "", in_back_matter: bool = False) -> float:
+def _score(text: str, coverage: float, dense: float | None, term: Asked = Asked(), in_back_matter: bool = False) -> float:
     """Coverage and dense similarity (`dense` None: coverage alone), times the kind's prior."""
     score = (W_COVERAGE * coverage + W_DENSE * max(0.0, dense) if dense is not None
              else (W_COVERAGE + W_DENSE) * coverage)

@@ -27,6 +27,12 @@ shares with the question, and some kinds of line share many words while saying l
   into sentences by the page's reading order and names the topic, yet says nothing about it. A
   sentence holding such a label keeps ``FRONT_MATTER_SHARE``.
 
+- For a question about **findings** ("What did the authors find about biofilm formation ...?",
+  "... what did each conclude?", "发现了什么"), a sentence that cites other work ("(14, 15)",
+  "[9]", "Smith et al., 2010", "文献[3]") is background, not the paper's own result: it keeps
+  ``CITING_SHARE``. Dev questions: cited gold unchanged (82.4%), multi-paper answers stating the
+  reference's numbers 33.3 -> 41.7% (at 0.6 the same).
+
 - A sentence that **leans back** on the one before it ("However, ...", "These results ...",
   "因此……") is half a thought when read alone: key points (``assistant.reading``) weigh it less.
 
@@ -38,6 +44,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from ingest.captions import parse_caption_start
 
@@ -46,6 +53,7 @@ CAPTION_SHARE = 0.8
 DEFINITION_BOOST = 1.4
 BACK_MATTER_SHARE = 0.7
 FRONT_MATTER_SHARE = 0.5
+CITING_SHARE = 0.8
 
 # Also the sections a summary never quotes (assistant.summaries); "a c kno": a kerning-split heading.
 _BACK_MATTER = (r"acknowledge?ments?|a\s?c\s?kno|funding|financial support|grants?\b|author(?:s'|s’|’s)?\s*"
@@ -65,7 +73,8 @@ _LINK_ONLY = re.compile(r"^\s*(?:\d{1,3}|[*†‡§¶#])?\s*(?:https?://|www\.)\
 # Labels of publishing matter, anywhere in a sentence (the page's reading order glues them into text).
 _FRONT_MATTER = re.compile(
     r"中图(?:法)?分类号|收稿日期|修回日期|录用日期|基金项目|作者简介|文献标[识志]码|文章编号|引用格式|通[信讯]作者|"
-    r"\bfoundation items?\s*[:：]|\bcorresponding authors?\b|\be-?mail\s*[:：]|\bcitation\s*[:：]\s*[A-Z][\w'-]+,\s*[A-Z]\.|"
+    r"\bfoundation items?\s*[:：]|\bcorresponding authors?\b|\baddress correspondence to\b|"
+    r"(?-i:\bEditor\s+[A-Z][a-z]+\s+[A-Z])|\be-?mail\s*[:：]|\bcitation\s*[:：]\s*[A-Z][\w'-]+,\s*[A-Z]\.|"
     r"\bacademic editors?\s*[:：]|\bcopyright\s*[:：©]|©\s*(?:19|20)\d\d|\b(?:received|revised|accepted|"
     r"published(?: online)?)\s*[:：]\s*(?:\d|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)", re.IGNORECASE)
 
@@ -76,6 +85,25 @@ _KEYWORD_LINE = re.compile(rf"^\s*(?:{KEYWORD_LABEL.pattern})\s*[:：.—-]", re
 _ASKS_EN = re.compile(r"^\s*(?:what|who)\s+(?:is|are)\s+(?:an?\s+|the\s+)?(.+?)\s*\??\s*$", re.IGNORECASE)
 _ASKS_ZH = re.compile(r"^\s*(?:什么是|何为|何谓)(.+?)[？?]?\s*$|^\s*(.+?)是什么[？?]?\s*$")
 _ARTICLE = r"(?:an?|the)\s+"
+
+
+# A question about what the paper found, and a sentence that cites other work (numbered, author-year,
+# superscript "fine-tuning38, 39", or Chinese "文献[3]"); "(2) LONGEVAL, a set ..." is a list item.
+_ASKS_FINDINGS = re.compile(r"\bfind|\bfound\b|\bshow|\bresults?\b|\bconclu|\bobserv|发现|结果|结论", re.IGNORECASE)
+_CITES = re.compile(r"\(\d{1,3}(?:\s*[,\u2013-]\s*\d{1,3})*\)(?=\s*[.,;:]|\s*$)|\[\d{1,3}(?:\s*[,\u2013-]\s*\d{1,3})*\]|"
+                    r"et al\.,?\s*\(?(?:19|20)\d\d|[a-z]\d{1,3}(?:,\s?\d{1,3})+\b|文献\s*\[")
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What kind of answer a question wants, as far as sentence kinds go."""
+
+    term: str = ""  # a definition question's subject (`asked_term`)
+    findings: bool = False  # the question asks what the paper found
+
+
+def read_question(question: str) -> Asked:
+    return Asked(asked_term(question), bool(_ASKS_FINDINGS.search(question)))
 
 
 def asked_term(question: str) -> str:
@@ -147,11 +175,17 @@ def back_matter(section: str, sentences: Sequence[str]) -> list[bool]:
     return [i >= start or bool(_LINK_ONLY.match(text)) for i, text in enumerate(sentences)]
 
 
-def kind_share(text: str, term: str = "", in_back_matter: bool = False) -> float:
+def kind_share(text: str, asked: Asked | str = "", in_back_matter: bool = False) -> float:
     """The factor a sentence's score is multiplied by for its kind (1.0 for an ordinary sentence).
-    `term`: what a definition question asks about (`asked_term`), "" for other questions;
+    `asked`: what the question wants (`read_question`; a str: a definition question's term);
     `in_back_matter`: the sentence is back matter (`back_matter`) and the question is not about
     it (`asks_about_back_matter`)."""
+    asked = Asked(asked) if isinstance(asked, str) else asked
+    share = _own_kind_share(text, asked.term, in_back_matter)
+    return share * CITING_SHARE if asked.findings and _CITES.search(text) else share
+
+
+def _own_kind_share(text: str, term: str, in_back_matter: bool) -> float:
     if _KEYWORD_LINE.match(text):
         return KEYWORD_LINE_SHARE
     if _FRONT_MATTER.search(text):

@@ -140,6 +140,15 @@ def test_back_matter_is_not_evidence_unless_asked_for(corpus_service):
     assert not funded.abstained and any("funded" in c.quote.lower() for c in funded.citations), funded.text[:300]
 
 
+def test_a_question_about_findings_leads_with_the_papers_own_result(corpus_service):
+    # It led with background citing other work ("... to aid survival in the clinical environment
+    # (37).") and quoted an ASM first-page margin read into a sentence ("Editor Paul D. Fey, ...
+    # Address correspondence to ...").
+    a = corpus_service.ask("What did the authors find about biofilm formation in Acinetobacter?")
+    assert not a.abstained and not re.search(r"\(\d+(?:, \d+)*\)\.?$", a.citations[0].quote), a.text[:300]
+    assert not any("Address correspondence" in c.quote for c in a.citations), a.text
+
+
 def test_chinese_journal_front_matter_and_headers_are_not_answers(corpus_service):
     """Questions of my own on the corpus's Chinese papers: running headers (parser 15) and the first
     page's publishing matter ("中图法分类号 TP391 收稿日期", "Foundation Items: ...") were quoted as

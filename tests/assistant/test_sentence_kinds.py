@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.sentence_kinds import (BACK_MATTER_SHARE, CAPTION_SHARE, DEFINITION_BOOST, FRONT_MATTER_SHARE,
-                                      KEYWORD_LINE_SHARE, asked_term, asks_about_back_matter, back_matter, defines,
-                                      is_back_matter_heading, kind_share, leans_back)
+from assistant.sentence_kinds import (BACK_MATTER_SHARE, CAPTION_SHARE, CITING_SHARE, DEFINITION_BOOST,
+                                      FRONT_MATTER_SHARE, KEYWORD_LINE_SHARE, asked_term, asks_about_back_matter,
+                                      back_matter, defines, is_back_matter_heading, kind_share, leans_back,
+                                      read_question)
 
 
 @pytest.mark.parametrize("question, term", [
@@ -51,6 +52,10 @@ def test_kind_share():
     assert kind_share("Received: December 7, 2023. Accepted: March 15, 2024") == FRONT_MATTER_SHARE
     assert kind_share("The samples were received from the hospital in 2019.") == 1.0
     assert kind_share("We measured the e-mail response rate of the clinics.") == 1.0
+    # an ASM journal's first-page margin, read into a body sentence
+    assert kind_share("The rate varies from 19.2% in Asia, although Editor Paul D. Fey, University of Nebraska, USA "
+                      "Address correspondence to Jessica M. A. Blair.") == FRONT_MATTER_SHARE
+    assert kind_share("We thank the Editor for comments and the editor Board.") == 1.0
 
 
 def test_back_matter_by_heading_or_run_in_heading():
@@ -92,3 +97,14 @@ def test_a_sentence_that_points_back_at_the_one_before():
 def test_back_matter_headings(heading, back):
     # the sections summaries never quote, and the ones answers weigh less
     assert is_back_matter_heading(heading) is back
+
+
+def test_a_question_about_findings_prefers_the_papers_own_statements():
+    asked = read_question("What did the authors find about biofilm formation in Acinetobacter?")
+    assert asked.findings and not asked.term
+    assert kind_share("RND pumps have also been implicated in biofilm formation (14, 15).", asked) == CITING_SHARE
+    assert kind_share("As fine-tuning38, 39 showed for other tasks.", asked) == CITING_SHARE
+    assert kind_share("文献[10] 提出了一种调度策略。", read_question("该文发现了什么？")) == CITING_SHARE
+    assert kind_share("A. lwoffii formed less biofilm than A. baumannii.", asked) == 1.0
+    assert kind_share("(2) LONGEVAL, a set of three guidelines.", asked) == 1.0  # a list item, not a citation
+    assert kind_share("Pumps act in biofilm formation (14, 15).", read_question("Which pumps act in biofilms?")) == 1.0
