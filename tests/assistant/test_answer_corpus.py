@@ -149,6 +149,13 @@ def test_a_question_about_findings_leads_with_the_papers_own_result(corpus_servi
     assert not any("Address correspondence" in c.quote for c in a.citations), a.text
 
 
+def test_chinese_table_cells_read_as_text_are_not_quoted(corpus_service):
+    # A table PyMuPDF's finder missed is body text: its cells ran together into one 188-character
+    # "sentence" ("模态类型多元网络模态应用主要功能 IPv4 模态基于IPv4 地址的寻址和转发……"), quoted second.
+    a = corpus_service.ask("哪些论文研究了标识网络？它们发现了什么？")
+    assert not a.abstained and not any("模态应用主要功能" in c.quote for c in a.citations), a.text[:400]
+
+
 def test_chinese_journal_front_matter_and_headers_are_not_answers(corpus_service):
     """Questions of my own on the corpus's Chinese papers: running headers (parser 15) and the first
     page's publishing matter ("中图法分类号 TP391 收稿日期", "Foundation Items: ...") were quoted as

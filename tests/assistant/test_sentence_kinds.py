@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.sentence_kinds import (BACK_MATTER_SHARE, CAPTION_SHARE, CITING_SHARE, DEFINITION_BOOST,
-                                      FRONT_MATTER_SHARE, KEYWORD_LINE_SHARE, asked_term, asks_about_back_matter,
+                                      FRONT_MATTER_SHARE, KEYWORD_LINE_SHARE, TABLE_TEXT_SHARE, asked_term, asks_about_back_matter,
                                       back_matter, defines, is_back_matter_heading, kind_share, leans_back,
                                       read_question)
 
@@ -108,3 +108,12 @@ def test_a_question_about_findings_prefers_the_papers_own_statements():
     assert kind_share("A. lwoffii formed less biofilm than A. baumannii.", asked) == 1.0
     assert kind_share("(2) LONGEVAL, a set of three guidelines.", asked) == 1.0  # a list item, not a citation
     assert kind_share("Pumps act in biofilm formation (14, 15).", read_question("Which pumps act in biofilms?")) == 1.0
+
+
+def test_chinese_table_cells_run_together_are_not_prose():
+    cells = ("模态类型多元网络模态应用主要功能 IPv4 模态基于IPv4 地址的寻址和转发基于ARP 的地址解析基于LLDP 的网络状态感知"
+             "IPv6 模态基于IPv6 地址的寻址和转发基于NDP 的邻居发现和网络状态感知内容标识模态基于内容名的寻址和转发就近获取缓存功能")
+    assert kind_share(cells) == TABLE_TEXT_SHARE
+    prose = ("本文将处理器运算能力的性能指标TOPS/W 和衡量CPU 速度指标——每秒执行百万级指令数MIPS 作为静态指标的其中2 个因素研究.")
+    assert kind_share(prose) == 1.0  # long, but under the limit
+    assert kind_share("，".join([cells[:40], cells[40:80], cells[80:]])) == 1.0  # clauses: prose
