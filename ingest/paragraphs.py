@@ -11,6 +11,7 @@ list (after References/参考文献, until an appendix heading) into entries of 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from assistant.types import TextBlock
@@ -201,7 +202,8 @@ def assemble(lines: list[_Line], body_size: float, vocab: set[str]) -> tuple[lis
 
     leading = typical_gaps(lines)
     for prev, ln, nxt in zip([None, *lines], lines, [*lines[1:], None]):
-        head = is_heading(ln, body_size) and not wraps_into_sentence(ln, nxt, body_size)
+        head = (is_heading(ln, body_size) and not wraps_into_sentence(ln, nxt, body_size)
+                or opens_wrapped_heading(ln, nxt, body_size))
         name = heading_name(ln.text)
         if head and _REF_HEAD.match(_bare(name)) and (_same_row(prev, ln) or _same_row(nxt, ln)):
             # A table's "参考文献" (references) column header beside the other headers: taken for
@@ -227,7 +229,7 @@ def assemble(lines: list[_Line], body_size: float, vocab: set[str]) -> tuple[lis
         elif head and _REF_HEAD.match(_bare(name)):
             flush()
             in_refs, section = True, name
-        elif head and kind == "heading" and para and continues_heading(prev, ln):
+        elif kind == "heading" and continues_heading(prev, ln) and (head or ends_wrapped_heading(para, ln, body_size)):
             para.append(ln)  # second line of a wrapped heading
             section = heading_name(join_lines([x.text for x in para], vocab))
         elif head:
@@ -242,6 +244,8 @@ def assemble(lines: list[_Line], body_size: float, vocab: set[str]) -> tuple[lis
             # "Table 4, we find that ..." (a line-broken "In Table 4, ...") is body text
             flush()
             kind, para = "caption", [ln]
+        elif kind == "caption" and continues_legend(para, ln, body_size):
+            para.append(ln)
         elif kind in ("heading", "footnote") or starts_paragraph(prev, ln, leading):
             flush()
             kind, para = "body", [ln]
@@ -270,6 +274,54 @@ def wraps_into_sentence(ln: _Line, nxt: _Line | None, body_size: float) -> bool:
         and ln.size <= body_size + 2.5 and -2 <= nxt.y0 - ln.y1 < 0.8 * ln.size
         and abs(nxt.x0 - ln.x0) < 3 * ln.size
     )
+
+
+def opens_wrapped_heading(ln: _Line, nxt: _Line | None, body_size: float) -> bool:
+    """A heading set larger than the text whose first line ends at a comma ("Knockout of PWWP3, a
+    protein interacting with DIP1," / "attenuates drought tolerance in Arabidopsis", EMBO Reports):
+    the comma rule of `is_heading`, which keeps sentence lines out, read it as body text, glued to
+    the paragraph below. Only type at least a point larger than the text, with a short second line
+    of the same style that does not end a sentence."""
+    text = ln.text.rstrip()
+    if not text.endswith(",") or ln.size < body_size + 1.0 or nxt is None or not continues_heading(ln, nxt):
+        return False
+    rest = nxt.text.rstrip()
+    # a byline wraps at commas too ("Jun Yang1," / "María Florencia Legascue4, Zhen-Yu Wang3, ..."):
+    # its lines hold more commas, and its first may open with an affiliation mark
+    return (not re.search(r"[.,;]", rest) and text.count(",") <= 2 and not text[:1].isdigit()
+            and len(text.split()) + len(rest.split()) <= 20 and is_heading(replace(ln, text=text[:-1]), body_size))
+
+
+def ends_wrapped_heading(para: list[_Line], ln: _Line, body_size: float) -> bool:
+    """The next line of a heading that `is_heading` alone would refuse for its lower-case start: the
+    rest of a title set far larger than the text ("LncRNA DANA1 promotes drought tolerance and" /
+    "histone deacetylation of drought responsive genes", which became a body paragraph), or of a
+    heading whose first line ends at a comma (`opens_wrapped_heading`)."""
+    if not para:
+        return False
+    lines = [*para, ln]
+    if (len(lines) > 5 or ln.text.rstrip().endswith((".", "。")) or para[-1].text.rstrip().endswith(":")
+            or any(re.search(r"[.!?]\s+[A-Z“\"]", x.text) for x in lines)):
+        return False  # a heading holds no sentence's end
+    if len(" ".join(x.text for x in lines).split()) > 40 or re.match(r"\d+[A-Z]", para[0].text):
+        return False  # a paragraph set large, an affiliation ("7Departments of ...")
+    if para[-1].text.rstrip().endswith(","):
+        return len(lines) == 2
+    # A title, set at twice the text's size or more; or a heading a size up whose last line is short
+    # ("... is spliced post-" / "transcriptionally"): a BMC abstract set 2.5 pt up runs full width.
+    short = (ln.x1 - ln.x0) < 0.8 * (para[-1].x1 - para[-1].x0)
+    return ln.size >= 2 * body_size or (ln.size >= body_size + 2.5 and short)
+
+
+def continues_legend(para: list[_Line], ln: _Line, body_size: float) -> bool:
+    """Is `ln` more of a figure caption's legend: a paragraph in the caption's small type just below
+    it ("Figure 6. A proposed working model ..." then "Under normal conditions, CYP707A1 ...",
+    EMBO Reports)? The legend had become body text between two pages of the Discussion. Figures
+    only: a table caption is followed by its cells in the same small type."""
+    last = para[-1]
+    return (bool(re.match(r"^\s*(?:fig(?:ure)?\.?|图)\s*S?\d", para[0].text, re.I)) and ln.page == last.page
+            and ln.size < body_size - 0.5 and abs(ln.size - last.size) < 0.5
+            and -2 <= ln.y0 - last.y1 < 2.0 * ln.size and abs(ln.x0 - para[0].x0) < 3 * ln.size)
 
 
 def continues_heading(prev: _Line | None, ln: _Line) -> bool:

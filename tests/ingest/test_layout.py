@@ -391,3 +391,46 @@ def test_corpus_acl_footnotes_leave_the_sentences_whole(shared_corpus):
     with pymupdf.open(folder / "paper-10.pdf") as doc:
         blocks, _, _ = extract_blocks(doc)
     assert any(b.kind == "body" and b.text.startswith("Local mutation rates in human") for b in blocks)
+
+
+def test_wrapped_titles_comma_headings_and_figure_legends_stay_whole(pdf):
+    """A title over two lines (its second line starts lower-case), a heading a size up that wraps
+    at a comma, and a figure legend whose second paragraph is in the caption's small type: each
+    used to leave a piece in the body text ("histone deacetylation of ..." as a paragraph, the
+    heading glued to the paragraph below, the legend between two pages of the Discussion)."""
+    pdf.new_page()
+    pdf.line(60, 70, "Noncoding RNA promotes drought tolerance and", 18, "hebo")
+    pdf.line(60, 93, "histone deacetylation of responsive genes", 18, "hebo")
+    y = pdf.column(60, 150, [f"Body line {i} of the first section goes on." for i in range(1, 6)], size=9, leading=12)
+    pdf.line(60, y + 14, "Knockout of PWWP3, a protein interacting with DIP1,", 10.5, "hebo")
+    pdf.line(60, y + 27, "attenuates drought tolerance in plants", 10.5, "hebo")
+    y = pdf.column(60, y + 44, ["To further characterize the complex we performed a yeast assay."]
+                   + [f"Result line {i} of this section is reported." for i in range(1, 5)], size=9, leading=12)
+    pdf.line(60, y + 20, "Figure 6. A proposed working model of the lncRNA function.", 7)
+    pdf.line(60, y + 31, "Under normal conditions, the target genes are highly expressed.", 7)
+    pdf.line(60, y + 40, "Under drought, their expression is repressed.", 7)
+    pdf.column(60, y + 64, [f"Closing line {i} of the discussion is here." for i in range(1, 5)], size=9, leading=12)
+    blocks, _, _ = blocks_of(pdf.save())
+    headings = [b.text for b in blocks if b.kind == "heading"]
+    assert "Noncoding RNA promotes drought tolerance and histone deacetylation of responsive genes" in headings
+    assert "Knockout of PWWP3, a protein interacting with DIP1, attenuates drought tolerance in plants" in headings
+    body = [b.text for b in blocks if b.kind == "body"]
+    assert body[0].startswith("Body line 1") and not any("histone" in t or "Knockout" in t for t in body)
+    assert any(t.startswith("To further characterize") for t in body)
+    captions = [b.text for b in blocks if b.kind == "caption"]
+    assert captions == ["Figure 6. A proposed working model of the lncRNA function. Under normal conditions, the target "
+                        "genes are highly expressed. Under drought, their expression is repressed."]
+
+
+def test_corpus_titles_headings_and_legends_stay_whole(shared_corpus):
+    from ingest.parse import parse_pdf
+
+    folder, _ = shared_corpus
+    blocks = parse_pdf(folder / "paper-03.pdf").blocks  # EMBO Reports; figure regions known, so their labels are out
+    assert any(b.kind == "heading" and b.text.endswith("histone deacetylation of drought responsive genes in Arabidopsis")
+               for b in blocks)
+    assert any(b.kind == "heading" and b.text.startswith("Knockout of PWWP3") for b in blocks)
+    assert not any(b.kind == "body" and (b.text.startswith(("Knockout of PWWP3", "histone deacetylation of drought",
+                                                            "Under normal conditions, CYP707A1"))) for b in blocks)
+    assert any(b.kind == "caption" and b.text.startswith("Figure 6.") and "Under normal conditions, CYP707A1" in b.text
+               for b in blocks)
