@@ -65,10 +65,14 @@ def calibrate(service: Souwen, questions: list[dict], max_false_decline: float) 
         model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000).fit(xs, ys)
         probs = model.predict_proba(xs)[:, 1]
         answerable = np.sort(probs[ys == 1])
-        # the highest threshold that declines at most max_false_decline of the answerable questions
+        # the highest threshold that declines at most max_false_decline of the answerable questions,
+        # midway between the last answerable question it declines and the first it keeps: 1e-6 below
+        # that one, a rounding of the int8 sentence scores could decline it too
         cut = int(np.floor(max_false_decline * len(answerable)))
-        threshold = float(answerable[cut]) - 1e-6 if cut < len(answerable) else 0.5
-        return model, threshold
+        if cut >= len(answerable):
+            return model, 0.5
+        below = float(answerable[cut - 1]) if cut else float(answerable[cut]) - 0.02
+        return model, (below + float(answerable[cut])) / 2
 
     decisions = []
     for i in range(len(rows)):  # leave-one-out: an honest estimate for unseen questions

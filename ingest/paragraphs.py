@@ -89,7 +89,10 @@ def is_heading(ln: _Line, body_size: float) -> bool:
         if not rest or text.endswith(".") or re.search("[，。,；;]", rest):
             return False  # numbered list items and sentences, not headings
         return (rest[0].isupper() or bool(cjk)) and (styled or bool(cjk))
-    return styled and words <= 12 and not text.endswith(".") and not re.search(r"\d{3,}", text)
+    # bold and a size up, a heading may be a sentence of its own (ASM: "A. lwoffii forms less biofilm, and the
+    # biofilm is more susceptible to antibiotics" / "and biocides than ..."): a little longer
+    longest = 14 if ln.bold and ln.size >= body_size + 1.0 else 12
+    return styled and words <= longest and not text.endswith(".") and not re.search(r"\d{3,}", text)
 
 
 def join_lines(parts: list[str], vocab: set[str]) -> str:
@@ -307,10 +310,11 @@ def ends_wrapped_heading(para: list[_Line], ln: _Line, body_size: float) -> bool
         return False  # a paragraph set large, an affiliation ("7Departments of ...")
     if para[-1].text.rstrip().endswith(","):
         return len(lines) == 2
-    # A title, set at twice the text's size or more; or a heading a size up whose last line is short
-    # ("... is spliced post-" / "transcriptionally"): a BMC abstract set 2.5 pt up runs full width.
+    # A title, set at twice the text's size or more; or a heading in distinct type whose last line is
+    # short ("... is spliced post-" / "transcriptionally"): a BMC abstract set 2.5 pt up runs full width.
     short = (ln.x1 - ln.x0) < 0.8 * (para[-1].x1 - para[-1].x0)
-    return ln.size >= 2 * body_size or (ln.size >= body_size + 2.5 and short)
+    distinct = ln.size >= body_size + 2.5 or (ln.size >= body_size + 1.0 and ln.bold)
+    return ln.size >= 2 * body_size or (distinct and short)
 
 
 def continues_legend(para: list[_Line], ln: _Line, body_size: float) -> bool:

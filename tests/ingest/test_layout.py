@@ -404,6 +404,10 @@ def test_wrapped_titles_comma_headings_and_figure_legends_stay_whole(pdf):
     y = pdf.column(60, 150, [f"Body line {i} of the first section goes on." for i in range(1, 6)], size=9, leading=12)
     pdf.line(60, y + 14, "Knockout of PWWP3, a protein interacting with DIP1,", 10.5, "hebo")
     pdf.line(60, y + 27, "attenuates drought tolerance in plants", 10.5, "hebo")
+    y = pdf.column(60, y + 44, [f"Middle line {i} of the second section goes on." for i in range(1, 4)], size=9, leading=12)
+    # ASM: a bold heading a size up that is a sentence of its own, 13 words on its first line
+    pdf.line(60, y + 14, "Wild strains form less biofilm, and the biofilm is more susceptible to antibiotics", 10, "hebo")
+    pdf.line(60, y + 26, "and biocides than those of the lab strain", 10, "hebo")
     y = pdf.column(60, y + 44, ["To further characterize the complex we performed a yeast assay."]
                    + [f"Result line {i} of this section is reported." for i in range(1, 5)], size=9, leading=12)
     pdf.line(60, y + 20, "Figure 6. A proposed working model of the lncRNA function.", 7)
@@ -414,6 +418,8 @@ def test_wrapped_titles_comma_headings_and_figure_legends_stay_whole(pdf):
     headings = [b.text for b in blocks if b.kind == "heading"]
     assert "Noncoding RNA promotes drought tolerance and histone deacetylation of responsive genes" in headings
     assert "Knockout of PWWP3, a protein interacting with DIP1, attenuates drought tolerance in plants" in headings
+    assert ("Wild strains form less biofilm, and the biofilm is more susceptible to antibiotics and biocides than those "
+            "of the lab strain") in headings
     body = [b.text for b in blocks if b.kind == "body"]
     assert body[0].startswith("Body line 1") and not any("histone" in t or "Knockout" in t for t in body)
     assert any(t.startswith("To further characterize") for t in body)
@@ -430,6 +436,8 @@ def test_corpus_titles_headings_and_legends_stay_whole(shared_corpus):
     assert any(b.kind == "heading" and b.text.endswith("histone deacetylation of drought responsive genes in Arabidopsis")
                for b in blocks)
     assert any(b.kind == "heading" and b.text.startswith("Knockout of PWWP3") for b in blocks)
+    asm = parse_pdf(folder / "paper-15.pdf").blocks  # mSphere's sentence-like headings
+    assert any(b.kind == "heading" and b.text.startswith("A. lwoffii forms less biofilm, and the biofilm") for b in asm)
     assert not any(b.kind == "body" and (b.text.startswith(("Knockout of PWWP3", "histone deacetylation of drought",
                                                             "Under normal conditions, CYP707A1"))) for b in blocks)
     assert any(b.kind == "caption" and b.text.startswith("Figure 6.") and "Under normal conditions, CYP707A1" in b.text
