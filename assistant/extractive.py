@@ -224,7 +224,7 @@ def score_sentences(
     `precise`: a full-precision embedder (and its own sentence cache) that re-scores the best
     `rescore` sentences (`rescore_with`)."""
     wanted = concepts(tokenize(question))  # each term with its CC-CEDICT translations
-    term = read_question(question)  # a definition question's subject, a question about findings
+    asked = read_question(question)  # a definition question's subject, a question about findings
     back = asks_about_back_matter(question)
     if alternates:
         wanted = [(t, forms | alternates.get(t, set())) for t, forms in wanted]
@@ -252,7 +252,7 @@ def score_sentences(
     # vector is cached from an earlier question (an answer would depend on the questions before).
     pooled: set[tuple[int, int]] = set()
     if english:
-        pool = [r for r in sorted(rows, key=lambda r: (-r[3] * kind_share(r[1].texts[r[2]], term), r[0]))
+        pool = [r for r in sorted(rows, key=lambda r: (-r[3] * kind_share(r[1].texts[r[2]], asked), r[0]))
                 if not has_cjk(r[1].texts[r[2]], 0.2)]
         cache.embed([(p, i) for _, p, i, _ in pool[:DENSE_POOL]], embedder)
         pooled = {(id(p), i) for _, p, i, _ in pool[:DENSE_POOL]}
@@ -263,18 +263,18 @@ def score_sentences(
         d = float(passage.vectors[i] @ query) if dense else 0.0
         unpooled = english and not dense and not has_cjk(passage.texts[i], 0.2)  # (else it beat its equals)
         scored.append(Sentence(hits[rank], rank, i, passage.texts[i], coverage, d,
-                               _score(passage.texts[i], coverage, d if dense or unpooled else None, term,
+                               _score(passage.texts[i], coverage, d if dense or unpooled else None, asked,
                                       behind[rank][i])))
     scored.sort(key=lambda s: (-s.score, s.rank))
     if precise is not None and english and rescore > 0:
         near = [s for s in scored[:DENSE_POOL] if (id(passages[s.rank]), s.index) in pooled
                 and s.score >= scored[0].score - NEAR_TIE]
-        scored = rescore_with(scored, near[:rescore], probe, *precise, term=term, back=back)
+        scored = rescore_with(scored, near[:rescore], probe, *precise, asked=asked, back=back)
     return scored
 
 
 def rescore_with(scored: list[Sentence], top: Sequence[Sentence], probe: str, embedder: Embedder,
-                 cache: SentenceCache, term: Asked = Asked(), back: bool = False) -> list[Sentence]:
+                 cache: SentenceCache, asked: Asked = Asked(), back: bool = False) -> list[Sentence]:
     """`scored` with the dense part of the `top` sentences' scores recomputed by a full-precision
     `embedder`, re-sorted.
 
@@ -294,17 +294,17 @@ def rescore_with(scored: list[Sentence], top: Sequence[Sentence], probe: str, em
     for passage, s in zip(passages, top):
         dense = float(passage.vectors[s.index] @ query)
         behind = not back and back_matter(s.hit.chunk.section, passage.texts)[s.index]
-        fresh[(s.rank, s.index)] = replace(s, dense=dense, score=_score(s.text, s.coverage, dense, term, behind))
+        fresh[(s.rank, s.index)] = replace(s, dense=dense, score=_score(s.text, s.coverage, dense, asked, behind))
     rescored = [fresh.get((s.rank, s.index), s) for s in scored]
     rescored.sort(key=lambda s: (-s.score, s.rank))
     return rescored
 
 
-def _score(text: str, coverage: float, dense: float | None, term: Asked = Asked(), in_back_matter: bool = False) -> float:
+def _score(text: str, coverage: float, dense: float | None, asked: Asked = Asked(), in_back_matter: bool = False) -> float:
     """Coverage and dense similarity (`dense` None: coverage alone), times the kind's prior."""
     score = (W_COVERAGE * coverage + W_DENSE * max(0.0, dense) if dense is not None
              else (W_COVERAGE + W_DENSE) * coverage)
-    return score * kind_share(text, term, in_back_matter)
+    return score * kind_share(text, asked, in_back_matter)
 
 
 def rerank_by_sentences(hits: Sequence[ScoredChunk], sentences: Sequence[Sentence], weight: float,

@@ -102,6 +102,7 @@ _CITES = re.compile(r"\(\d{1,3}(?:\s*[,\u2013-]\s*\d{1,3})*\)(?=\s*[.,;:]|\s*$)|
                     r"et al\.,?\s*\(?(?:19|20)\d\d|[a-z]\d{1,3}(?:,\s?\d{1,3})+\b|文献\s*\[")
 
 
+# Table text read as prose: Han characters, and the marks that end a clause
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 _CLAUSE_MARK = re.compile(r"[，,、；;：:]")
 
