@@ -322,8 +322,8 @@ def continues_legend(para: list[_Line], ln: _Line, body_size: float) -> bool:
     it ("Figure 6. A proposed working model ..." then "Under normal conditions, CYP707A1 ...",
     EMBO Reports)? The legend had become body text between two pages of the Discussion. Figures
     only: a table caption is followed by its cells in the same small type."""
-    last = para[-1]
-    return (bool(re.match(r"^\s*(?:fig(?:ure)?\.?|图)\s*S?\d", para[0].text, re.I)) and ln.page == last.page
+    last, opened = para[-1], parse_caption_start(para[0].text)
+    return (opened is not None and opened[0] == "figure" and ln.page == last.page
             and ln.size < body_size - 0.5 and abs(ln.size - last.size) < 0.5
             and -2 <= ln.y0 - last.y1 < 2.0 * ln.size and abs(ln.x0 - para[0].x0) < 3 * ln.size)
 
