@@ -77,6 +77,11 @@ def labels_for(papers: Sequence[Paper] = (), text: str = "") -> dict[str, str]:
     return LABELS["zh" if all((p.lang or "en") == "zh" for p in papers) else "en"]
 
 
+# The main sections a paper's subsections belong to (numbered or not): a subheading alone ("Knockout
+# of PWWP3 ...", "3.2 性能评估") does not say that its text is results or methods.
+_MAIN_SECTION = re.compile(r"^\s*(?:\d{1,2}\.?\s*|[IVX]{1,4}\.\s*|[一二三四五六七八九十]{1,3}[、.．]\s*)?"
+                           r"(?:abstract|summary|introduction|background|results?|discussion|conclusions?|methods?|"
+                           r"materials|experimental|摘\s*要|引\s*言|前言|结果|讨论|结论|结束语|方法)\b", re.IGNORECASE)
 _SKIP_SECTIONS = re.compile(r"reference|supplementary|peer review|参考文献", re.I)  # and back matter (sentence_kinds)
 
 
@@ -115,10 +120,16 @@ def paper_sentences(paper: Paper, chunks) -> list[PaperSentence]:
     out: list[PaperSentence] = []
     total = max(1, len(chunks))
     abstract = _squash(paper.abstract)  # in the paper's own language (a Chinese paper's English one is a translation)
+    top = ""  # the last main section seen ("Results"), for the subsections under it
     for i, chunk in enumerate(chunks):
+        if _MAIN_SECTION.match(chunk.section or ""):
+            top = chunk.section
         if chunk.kind in ("meta", "table", "caption", "footnote") or _SKIP_SECTIONS.search(chunk.section or "") \
                 or is_back_matter_heading(chunk.section):
             continue
+        where = chunk.section or ""
+        if top and where != top:  # "A. lwoffii forms less biofilm ..." is read as part of Results
+            where = f"{top} › {where}"
         hit = ScoredChunk(chunk, paper, 0.0)
         keys = []
         for text in split_passage(chunk.text):
@@ -129,7 +140,7 @@ def paper_sentences(paper: Paper, chunks) -> list[PaperSentence]:
             if len(text) < 40 or key in seen or any(key in k for k in before):
                 continue
             seen.add(key)
-            out.append(PaperSentence(hit, text, frozenset(tokenize(text)), chunk.section or "", i / total,
+            out.append(PaperSentence(hit, text, frozenset(tokenize(text)), where, i / total,
                                      len(key) >= 30 and key in abstract))
         before = keys
     return out

@@ -56,3 +56,19 @@ def test_author_claims_mark_the_abstract_and_the_conclusions():
                             chunk("DANA1 is therefore a positive regulator of drought tolerance.", "5. Conclusions"),
                             chunk("综上所述，本文提出的先静后动的混合式度量方法在实验中显著提高了算力节点与用户任务之间的匹配准确率。", "5 结论")])
     assert list(author_claims(pool)) == [1.0, 0.0, 0.5, 0.5]
+
+
+def test_a_subsection_is_read_as_part_of_its_main_section():
+    """A subheading alone ("Knockout of PWWP3 ...", "3.2 性能评估") does not say that its text is
+    results: the summary's facets look for the main section's name."""
+    chunks = [chunk("Drought limits the yield of crops grown in many regions of the world.", "Introduction"),
+              chunk("Mutant plants wilted two days earlier than the wild type under drought.", "Results"),
+              chunk("Knockout plants survived drought at a rate of 20 percent after rewatering.",
+                    "Knockout of PWWP3 attenuates drought tolerance"),
+              chunk("Seeds were sown on plates with half-strength medium for ten days.", "Methods"),
+              chunk("Leaves were weighed at noon on each of the fourteen days of treatment.", "Leaf water loss"),
+              chunk("We thank the greenhouse staff for their help with the plants.", "Acknowledgements"),
+              chunk("The stored data are listed in a table that the supplement gives in full.", "Data availability")]
+    pool = paper_sentences(paper(), chunks)
+    assert [s.section for s in pool] == ["Introduction", "Results", "Results › Knockout of PWWP3 attenuates drought tolerance",
+                                         "Methods", "Methods › Leaf water loss"]
