@@ -118,6 +118,8 @@ def test_a_definition_question_leads_with_the_papers_definition(corpus_service):
         a = corpus_service.ask(question)
         assert not a.abstained and a.text.startswith(opening), (question, a.text[:200])
         check_citations(corpus_service, a.citations, a.text)
+    a = corpus_service.ask("What are ADARs?")  # it led with "In addition, we provide the first evidence ..."
+    assert not a.abstained and not a.text.startswith("In addition"), a.text[:200]
     a = corpus_service.ask("What is LongEval?")
     assert not a.abstained and not a.text.startswith("Figure"), a.text[:200]
     # nor a footnote that is only the code's address ("1 https://github.com/...")

@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 
 from assistant.sentence_kinds import (BACK_MATTER_SHARE, CAPTION_SHARE, CITING_SHARE, DEFINITION_BOOST,
-                                      FRONT_MATTER_SHARE, KEYWORD_LINE_SHARE, TABLE_TEXT_SHARE, asked_term, asks_about_back_matter,
-                                      back_matter, defines, is_back_matter_heading, kind_share, leans_back,
-                                      read_question)
+                                      FRONT_MATTER_SHARE, KEYWORD_LINE_SHARE, LEANS_BACK_SHARE, TABLE_TEXT_SHARE,
+                                      asked_term, asks_about_back_matter, back_matter, defines,
+                                      is_back_matter_heading, kind_share, leans_back, read_question)
 
 
 @pytest.mark.parametrize("question, term", [
@@ -52,6 +52,9 @@ def test_kind_share():
     assert kind_share("Received: December 7, 2023. Accepted: March 15, 2024") == FRONT_MATTER_SHARE
     assert kind_share("The samples were received from the hospital in 2019.") == 1.0
     assert kind_share("We measured the e-mail response rate of the clinics.") == 1.0
+    # half a thought alone: it points back at the sentence before it
+    assert kind_share("In addition, we provide the first evidence that mutant animals are susceptible.") == LEANS_BACK_SHARE
+    assert kind_share("因此，时延下降了30%。") == LEANS_BACK_SHARE
     # an ASM journal's first-page margin, read into a body sentence
     assert kind_share("The rate varies from 19.2% in Asia, although Editor Paul D. Fey, University of Nebraska, USA "
                       "Address correspondence to Jessica M. A. Blair.") == FRONT_MATTER_SHARE
@@ -117,3 +120,6 @@ def test_chinese_table_cells_run_together_are_not_prose():
     prose = ("本文将处理器运算能力的性能指标TOPS/W 和衡量CPU 速度指标——每秒执行百万级指令数MIPS 作为静态指标的其中2 个因素研究.")
     assert kind_share(prose) == 1.0  # long, but under the limit
     assert kind_share("，".join([cells[:40], cells[40:80], cells[80:]])) == 1.0  # clauses: prose
+    assert kind_share("Cefotaxime (μg/mL) 256 2 8192 16 Chlorhexidine (%) 0.0017 0.0008 <1 0.0035 Ciprofloxacin 16 0.06") \
+        == TABLE_TEXT_SHARE
+    assert kind_share("Survival fell from 82% to 41% at day 3 and to 12% at day 7 in the 20 mutant lines.") == 1.0
