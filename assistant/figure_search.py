@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.lexical import LexicalIndex, has_cjk, tokenize
+from assistant.lexical import LexicalIndex, has_cjk, tokenize, whole_words
 from assistant.lexicon import expand_terms, gloss_text
 from assistant.library import Library
 from assistant.protocols import Embedder
@@ -70,17 +70,6 @@ def _json_list(text: str) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list) else []
 
 
-def whole_words(terms: list[str]) -> list[str]:
-    """The query's terms without the Chinese words that only sit inside a longer one of its words.
-
-    jieba's search mode also yields the parts of a compound ("系统发育" gives "系统" and "发育"): in a
-    caption of a few words one shared part is a strong match, and "系统发育树" (phylogenetic tree)
-    ranked "图3 原型系统拓扑" (prototype system topology) first. The captions keep their parts, so
-    the whole word still finds them."""
-    cjk = [t for t in terms if has_cjk(t)]
-    return [t for t in terms if not has_cjk(t) or not any(t != o and t in o for o in cjk)]
-
-
 def figure_index(library: Library, embedder: Embedder) -> FigureIndex:
     """The figure index of the library's current generation (built once, then cached)."""
     indexes = library.indexes()
@@ -104,6 +93,9 @@ def search_figures(library: Library, embedder: Embedder, query: str, k: int = 10
     index = figure_index(library, embedder)
     if not index.rows:
         return []
+    # jieba's parts of a compound: in a caption of a few words one shared part is a strong match,
+    # and "系统发育树" (phylogenetic tree) ranked "图3 原型系统拓扑" (prototype system topology) first.
+    # The captions keep their parts, so the whole word still finds them.
     terms = whole_words(tokenize(query))
     depth = min(len(index.rows), max(50, 5 * k))
     # Translated words get their own, lighter list: mixed into the query they let an English

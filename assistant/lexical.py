@@ -100,6 +100,17 @@ def tokenize(text: str) -> list[str]:
     return terms
 
 
+def whole_words(terms: Sequence[str]) -> list[str]:
+    """`terms` without the Chinese words that only sit inside a longer Chinese word among them.
+
+    jieba's search mode also yields the parts of a compound ("系统发育" gives "系统" and "发育",
+    "突变体" gives "突变" and "变体"): for matching a query as a whole, each part would count the
+    concept again, and a part can mean something else ("突变": sudden change). Used by figure
+    search and by abstention's coverage of a question (assistant.abstention.content_concepts)."""
+    cjk = [t for t in terms if has_cjk(t)]
+    return [t for t in terms if not has_cjk(t) or not any(t != o and t in o for o in cjk)]
+
+
 def latin_terms(terms: Sequence[str]) -> list[str]:
     """The terms written in Latin letters or digits (gene names, numbers, acronyms): the part of a
     Chinese query that can match an English passage without translation."""

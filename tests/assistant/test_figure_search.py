@@ -24,7 +24,7 @@ def test_english_and_chinese_keywords_find_the_figure(corpus_service):
 def test_a_chinese_compound_is_not_matched_by_its_parts(corpus_service):
     """"系统发育树" (phylogenetic tree) ranked "图3 原型系统拓扑" (prototype system topology) first on
     the part "系统" that jieba's search mode also yields; the whole word finds the phylogeny figure."""
-    from assistant.figure_search import whole_words
+    from assistant.lexical import whole_words
 
     assert whole_words(["系统", "发育", "系统发育", "树", "p4"]) == ["系统发育", "树", "p4"]
     hits = corpus_service.figures("系统发育树", k=3)
