@@ -107,6 +107,13 @@ class RetrievalSettings(BaseModel):
         description="RRF weight of the sentence ranking against retrieval's (1). Dev English "
         "factoid top-5 at depth 20, weight 1 / 1.5 / 2 / 3: 83.9 / 85.7 / 85.7 / 87.5%.",
     )
+    crosslingual_focus_weight: float = Field(
+        1.0, ge=0.0, le=2.0,
+        description="RRF weight, for English queries, of the passages that the translated terms "
+        "rank best within each Chinese paper leading the query's own BM25 list (assistant.retrieval). "
+        "English questions on the corpus's Chinese papers (eval/xling_en_questions.jsonl), top-5 at 0 / "
+        "1: 23.1 / 61.5%; dev figures otherwise unchanged. 0 turns it off.",
+    )
     crosslingual_dense_weight: float = Field(
         0.3, ge=0.0, le=2.0,
         description="RRF weight of MiniLM over a word-by-word English gloss of a Chinese query "

@@ -2,7 +2,7 @@
 
 Usage::
 
-    python eval/score_retrieval.py [--library DIR] [--k 5] [--ablate]
+    python eval/score_retrieval.py [--library DIR] [--k 5] [--ablate] [--questions FILE]
 
 Ingests ../shared/corpus/pdfs into DIR first (a no-op when already there), then for every
 factoid / xling / multi question checks whether one of the top-k passages contains the gold evidence (lenient matching, eval/evidence.py). Prints the rate per
@@ -58,6 +58,9 @@ def main() -> None:
     parser.add_argument("--library", type=Path, default=Path("data/eval-library"))
     parser.add_argument("--k", type=int, default=5)
     parser.add_argument("--ablate", action="store_true")
+    parser.add_argument("--questions", type=Path, default=None,
+                        help="another question file of the same format (default: the shared dev questions); "
+                        "eval/xling_en_questions.jsonl holds English questions on the corpus's Chinese papers")
     args = parser.parse_args()
     if not CORPUS.exists():
         sys.exit(f"the shared corpus is not at {CORPUS}")
@@ -65,7 +68,7 @@ def main() -> None:
     summary = service.ingest([CORPUS])
     print(f"library: {len(service.papers())} papers ({summary.count('added')} added now, "
           f"{len(summary.failed)} failed) in {args.library}")
-    questions = load_questions()
+    questions = load_questions(args.questions) if args.questions else load_questions()
     started = time.perf_counter()
     results = score(service, questions, args.k)
     elapsed = time.perf_counter() - started

@@ -94,6 +94,36 @@ def test_crosslingual_channel_respects_filters(lib, hashing):
     assert hits and all(h.paper.doi == "10.1/zh-net" for h in hits)
 
 
+ZH_PROTOTYPE = paper("zh-sin", "zh", [
+    "Smart identifier network mobility management on a programmable platform: a prototype and its data plane.",
+    "标识网络将身份与位置分离，映射服务器保存身份标识与路由标识的映射关系。",
+    "数据平面由四台可编程交换机构成，型号均为Wedge100BF，控制平面运行在服务器上。",
+    "移动终端切换接入网后，控制器向映射服务器注册新的映射关系。",
+])
+EN_SWITCHES = paper("en-p4", "en", [
+    "Programmable switch hardware lets the data plane parse custom packet headers.",
+    "We build the data plane on programmable switch hardware and measure its latency.",
+    "The prototype data plane uses programmable switch pipelines for network functions.",
+    "Switch hardware resources limit how many tables a programmable data plane can hold.",
+])
+EN_QUESTION = "Which programmable switch hardware builds the data plane of the smart identifier network prototype?"
+
+
+def test_english_question_finds_the_answer_inside_the_chinese_paper_it_is_about(lib, hashing):
+    """The Chinese paper leads through its English abstract; its answer is Chinese body text that
+    only the translated terms reach, behind an English paper that repeats the question's words."""
+    store(lib, hashing, ZH_PROTOTYPE)
+    store(lib, hashing, EN_SWITCHES)
+    off = retrieve(lib, hashing, EN_QUESTION, RetrievalSettings(crosslingual_focus_weight=0.0), k=3)
+    on = retrieve(lib, hashing, EN_QUESTION, RetrievalSettings(), k=3)
+    assert any(h.paper.lang == "zh" for h in off[:5])  # the paper itself is found either way
+    assert not any("Wedge100BF" in h.chunk.text for h in off)
+    assert any("Wedge100BF" in h.chunk.text for h in on)
+    # A Chinese question gets no focus list (its gloss embedding ranks passages of English papers).
+    zh = retrieve(lib, hashing, "四台可编程交换机的型号是什么？", RetrievalSettings(), k=3)
+    assert zh and zh[0].paper.lang == "zh"
+
+
 @pytest.mark.slow
 def test_real_minilm_keeps_bm25_in_charge(lib, minilm):
     store(lib, minilm, ENGLISH)
