@@ -52,12 +52,18 @@ class _Line:
     note: bool = False  # a footnote at the foot of its column (ingest.paragraphs.mark_footnotes)
 
 
+_FOUNDER_HYPHEN = re.compile("(?<=[A-Za-z0-9])鄄(?=[A-Za-z0-9])")
+_WIDE_SPACE = re.compile(r"[ \t\u00a0\u3000]{2,}")
+_SPACE, _DIGITS = re.compile(r"\s+"), re.compile(r"\d+")
+
+
 def normalise(text: str) -> str:
     """NFKC (ligatures, full-width Latin/digits) but keep Chinese punctuation; drop soft hyphens."""
     text = text.replace("\u00ad", "").replace("\x08", "").replace("\u200b", "").replace("\ufeff", "")
     # Founder (方正) fonts in Chinese journals map the hyphen glyph to 鄄: "1007鄄5321"
-    text = re.sub("(?<=[A-Za-z0-9])鄄(?=[A-Za-z0-9])", "-", text)
-    text = re.sub(r"[ \t\u00a0\u3000]{2,}", " ", text)  # justified CJK-journal text: "With \xa0the"
+    if "鄄" in text:
+        text = _FOUNDER_HYPHEN.sub("-", text)
+    text = _WIDE_SPACE.sub(" ", text)  # justified CJK-journal text: "With \xa0the"
     if text.isascii():
         return text
     parts = _KEEP_WIDE.split(text)
@@ -131,7 +137,7 @@ def _margin_key(line: _Line, height: float, top: float = _TOP, bottom: float = _
     zone = "t" if line.y1 < top * height else "b" if line.y0 > bottom * height else None
     if zone is None:
         return None
-    return zone + re.sub(r"\d+", "#", re.sub(r"\s+", "", line.text.lower()))
+    return zone + _DIGITS.sub("#", _SPACE.sub("", line.text.lower()))
 
 
 def drop_page_furniture(pages: list[list[_Line]], doc: pymupdf.Document) -> list[list[_Line]]:

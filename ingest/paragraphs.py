@@ -58,15 +58,19 @@ _FORMULA = re.compile(r"[=∃∀∈∉⊂⊆∑∏√≤≥<>\[\]]|^[(（]")
 _REF_MARK = re.compile(r"^(\[\d{1,4}\]|\d{1,4}\.\s|\d{1,4}\s+\S)")
 
 
+_CJK_SPACING = re.compile(f"(?<=[{_CJK}])\\s+(?=[{_CJK}])")
+_NUMBERING = re.compile(r"^(\d{1,2}(\.\d{1,2})*\.?|[IVX]{1,4}\.|[一二三四五六七八九十]{1,3}[、.．]|[A-H]\.?)\s*")
+_SPACES = re.compile(r"\s+")
+
+
 def heading_name(text: str) -> str:
     """Text of a heading with CJK letter-spacing removed ("1 引 言" -> "1 引言")."""
-    return re.sub(f"(?<=[{_CJK}])\\s+(?=[{_CJK}])", "", text).strip()
+    return _CJK_SPACING.sub("", text).strip()
 
 
 def _bare(text: str) -> str:
     """Heading text without numbering or trailing punctuation, lower-cased, for name matching."""
-    text = re.sub(r"^(\d{1,2}(\.\d{1,2})*\.?|[IVX]{1,4}\.|[一二三四五六七八九十]{1,3}[、.．]|[A-H]\.?)\s*", "", text)
-    return re.sub(r"\s+", " ", text.rstrip(" .:：")).lower()
+    return _SPACES.sub(" ", _NUMBERING.sub("", text).rstrip(" .:：")).lower()
 
 
 def is_heading(ln: _Line, body_size: float) -> bool:

@@ -35,11 +35,6 @@ def english_words() -> frozenset[str]:
         return frozenset()
 
 
-def _broken(low: str, words: frozenset[str]) -> bool:
-    """Is this lower-cased alphabetic piece not a word (or a stray letter other than a/I)?"""
-    return (len(low) == 1 and low not in ("a", "i")) or low not in words
-
-
 def rejoin_split_words(text: str, counts: Counter[str]) -> str:
     """Join kerning-split fragments in `text`; `counts` are the document's intact word counts.
 
@@ -53,8 +48,9 @@ def rejoin_split_words(text: str, counts: Counter[str]) -> str:
     n = len(tokens)
     # Per-token facts computed once: this runs on every block of every paper (~4,000 on the
     # corpus), and re-testing each token for each of the up to 9 runs around it took ~1 s of CPU.
-    lows = [t.lower() if _ALPHA.fullmatch(t) else "" for t in tokens]
-    broken = [bool(low) and _broken(low, words) for low in lows]
+    lows = [t.lower() if t.isascii() and t.isalpha() else "" for t in tokens]  # = [A-Za-z]+
+    # broken: not a word, or a stray single letter other than "a" / "I"
+    broken = [bool(low) and (low not in words or (len(low) == 1 and low not in "ai")) for low in lows]
     if not any(broken):
         return text
     # linked[i]: alphabetic tokens i and i + 2 are separated by a single space
@@ -66,22 +62,22 @@ def rejoin_split_words(text: str, counts: Counter[str]) -> str:
             continue  # not a fragment, or one with no alphabetic neighbour to join
         best = None
         for size in (2, 3, 4):
-            for first in range(anchor - 2 * (size - 1), anchor + 1, 2):
-                last = first + 2 * (size - 1)
-                if first < 0 or last >= n:
+            span = 2 * (size - 1)  # a run is every other token (the pieces) from first to last
+            for first in range(anchor - span, anchor + 1, 2):
+                last = first + span
+                if first < 0 or last >= n or any(taken[first:last + 1:2]) or not all(linked[first:last:2]):
                     continue
-                run = range(first, last + 1, 2)
-                if any(taken[i] for i in run) or not all(linked[i] for i in range(first, last, 2)):
-                    continue
-                low = "".join(lows[i] for i in run)
+                pieces = lows[first:last + 1:2]
+                low = "".join(pieces)
                 short_ok = len(low) == size  # "t o" -> "to": every piece a single letter
                 if not ((len(low) >= 3 or short_ok) and (low in words or counts[low] >= 2)):
                     continue
-                if _glues_letter_to_word([lows[i] for i in run], [broken[i] for i in run]):
+                flags = broken[first:last + 1:2]
+                if _glues_letter_to_word(pieces, flags):
                     continue
-                rank = (sum(broken[i] for i in run), size)
+                rank = (sum(flags), size)
                 if best is None or rank > best[0]:
-                    best = (rank, run)
+                    best = (rank, range(first, last + 1, 2))
         if best is not None:
             run = best[1]
             for i in run:
