@@ -270,14 +270,6 @@ class Catalogue:
         sql = "SELECT c.rowid FROM chunks c JOIN papers p ON p.id=c.paper_id"
         return [r[0] for r in self._db.execute(sql + (f" WHERE {where}" if where else ""), args)]
 
-    def paper_ids_of(self, rowids: Sequence[int]) -> list[str]:
-        """The paper of each chunk rowid, in the given order (rowids no longer stored are left out)."""
-        if not rowids:
-            return []
-        marks = ",".join("?" * len(rowids))
-        found = dict(self._db.execute(f"SELECT rowid, paper_id FROM chunks WHERE rowid IN ({marks})", list(rowids)))
-        return [found[r] for r in rowids if r in found]
-
     def index_rows(self) -> Iterable[tuple[int, str, bytes]]:
         """All (chunk id, lexical terms, vector bytes), in chunk id order, for rebuilding indexes."""
         return self._db.execute("SELECT rowid, terms, vector FROM chunks ORDER BY rowid")

@@ -102,7 +102,7 @@ def parse_years(text: str | None) -> tuple[int | None, int | None]:
 
 
 CROSS_CAP = 0.8  # the most the cross-language lists may weigh together (own language: 1.0)
-FOCUS_DEPTH = 5  # fused hits whose papers may be focused on (``_focus_on_leading_papers``)
+FOCUS_DEPTH = 5  # hits of the query's own BM25 list whose papers may be focused on (``_focus_on_leading_papers``)
 FOCUS_PAPERS = 2  # at most this many of them
 FOCUS_PASSAGES = 5  # passages each focused paper contributes
 
@@ -133,11 +133,7 @@ def retrieve(
     if not filters.is_empty():
         where, args = filters.sql()
         allowed = library.catalogue.chunk_rowids(where, args)
-        mask = np.zeros(len(indexes.rowids), dtype=bool)
-        for rowid in allowed:
-            row = indexes.row_of.get(rowid)
-            if row is not None:
-                mask[row] = True
+        mask = _rows_of(indexes, allowed)
         if not allowed:
             return []
     depth = max(settings.candidates, k)
@@ -175,7 +171,7 @@ def retrieve(
             if name in weights:
                 weights[name] *= CROSS_CAP / share
     fused = fuse_ranks(lists, weights, settings.rrf_k)
-    if focus := _focus_on_leading_papers(library, indexes, lexical, cross, zh, mask, settings):
+    if not zh and (focus := _focus_on_leading_papers(library, indexes, lexical, cross, mask, settings)):
         lists["focus"], weights["focus"] = focus, settings.crosslingual_focus_weight
         fused = fuse_ranks(lists, weights, settings.rrf_k)
     top = fused[:k]
@@ -193,7 +189,7 @@ def retrieve(
     return hits
 
 
-def _focus_on_leading_papers(library: Library, indexes, lexical: list[tuple[int, float]], cross: list[str], zh: bool,
+def _focus_on_leading_papers(library: Library, indexes, lexical: list[tuple[int, float]], cross: list[str],
                              mask: np.ndarray | None, settings: RetrievalSettings) -> list[tuple[int, float]]:
     """For an English query: BM25 of its translated terms over the passages of each Chinese paper
     that leads the query's own BM25 list (FOCUS_PAPERS among its first FOCUS_DEPTH hits; through
@@ -205,19 +201,15 @@ def _focus_on_leading_papers(library: Library, indexes, lexical: list[tuple[int,
     paper the question's own words point to, the same terms rank it higher. A paper no English word
     of the question leads to gets no focus (in a small library every paper is in the fused top 5).
     """
-    if zh or not cross or not lexical or settings.crosslingual_focus_weight <= 0:
+    if not cross or not lexical or settings.crosslingual_focus_weight <= 0:
         return []
     other = _other_language_mask(library, indexes, "en")
     allowed = other if mask is None else other & mask
     out: list[tuple[int, float]] = []
     focused = 0
-    for paper_id in dict.fromkeys(library.catalogue.paper_ids_of([rowid for rowid, _ in lexical[:FOCUS_DEPTH]])):
-        rows = np.zeros(len(indexes.rowids), dtype=bool)
-        for rowid in library.catalogue.chunk_rowids("c.paper_id = ?", [paper_id]):
-            row = indexes.row_of.get(rowid)
-            if row is not None:
-                rows[row] = True
-        rows &= allowed
+    leading = library.catalogue.chunks([rowid for rowid, _ in lexical[:FOCUS_DEPTH]])
+    for paper_id in dict.fromkeys(leading[rowid].paper_id for rowid, _ in lexical[:FOCUS_DEPTH] if rowid in leading):
+        rows = _rows_of(indexes, library.catalogue.chunk_rowids("c.paper_id = ?", [paper_id])) & allowed
         if not rows.any():
             continue  # a paper in the question's own language: its own lists rank it already
         out += [(int(indexes.rowids[row]), score) for row, score in indexes.lexical.search(cross, FOCUS_PASSAGES, mask=rows)]
@@ -225,6 +217,16 @@ def _focus_on_leading_papers(library: Library, indexes, lexical: list[tuple[int,
         if focused == FOCUS_PAPERS:
             break
     return sorted(out, key=lambda hit: -hit[1])
+
+
+def _rows_of(indexes, rowids: Sequence[int]) -> np.ndarray:
+    """A bool per index row: True for the rows of these chunk rowids (rowids not indexed are skipped)."""
+    rows = np.zeros(len(indexes.rowids), dtype=bool)
+    for rowid in rowids:
+        row = indexes.row_of.get(rowid)
+        if row is not None:
+            rows[row] = True
+    return rows
 
 
 def _embed(embedder: Embedder, text: str, vectors: dict[str, np.ndarray] | None) -> np.ndarray:
@@ -243,12 +245,7 @@ def _other_language_mask(library: Library, indexes, lang: str) -> np.ndarray:
         cache = {}
         indexes._language_masks = cache
     if lang not in cache:
-        other = np.zeros(len(indexes.rowids), dtype=bool)
-        for rowid in library.catalogue.chunk_rowids("COALESCE(p.lang, '') != ?", [lang]):
-            row = indexes.row_of.get(rowid)
-            if row is not None:
-                other[row] = True
-        cache[lang] = other
+        cache[lang] = _rows_of(indexes, library.catalogue.chunk_rowids("COALESCE(p.lang, '') != ?", [lang]))
     return cache[lang]
 
 

@@ -15,7 +15,7 @@ tiny regions (icons, ORCID/CrossMark badges), page-wide rules, and vector cluste
 ruled tables or text frames unless a "Figure" caption claims them. An uncaptioned region must be
 large to be kept (graphical abstracts are; badges are not).
 
-Measured on the 526-page shared corpus: 189 figures, 97% of figure captions paired, ~5.3 s CPU
+Measured on the 526-page shared corpus: 189 figures, 97% of figure captions paired, 5.2-5.5 s CPU
 (rendering 2.9 s and PNG encoding 0.3 s of it, the bbox logs 1.3 s). Page text comes from `ingest.pages`,
 read once per parse; path clustering is in `ingest.paths`.
 
