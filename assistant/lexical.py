@@ -3,7 +3,11 @@
 Chinese has no spaces, so CJK runs are segmented with jieba (search mode, which also emits the
 shorter words inside long compounds so that a query's "移动性" meets a passage's "移动性管理"),
 while Latin runs are split on word characters, lower-cased and Snowball-stemmed. Only CJK runs go
-through jieba: it is the slow part, and English text needs none of it.
+through jieba: it is the slow part, and English text needs none of it. jieba runs as jieba-rs
+(`rjieba`): the same dictionary and algorithm in Rust. On the 5,901 Chinese runs of the corpus's
+chunks it cut word for word as Python jieba did (plain and search mode), loads in 0.1 s of CPU
+instead of 0.65 s (once per ingest and per server start) and cuts ~7x faster. On mixed text it
+keeps hyphenated Latin words whole ("IL-7"), where Python jieba split them.
 
 Measured on the dev questions (top-5 evidence hit rate, 2,647 chunks of 254/64 word-pieces, BM25
 alone): a Latin run used to swallow the Chinese that follows it ("dana1突变体中的脱落酸" was one
@@ -21,7 +25,6 @@ from __future__ import annotations
 import math
 
 import functools
-import logging
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -58,11 +61,10 @@ def _stemmer():
 
 @functools.lru_cache(maxsize=1)
 def _jieba():
-    import jieba
+    import rjieba  # jieba-rs: see the module docstring
 
-    jieba.setLogLevel(logging.WARNING)  # jieba prints its dictionary loading to stderr otherwise
-    jieba.initialize()
-    return jieba
+    rjieba.cut("")  # loads the dictionary now, not inside the first timed call
+    return rjieba
 
 
 def segment(text: str) -> list[str]:

@@ -126,6 +126,7 @@ def load_lexicon() -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...
 
 
 _GLOSSES: dict[str, str] = {}  # Chinese word -> its first clean gloss, filled by load_lexicon
+_LATIN_WORD_RE = re.compile(r"[^\W_]+(?:\.\d+)?%?")  # a number keeps its decimals and percent sign
 
 
 def gloss_text(text: str) -> str:
@@ -144,8 +145,8 @@ def gloss_text(text: str) -> str:
                 gloss = " ".join(_GLOSSES[word[i:i + 2]] for i in range(0, len(word) - 1, 2) if word[i:i + 2] in _GLOSSES)
             if gloss and "~" not in gloss:
                 words.append(gloss)
-        elif any(ch.isalnum() for ch in word):
-            words.append(word)
+        else:  # "IL-7" -> "IL 7": jieba-rs keeps a hyphenated Latin word whole, Python jieba did not
+            words.extend(_LATIN_WORD_RE.findall(word))
     return " ".join(words)
 
 
