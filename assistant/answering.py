@@ -20,8 +20,9 @@ from assistant import abstention
 from assistant.abbreviations import alternate_forms, defined_in
 from assistant.citations import (CANNOT_ANSWER, check_answer, is_cannot_answer, make_citation,
                                  number_passages, renumber)
-from assistant.extractive import (SentenceCache, rerank_by_sentences, score_sentences, select_per_paper,
-                                  select_sentences, strip_markers)
+from assistant.extractive import (rerank_by_sentences, score_sentences, select_per_paper, select_sentences,
+                                  strip_markers)
+from assistant.sentence_cache import SentenceCache
 from assistant.lexical import tokenize
 from assistant.library import Library
 from assistant.protocols import LLM, Embedder, Message
@@ -125,7 +126,7 @@ class Answerer:
         if not several and filters.is_empty():
             hits = with_defining_openings(self.library, hits, asked_term(query))
         lexical = self.library.indexes().lexical
-        sentences = self.score(query, hits)
+        sentences = self.score(query, hits, per_paper=several)
         passage_terms = [set().union(*p.terms) if p.terms else set()
                          for p in self.cache.passages(hits, self.embedder.dim)]
         strength = abstention.measure_evidence(query, hits, passage_terms, sentences[0].score if sentences else 0.0,
@@ -145,12 +146,14 @@ class Answerer:
         head, tail = hits[:depth], hits[depth:]
         return (rerank_by_sentences(head, self.score(query, head), settings.sentence_rerank_weight) + tail)[:k]
 
-    def score(self, query: str, hits: Sequence[ScoredChunk]):
+    def score(self, query: str, hits: Sequence[ScoredChunk], per_paper: bool = False):
         """Every sentence of `hits` scored against the query; a term's forms include the other
-        form of any abbreviation the hits' papers define."""
+        form of any abbreviation the hits' papers define. `per_paper`: each paper will be judged
+        against its own best sentence (a question about several papers)."""
         defined = defined_in(self.library.abbreviations, (h.paper.id for h in hits))
         return score_sentences(query, hits, self.sentence_embedder, self.library.indexes().lexical.idf, self.cache,
-                               alternate_forms(query, defined), self.rescorer, self.settings.answer.rescore_sentences)
+                               alternate_forms(query, defined), self.rescorer, self.settings.answer.rescore_sentences,
+                               per_paper=per_paper)
 
     def standalone(self, question: str, history: Sequence[Answer]) -> str:
         """A follow-up made stand-alone: rewritten by the LLM, or (extractive) joined to the

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.extractive import SentenceCache
+from assistant.sentence_cache import SentenceCache
 from assistant.lexical import tokenize
 from assistant.protocols import Embedder
 from assistant.types import Citation, ScoredChunk

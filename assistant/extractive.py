@@ -21,41 +21,35 @@ rank (0.1 / 0.2 / 0.4 never beat 0) and a bonus for stating a number when the qu
 many"/"多少" (cited gold 66 -> 65 / 65 / 64 of 91 at 0.05 / 0.1 / 0.2).
 
 The weights were set on the dev questions (eval/score_answers.py prints the effect); the same
-scores feed the abstention decision in ``assistant.answering``. Sentence vectors are cached per
-chunk id (an LRU), so repeated questions over the same passages skip the embedder; the server's
-warm-up saves them and reads them back at the next start (``SentenceCache.save`` / ``load``).
+scores feed the abstention decision in ``assistant.answering``. Passages are split into sentences
+and their vectors cached per chunk id by ``assistant.sentence_cache``. A question about several
+papers embeds more of each paper's sentences (``DENSE_POOL_EACH``).
 """
 from __future__ import annotations
 
-import itertools
-import os
 import re
-import threading
-import time
-from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
-
-import numpy as np
 
 from assistant.lexical import has_cjk, tokenize
 from assistant.lexicon import concepts, gloss_text
 from assistant.protocols import Embedder
+from assistant.sentence_cache import MIN_CHARS, SentenceCache
 from assistant.sentence_kinds import Asked, asks_about_back_matter, back_matter, kind_share, read_question
-from assistant.types import Chunk, ScoredChunk
-from ingest.chunking import split_sentences
+from assistant.types import ScoredChunk
 
 W_COVERAGE, W_DENSE = 0.4, 0.4
 NEIGHBOUR_SHARE = 0.5  # a term found only in a neighbouring sentence counts half
 DENSE_POOL = 16  # sentences embedded per question: dev cited-gold is the same as embedding all (80.2%)
+# A question about several papers: each paper's sentences cover only its part of the question, so
+# ranking by coverage left their answers out of the pool (similarity 0). Each paper gets its own pool,
+# nearly all its sentences: dev multi-paper answers stating the reference's numbers 41.7 -> 51.4%
+# (16 a paper: 43.1%), cited gold unchanged, ask p95 139 -> 165 ms.
+DENSE_POOL_EACH = 48
 RESCORE_TOP = 6  # at most this many near-ties with the best are re-scored at full precision (rescore_with)
 # int8 moves a question-sentence cosine by 0.010 on average, 0.035 at p99 (741 dev pairs); a score
 NEAR_TIE = 0.02  # by W_DENSE times that, and two sentences' errors can add up
 FEW_SENTENCES = 3  # an answer shorter than this takes more than one sentence from a passage
-MIN_CHARS = 25  # shorter fragments ("(Fig. 3).") join the sentence before them
-MAX_CHARS = 400  # longer "sentences" are run-on text: cut them at semicolons and glued full stops
-_LONG_CUT = re.compile(r"(?<=[;；])\s*|(?<=[a-z0-9)][.!?])(?=[A-Z][a-z])")
 _MARKER_LIKE = re.compile(r"\[\d+(?:[,\u2013-]\s*\d+)*\]")
 
 
@@ -72,143 +66,6 @@ class Sentence:
     score: float
 
 
-@dataclass
-class _Passage:
-    texts: list[str]
-    terms: list[set[str]]
-    vectors: np.ndarray  # rows filled on demand; `done` marks which
-    done: np.ndarray
-
-
-class SentenceCache:
-    """Per chunk: its sentences, their terms, and their vectors embedded on demand (LRU; chunks
-    never change in place). Only sentences that might be chosen are embedded: embedding all ~150
-    sentences of 15 passages cost 280 ms a question on 2 cores; the best 16 by term coverage choose
-    the same answers."""
-
-    def __init__(self, size: int = 4096):
-        self.size = size
-        self._items: OrderedDict[str, _Passage] = OrderedDict()
-        self._lock = threading.Lock()
-        self._stored: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # chunk id -> (indices, vectors), from load
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-    def passages(self, hits: Sequence[ScoredChunk], dim: int) -> list[_Passage]:
-        return self._passages([hit.chunk for hit in hits], dim)
-
-    def _passages(self, chunks: Sequence[Chunk], dim: int) -> list[_Passage]:
-        with self._lock:
-            out = []
-            for chunk in chunks:
-                item = self._items.get(chunk.id)
-                if item is None:
-                    texts = split_passage(chunk.text)
-                    item = _Passage(texts, [set(tokenize(t)) for t in texts],
-                                    np.zeros((len(texts), dim), np.float32), np.zeros(len(texts), bool))
-                    stored = self._stored.pop(chunk.id, None)
-                    if stored is not None and stored[1].shape[1] == dim and stored[0].max() < len(texts):
-                        item.vectors[stored[0]] = stored[1]
-                        item.done[stored[0]] = True
-                    self._items[chunk.id] = item
-                self._items.move_to_end(chunk.id)
-                out.append(item)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-            return out
-
-    def prime(self, chunks: Iterable[Chunk], embedder: Embedder, seconds: float, batch: int = 64) -> int:
-        """Split and embed the English sentences of `chunks` ahead of questions, until the cache is
-        full or `seconds` have passed; return the passages primed. A question's first sight of a
-        passage otherwise costs its sentence vectors: on the 33-paper corpus (9,672 English
-        sentences, 24 s to embed on 2 cores) a cold server answered ~9 questions/s for its first
-        seconds, a warm one ~70; primed at start-up, eval/bench_load.py (50 clients, a PDF
-        ingested) went from p99 5.2 s to 1.26 s."""
-        deadline, done, group = time.monotonic() + seconds, 0, []
-        for chunk in itertools.chain(chunks, [None]):
-            if chunk is not None:
-                group.append(chunk)
-                if len(group) < batch:
-                    continue
-            if not group or time.monotonic() > deadline or done >= self.size:
-                break
-            passages = self._passages(group, embedder.dim)
-            self.embed([(p, i) for p in passages for i, text in enumerate(p.texts) if not has_cjk(text, 0.2)],
-                       embedder)
-            done, group = done + len(group), []
-        return done
-
-    def save(self, path: Path) -> int:
-        """Write the sentence vectors embedded so far to `path` (atomically); return how many.
-        With `load`, a restarted server skips re-embedding them (~24 s for the 33-paper corpus)."""
-        with self._lock:
-            rows = [(cid, np.flatnonzero(p.done), p.vectors[p.done]) for cid, p in self._items.items() if p.done.any()]
-        if not rows:
-            return 0
-        path.parent.mkdir(parents=True, exist_ok=True)
-        scratch = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
-        np.savez(scratch, ids=np.array([r[0] for r in rows]), counts=np.array([len(r[1]) for r in rows]),
-                 indices=np.concatenate([r[1] for r in rows]), vectors=np.concatenate([r[2] for r in rows]))
-        os.replace(scratch, path)
-        return sum(len(r[1]) for r in rows)
-
-    def load(self, path: Path) -> int:
-        """Take the vectors `save` wrote (the caller names the file after the library's fingerprint,
-        so they come from the same embedder and chunks); passages pick them up when first read.
-        Return how many; a missing or unreadable file gives 0."""
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                ids, counts, indices, vectors = data["ids"], data["counts"], data["indices"], data["vectors"]
-        except (OSError, ValueError, KeyError):
-            return 0
-        with self._lock:
-            start = 0
-            for cid, count in zip(ids.tolist(), counts.tolist()):
-                self._stored[cid] = (indices[start:start + count], vectors[start:start + count])
-                start += count
-        return int(counts.sum())
-
-    def embed(self, wanted: Sequence[tuple[_Passage, int]], embedder: Embedder) -> None:
-        """Make sure the given (passage, sentence index) pairs have vectors. A sentence's vector must
-        not depend on the sentences embedded with it (else an answer depended on the questions asked
-        before: 31 of the 110 dev answers changed with their order); the int8 embedders see to that
-        by embedding one text per forward pass (``embeddings.sentence.INT8_BATCH_SIZE``)."""
-        todo = list({(id(p), i): (p, i) for p, i in wanted if not p.done[i]}.values())
-        if todo:
-            vectors = embedder.embed_documents([p.texts[i] for p, i in todo])
-            for (passage, i), vector in zip(todo, vectors):
-                passage.vectors[i] = vector
-                passage.done[i] = True
-
-    def full(self, hit: ScoredChunk, embedder: Embedder) -> _Passage:
-        """A passage with every sentence embedded (for checking a model's claims against it)."""
-        passage = self.passages([hit], embedder.dim)[0]
-        self.embed([(passage, i) for i in range(len(passage.texts))], embedder)
-        return passage
-
-
-def split_passage(text: str) -> list[str]:
-    """Sentences of a passage, with tiny fragments joined to the sentence before them. Every
-    sentence is an exact slice of `text`, so a quote can always be found in its passage."""
-    spans: list[list[int]] = []
-    for start, end in split_sentences(text):
-        if spans and (end - start < MIN_CHARS or spans[-1][1] - spans[-1][0] < MIN_CHARS // 2):
-            spans[-1][1] = end
-        else:
-            spans.append([start, end])
-    out = []
-    for start, end in spans:
-        piece = text[start:end].strip()
-        if len(piece) > MAX_CHARS:
-            # PDF text often loses the space after a full stop ("network.With"): cut there too.
-            out.extend(p.strip() for p in _LONG_CUT.split(piece) if p.strip())
-        else:
-            out.append(piece)
-    return out
-
-
 def score_sentences(
     question: str,
     hits: Sequence[ScoredChunk],
@@ -218,6 +75,7 @@ def score_sentences(
     alternates: dict[str, set[str]] | None = None,
     precise: tuple[Embedder, SentenceCache] | None = None,
     rescore: int = RESCORE_TOP,
+    per_paper: bool = False,
 ) -> list[Sentence]:
     """Every sentence of `hits`, scored against `question`, best first. `alternates`: more forms
     that count as finding a question term (the other form of an abbreviation the papers define).
@@ -254,8 +112,9 @@ def score_sentences(
     if english:
         pool = [r for r in sorted(rows, key=lambda r: (-r[3] * kind_share(r[1].texts[r[2]], asked), r[0]))
                 if not has_cjk(r[1].texts[r[2]], 0.2)]
-        cache.embed([(p, i) for _, p, i, _ in pool[:DENSE_POOL]], embedder)
-        pooled = {(id(p), i) for _, p, i, _ in pool[:DENSE_POOL]}
+        pool = _best_of_each_paper(pool, hits, DENSE_POOL_EACH) if per_paper else pool[:DENSE_POOL]
+        cache.embed([(p, i) for _, p, i, _ in pool], embedder)
+        pooled = {(id(p), i) for _, p, i, _ in pool}
     scored: list[Sentence] = []
     behind = [[False] * len(p.texts) if back else back_matter(h.chunk.section, p.texts) for h, p in zip(hits, passages)]
     for rank, passage, i, coverage in rows:
@@ -271,6 +130,18 @@ def score_sentences(
                 and s.score >= scored[0].score - NEAR_TIE]
         scored = rescore_with(scored, near[:rescore], probe, *precise, asked=asked, back=back)
     return scored
+
+
+def _best_of_each_paper(ranked: list, hits: Sequence[ScoredChunk], n: int) -> list:
+    """The first `n` rows (rank, passage, index, coverage) of each paper in `ranked`, in its order."""
+    taken: dict[str, int] = {}
+    out = []
+    for row in ranked:
+        paper = hits[row[0]].paper.id
+        if taken.get(paper, 0) < n:
+            taken[paper] = taken.get(paper, 0) + 1
+            out.append(row)
+    return out
 
 
 def rescore_with(scored: list[Sentence], top: Sequence[Sentence], probe: str, embedder: Embedder,

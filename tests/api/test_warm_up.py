@@ -4,7 +4,7 @@ near-ties, and keeps both for the next start."""
 from __future__ import annotations
 
 from assistant.api import sentence_vectors_path, warm_up
-from assistant.extractive import SentenceCache
+from assistant.sentence_cache import SentenceCache
 from assistant.service import Souwen
 from assistant.settings import Settings
 from tests.pdfmaker import make_paper

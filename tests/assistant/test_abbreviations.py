@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from assistant.abbreviations import (AbbreviationCache, alternate_forms, defined_in, find_abbreviations,
                                      is_short_form, match_long_form)
-from assistant.extractive import SentenceCache, score_sentences
+from assistant.extractive import score_sentences
+from assistant.sentence_cache import SentenceCache
 from assistant.retrieval import retrieve
 from assistant.settings import RetrievalSettings
 from tests.minilib import paper, store

@@ -126,7 +126,7 @@ def test_prompts_have_their_placeholders(tmp_path, monkeypatch):
 
 
 def test_sentence_cache_primes_english_sentences_ahead_of_questions(hashing):
-    from assistant.extractive import SentenceCache
+    from assistant.sentence_cache import SentenceCache
     from assistant.types import Chunk
 
     def chunk(n: int, text: str) -> Chunk:

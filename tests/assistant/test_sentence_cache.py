@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from assistant.extractive import DENSE_POOL, NEAR_TIE, RESCORE_TOP, SentenceCache, score_sentences
+from assistant.extractive import DENSE_POOL, NEAR_TIE, RESCORE_TOP, score_sentences
+from assistant.sentence_cache import SentenceCache
 from assistant.types import Chunk, Paper, ScoredChunk
 
 
@@ -172,3 +173,28 @@ def test_an_english_sentence_left_out_of_the_dense_pool_does_not_outrank_it(hash
     pooled = [s for s in scored if s.rank < DENSE_POOL]
     left_out = [s for s in scored if s.rank >= DENSE_POOL]
     assert len(left_out) == 4 and max(s.score for s in left_out) < max(s.score for s in pooled)
+
+
+def test_a_question_about_several_papers_embeds_each_papers_own_candidates(hashing):
+    """Each paper of a several-paper question is judged against its own best sentence, but the
+    shared pool took the best DENSE_POOL sentences by coverage overall: a paper whose sentences cover
+    only its own part of the question got no similarity at all, and its answer sentence lost."""
+    def paper(pid: str) -> Paper:
+        return Paper(id=pid, doi=f"10.1/{pid}", title=pid, authors=(), year=2020, pages=1, lang="en")
+
+    hits = []
+    for i in range(DENSE_POOL + 4):  # the first paper matches every word of the question
+        text = f"Yeast strain growth at low temperature was measured in run {i}."
+        hits.append(ScoredChunk(Chunk(id=f"a{i}", paper_id="a", ordinal=i, text=text, section="Results", page_start=1,
+                                      page_end=1, char_start=0, char_end=len(text)), paper("a"), 1.0 / (i + 1)))
+    text = "Ribosome assembly stalled at low temperature."  # the second only its part
+    hits.append(ScoredChunk(Chunk(id="b0", paper_id="b", ordinal=0, text=text, section="Results", page_start=1,
+                                  page_end=1, char_start=0, char_end=len(text)), paper("b"), 0.01))
+    question = "How does low temperature affect yeast strain growth and ribosome assembly?"
+    idf = lambda terms: {t: 1.0 for t in terms}  # noqa: E731
+    shared = score_sentences(question, hits, hashing, idf, SentenceCache())
+    each = score_sentences(question, hits, hashing, idf, SentenceCache(), per_paper=True)
+    second = [next(s for s in scored if s.hit.paper.id == "b") for scored in (shared, each)]
+    assert second[0].dense == 0.0 and second[1].dense > 0.0
+    assert second[1].score > second[0].score
+    assert shared[0].text == each[0].text and shared[0].score == each[0].score  # the first paper's best stands
