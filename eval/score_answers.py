@@ -102,11 +102,15 @@ def quote_in_passage(quote: str, passage: str) -> bool:
 
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_SPACED_THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?: \d{3})+(?![\d.,])")  # "1 000" (NFKC makes thin spaces plain)
 
 
 def numbers_in(text: str) -> set[str]:
-    """The numbers a text states ("4,809" and "4809" alike; "0.742"), for the reference-answer check."""
-    return {n.replace(",", "") for n in _NUMBER.findall(unicodedata.normalize("NFKC", text))}
+    """The numbers a text states ("4,809", "4 809" and "4809" alike; "0.742"), for the
+    reference-answer check. A space-separated group also counts as its parts ("Table 2 100 cells")."""
+    text = unicodedata.normalize("NFKC", text)
+    spaced = {n.replace(" ", "") for n in _SPACED_THOUSANDS.findall(text)}
+    return {n.replace(",", "") for n in _NUMBER.findall(text)} | spaced
 
 
 def states_reference_numbers(answer: str, reference: str) -> float | None:
