@@ -148,3 +148,29 @@ def test_a_paper_of_the_other_language_covers_a_question_within_its_best_two_pas
     monkeypatch.setattr(abstention, "CROSS_PASSAGES", 1)
     one = coverage()
     assert two > one + 0.2 and two > 0.8
+
+
+def test_a_chinese_question_is_judged_by_the_english_paper_behind_chinese_papers_on_everyday_words(lib, hashing,
+                                                                                                  monkeypatch):
+    """A Chinese question's own-language BM25 puts Chinese papers that share its everyday words
+    (风险, 预防) ahead of the English paper that answers it through translation; judged on the
+    first three papers only, the question looked unanswered (dev: 5 of 15 such questions declined)."""
+    for n, text in enumerate(["网络风险评估需要预防攻击。", "路由风险的预防方法。", "缓存预防与风险控制。", "标识网络的风险。"]):
+        store(lib, hashing, paper(f"zh{n}", "zh", [text]))
+    store(lib, hashing, paper("trauma", "en", ["Mechanical compression devices prevent deep vein thrombosis in "
+                                                "trauma patients with a low bleeding risk."]))
+    question = "创伤患者使用机械加压装置预防深静脉血栓的出血风险是多少？"
+    hits = retrieve_per_paper(lib, hashing, question, RetrievalSettings(), k=10, papers=5)
+    hits = sorted(hits, key=lambda h: h.paper.doi == "10.1/trauma")  # the answering paper comes fifth
+    assert len({h.paper.id for h in hits}) == 5 and hits[-1].paper.doi == "10.1/trauma"
+    index = lib.indexes().lexical
+    terms = [set(tokenize(h.chunk.text)) for h in hits]
+
+    def judged():
+        return measure_evidence(question, hits, terms, 0.5, lib.paper_terms, index.idf, 1.0, index)
+
+    five = judged()
+    monkeypatch.setattr(abstention, "PAPERS_CONSIDERED", 3)
+    three = judged()
+    assert five.paper_id == hits[-1].paper.id and five.cross
+    assert five.coverage > three.coverage + 0.3
