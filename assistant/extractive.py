@@ -105,12 +105,12 @@ def score_sentences(
     english = bool(probe)
     query = embedder.embed_query(probe) if english else None
     passages = cache.passages(hits, embedder.dim)
-    rows = []  # (rank, passage, index, coverage)
+    rows = []  # (rank, passage, index, coverage, mate, mate_share): see Sentence
     for rank, passage in enumerate(passages):
         terms = passage.terms
         for i in range(len(passage.texts)):
             lacking = [(t, forms) for t, forms in wanted if forms.isdisjoint(terms[i])]
-            own = sum(weights[t] for t, _ in wanted) - sum(weights[t] for t, _ in lacking)
+            own = sum(weights[t] for t, forms in wanted if not forms.isdisjoint(terms[i]))
             gains = {j: sum(weights[t] for t, forms in lacking if not forms.isdisjoint(terms[j]))
                      for j in (i - 1, i + 1) if 0 <= j < len(terms)}
             near = set().union(*(terms[j] for j in gains)) if gains else set()
@@ -147,7 +147,7 @@ def score_sentences(
 
 
 def _best_of_each_paper(ranked: list, hits: Sequence[ScoredChunk], n: int) -> list:
-    """The first `n` rows (rank, passage, index, coverage) of each paper in `ranked`, in its order."""
+    """The first `n` rows of each paper in `ranked` (rows of `score_sentences`), in its order."""
     taken: dict[str, int] = {}
     out = []
     for row in ranked:
