@@ -22,11 +22,11 @@ from assistant.citations import (CANNOT_ANSWER, check_answer, is_cannot_answer, 
                                  number_passages, renumber)
 from assistant.extractive import (rerank_by_sentences, score_sentences, select_per_paper, select_sentences,
                                   strip_markers)
-from assistant.sentence_cache import SentenceCache
 from assistant.lexical import tokenize
 from assistant.library import Library
 from assistant.protocols import LLM, Embedder, Message
 from assistant.retrieval import Filters, asks_about_several_papers, query_language, retrieve, retrieve_per_paper
+from assistant.sentence_cache import SentenceCache
 from assistant.sentence_kinds import asked_term
 from assistant.settings import Settings
 from assistant.types import Answer, Citation, ScoredChunk

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.sentence_cache import SentenceCache
 from assistant.lexical import tokenize
 from assistant.protocols import Embedder
+from assistant.sentence_cache import SentenceCache
 from assistant.types import Citation, ScoredChunk
 from ingest.chunking import split_sentences
 

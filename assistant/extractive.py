@@ -115,9 +115,8 @@ def score_sentences(
                      for j in (i - 1, i + 1) if 0 <= j < len(terms)}
             near = set().union(*(terms[j] for j in gains)) if gains else set()
             got = own + NEIGHBOUR_SHARE * sum(weights[t] for t, forms in lacking if not forms.isdisjoint(near))
-            mate = max(gains, key=lambda j: (gains[j], -j), default=-1)
-            rows.append((rank, passage, i, got / total, mate if gains.get(mate, 0.0) > 0 else -1,
-                         gains.get(mate, 0.0) / total))
+            mate, gain = max(gains.items(), key=lambda jg: (jg[1], -jg[0]), default=(-1, 0.0))
+            rows.append((rank, passage, i, got / total, mate if gain > 0 else -1, gain / total))
     # The dense signal is used for English sentences only; otherwise coverage stands in for it.
     # Only the sentences that can still win are embedded: the best by coverage times the kind's
     # prior (ties to better passages); one outside the pool gets no similarity even when its

@@ -22,9 +22,8 @@ rebuilt from it (see ``assistant.library``).
 """
 from __future__ import annotations
 
-import math
-
 import functools
+import math
 import re
 import unicodedata
 from collections.abc import Sequence

@@ -27,9 +27,9 @@ import numpy as np
 
 from assistant.citations import make_citation
 from assistant.extractive import strip_markers
-from assistant.sentence_cache import split_passage
 from assistant.lexical import tokenize
 from assistant.retrieval import query_language
+from assistant.sentence_cache import split_passage
 from assistant.sentence_kinds import KEYWORD_LABEL, is_back_matter_heading
 from assistant.types import Citation, Paper, ScoredChunk
 
