@@ -267,10 +267,15 @@ def fuse_ranks(
 # A question about several papers ("Which papers ...", "Compare the X study and the Y study",
 # "两篇论文……各自") needs evidence from each of them, but one paper's passages usually fill the
 # whole ranked list: on the dev multi-paper questions the top 15 held one paper's evidence.
+# "Two NLP papers ...", "Compare A and B: ... each ..." are several too; "does each" only before a
+# verb ("what consequence does each report?"), not a noun ("how many terminals does each domain hold").
 _SEVERAL_EN = re.compile(
-    r"\b(?:which|what|the|two|three|both|several|these|those|all) (?:papers|studies|articles|works|reports)\b"
+    r"\b(?:which|what|the|these|those|all) (?:papers|studies|articles|works|reports)\b"
+    r"|\b(?:two|three|both|several)(?: [\w-]+){0,2} (?:papers|studies|articles|works|reports)\b"
     r"|\b(?:paper|study|article)\b[^?]*\b(?:and|with|to|versus|vs\.?) the\b[^?]*\b(?:paper|study|article)\b"
-    r"|\b(?:each|either) (?:paper|study|of them)\b|\bwhat did each\b|\bdoes each\b"
+    r"|\b(?:each|either) (?:paper|study|of them)\b|\bwhat did each\b"
+    r"|\bdoes each (?:one\b|report|find|show|use|rely|describe|conclude|propose|suggest|claim|measure|apply|offer|make)"
+    r"|^\s*compare\b[^?]*\band\b[^?]*\b(?:each|both|respectively)\b"
     r"|\bacross (?:the )?(?:papers|studies)\b", re.I)
 _SEVERAL_ZH = re.compile(r"两篇|哪些论文|哪几篇|哪两篇|多篇|几篇|各篇|这些论文|哪些研究|两项研究")
 _EACH_ZH = re.compile(r"各自|分别")

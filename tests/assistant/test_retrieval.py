@@ -140,12 +140,18 @@ def test_questions_about_several_papers_are_recognised():
               "Compare the glucokinase study and the KCNJ11 study: which assays did they use?",
               "Two papers study ribosomes; how does temperature figure in them?",
               "哪两篇论文基于P4可编程交换机搭建了原型系统？",
-              "两篇论文各自取得了怎样的性能结果？"):
+              "两篇论文各自取得了怎样的性能结果？",
+              "Two NLP papers are built on collections of papers: how many papers does each hold?",
+              "Compare the mutational scan of glucokinase and the scan of the Pbs2 motif: where in each "
+              "protein do the gain-of-function mutations lie?",
+              "Which papers deal with DNA methylation, and what consequence does each report?"):
         assert several(q), q
     for q in ("How did the inhibition constant compare with that of its parent RXP407?",
               "What did the study find about biofilm formation?",
               "鲍曼不动杆菌和鲁氏不动杆菌形成生物膜的OD600中位数分别是多少？",
-              "HMM 静态指标 动态指标 算力节点匹配准确率 对比曲线"):
+              "HMM 静态指标 动态指标 算力节点匹配准确率 对比曲线",
+              "How many multimodal terminals does each domain of the prototype contain?",
+              "Compare the accuracy of HMM and of the static method."):
         assert not several(q), q
 
 
