@@ -101,6 +101,34 @@ def test_a_paper_that_never_names_what_the_question_asks_for_is_weaker_evidence(
     assert model.confidence(absent) < model.confidence(replace(absent, focus_missing=0.0)) - 0.2
 
 
+def test_a_chinese_question_naming_a_latin_term_the_english_paper_never_prints_is_weaker_evidence(lib, hashing):
+    """Two Chinese questions on one English paper that differ only in the quantity they name: the
+    paper prints an IC50, never a Km (dev: the four such near misses each name a term like that)."""
+    store(lib, hashing, paper("eprs", "en", [
+        "Halofuginone inhibits the prolyl-tRNA synthetase activity of EPRS1 with an IC50 of 11 nM.",
+        "EPRS1 links amino acid sensing to inflammation in macrophages."]))
+    template = "卤夫酮（halofuginone）抑制EPRS1脯氨酰-tRNA合成酶活性的{}是多少？"
+    printed, absent = (_strength(lib, hashing, template.format(term), 4) for term in ("IC50", "Km"))
+    assert printed.cross and absent.cross
+    assert printed.latin_missing == 0.0 and absent.latin_missing == 1.0
+    model = load_model()
+    assert "latin_missing" in model.weights  # calibrated with it (eval/score_answers.py --calibrate)
+    assert model.confidence(absent) < model.confidence(replace(absent, latin_missing=0.0)) - 0.2
+    # an English question is not judged this way: all its words are Latin and weighed by coverage
+    english = _strength(lib, hashing, "What is the Km of halofuginone for EPRS1?", 4)
+    assert english.latin_missing == 0.0
+
+
+def test_only_whole_latin_words_of_two_or_more_characters_are_judged():
+    from assistant.abstention import latin_missing
+
+    have = {"ccgcgg", "drar1", "plasmid"}
+    assert not latin_missing([("ccgcgg-3", frozenset({"ccgcgg-3"})), ("3", frozenset({"3"})),
+                              ("r", frozenset({"r"})), ("drar1", frozenset({"drar1"}))], have)
+    assert latin_missing([("kcat", frozenset({"kcat"})), ("drar1", frozenset({"drar1"}))], have)
+    assert not latin_missing([("质粒", frozenset({"质粒", "plasmid"}))], set())  # Chinese terms: coverage's job
+
+
 def _strength(lib, embedder, question: str, k: int):
     """The evidence strength of `question` over passages retrieved per paper (words split on spaces)."""
     hits = retrieve_per_paper(lib, embedder, question, RetrievalSettings(), k=k)
