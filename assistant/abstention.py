@@ -49,7 +49,7 @@ from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
-from assistant.lexical import has_cjk, tokenize, whole_words
+from assistant.lexical import has_cjk, latin_terms, tokenize, whole_words
 from assistant.lexicon import concepts
 from assistant.retrieval import topic_of_several
 from assistant.types import ScoredChunk
@@ -280,8 +280,8 @@ def latin_missing(wanted: Sequence[tuple[str, frozenset[str]]], have: set[str]) 
     dev questions alone it did as well there, but moved the false declines onto same-language
     questions: the project's own several-paper questions were declined 10 -> 30%.
     """
-    latin = [(t, forms) for t, forms in wanted
-             if t.isascii() and t.isalnum() and len(t) >= 2 and not t.isdigit()]
+    judged = {t for t in latin_terms([t for t, _ in wanted]) if t.isalnum() and len(t) >= 2 and not t.isdigit()}
+    latin = [(t, forms) for t, forms in wanted if t in judged]
     return any(forms.isdisjoint(have) and not any(_derived_in(f, have) for f in forms) for _, forms in latin)
 
 
