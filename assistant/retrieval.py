@@ -98,6 +98,8 @@ def parse_years(text: str | None) -> tuple[int | None, int | None]:
         last = int(end) if end.strip() else (first if not _ else None)
     except ValueError as exc:
         raise ValueError(f"years must look like 2020-2024 or 2021, not {text!r}") from exc
+    if first is not None and last is not None and first > last:  # else every search finds nothing, silently
+        raise ValueError(f"year range {text!r} runs backwards: write {last}-{first}")
     return first, last
 
 

@@ -105,6 +105,8 @@ def test_search_filters_and_batch(library, tmp_path):
     assert only and {h["doi"] for h in only} == {"10.1093/test/ribo1"}
     years = json.loads(souwen("search", "wheat", "--year", "2022-2025", "--json", library=library).stdout)
     assert all(h["year"] >= 2022 for h in years)
+    backwards = souwen("search", "wheat", "--year", "2025-2022", library=library, check_codes=(2,))
+    assert "runs backwards" in backwards.stderr and "2022-2025" in backwards.stderr
     batch = tmp_path / "q.jsonl"
     batch.write_text('{"question": "ribosome assembly slower growth"}\nnot json\n{"question": "切换时延"}\n')
     lines = souwen("search", "--batch", str(batch), "-k", "2", library=library, check_codes=(2,)).stdout.splitlines()
