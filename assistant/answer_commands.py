@@ -157,6 +157,10 @@ def run_ask(service: Souwen, args: argparse.Namespace) -> int:
         if sys.stdout.isatty():
             console.print("\n")
         print_answer(answer)
+        if answer.abstained:
+            from assistant.commands import hint_if_empty
+
+            hint_if_empty(service)
     write_bib(service, answer.citations, args.bib)
     return 0
 

@@ -40,6 +40,14 @@ def hit_json(rank: int, hit: ScoredChunk) -> dict:
             "lexical_rank": hit.lexical_rank}
 
 
+def hint_if_empty(service: Souwen) -> None:
+    """On stderr: why a command found nothing when the library itself is empty (most often a
+    forgotten --library or SOUWEN_LIBRARY, so the default ./data/library was opened)."""
+    if service.library.catalogue.counts()["papers"] == 0:
+        errors.print(f"note: the library at {service.settings.library} holds no papers: add some with "
+                     "`souwen ingest PATH`, or point --library / SOUWEN_LIBRARY at yours", highlight=False, soft_wrap=True)
+
+
 def run_ingest(service: Souwen, args: argparse.Namespace) -> int:
     show = not args.no_progress and not args.json and sys.stderr.isatty()
     summary = service.ingest(args.paths, recursive=args.recursive, workers=args.workers, show_progress=show)
@@ -80,6 +88,8 @@ def run_papers(service: Souwen, args: argparse.Namespace) -> int:
         table.add_row(p.id, p.doi or "-", str(p.year or "-"), p.title[:70], str(p.pages), str(p.figures))
     console.print(table)
     console.print(f"{len(papers)} papers")
+    if not papers:
+        hint_if_empty(service)
     return 0
 
 
@@ -122,6 +132,7 @@ def run_search(service: Souwen, args: argparse.Namespace) -> int:
         return 0
     if not hits:
         console.print("no passages found")
+        hint_if_empty(service)
     for i, h in enumerate(hits, 1):
         pages = f"p.{h.chunk.page_start}" + (f"-{h.chunk.page_end}" if h.chunk.page_end != h.chunk.page_start else "")
         console.print(f"[bold]{i}. {h.paper.title[:80]}[/bold] ({h.paper.year or 'n.d.'}) "
@@ -182,4 +193,7 @@ def run_figures(service: Souwen, args: argparse.Namespace) -> int:
         table.add_row(str(i), h.caption[:90] or h.label, h.paper.title[:50], h.paper.doi or "-", str(h.page),
                       h.image_path)
     console.print(table)
+    if not hits:
+        console.print("no figures found")
+        hint_if_empty(service)
     return 0

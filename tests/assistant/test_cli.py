@@ -152,3 +152,15 @@ def test_changed_settings_refuse_then_rebuild(library, tmp_path):
     finally:
         for key in env_chunking:
             os.environ.pop(key)
+
+
+def test_empty_library_says_so(tmp_path):
+    """A search or question on an empty library (a forgotten --library) says why nothing was found."""
+    empty = tmp_path / "empty"
+    searched = souwen("search", "ribosome assembly", library=empty)
+    assert "no passages found" in searched.stdout
+    assert "holds no papers" in searched.stderr and "souwen ingest" in searched.stderr
+    asked = souwen("ask", "How fast do the deletion strains grow?", library=empty)
+    assert "do not answer" in asked.stdout and "holds no papers" in asked.stderr
+    found = souwen("figures", "growth curves", library=empty)
+    assert "no figures found" in found.stdout and "holds no papers" in found.stderr
