@@ -17,8 +17,10 @@ A sentence's score mixes two signals:
 The sum is multiplied by a prior on the sentence's kind (``assistant.sentence_kinds``: keyword
 lines, captions and back matter weigh less, a definition asked for more). Ties go to the sentence
 of the better-ranked passage. Measured and dropped on the dev questions: a prior on the passage's
-rank (0.1 / 0.2 / 0.4 never beat 0) and a bonus for stating a number when the question asks "how
-many"/"多少" (cited gold 66 -> 65 / 65 / 64 of 91 at 0.05 / 0.1 / 0.2).
+rank (0.1 / 0.2 / 0.4 never beat 0). A bonus for stating a number when the question asks "how
+many"/"多少", added to the score, cost cited gold then (66 -> 65 / 65 / 64 of 91 at 0.05 / 0.1 /
+0.2); as a factor of the kind's prior, for numbers standing on their own (not names, citations or
+figure pointers), it is kept (``sentence_kinds.QUANTITY_BOOST``).
 
 The weights were set on the dev questions (eval/score_answers.py prints the effect); the same
 scores feed the abstention decision in ``assistant.answering``. Passages are split into sentences

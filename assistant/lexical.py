@@ -71,6 +71,17 @@ def segment(text: str) -> list[str]:
     return list(_jieba().cut(text))
 
 
+# jieba's part-of-speech tags of words that shape a Chinese sentence without naming anything:
+# pronouns and demonstratives (这篇, 该), localizers (里, 中), prepositions, conjunctions, particles,
+# adverbs (大约, 最多能), numerals and classifiers (几倍, 多少), interjections, onomatopoeia.
+FUNCTION_TAGS = frozenset("r f p c u uj ul ud uz ug uv d m q y e o zg".split())
+
+
+def function_words(text: str) -> set[str]:
+    """The Chinese words of `text` that jieba tags as function words (``FUNCTION_TAGS``)."""
+    return {word for word, tag in _jieba().tag(unicodedata.normalize("NFKC", text)) if tag in FUNCTION_TAGS}
+
+
 def has_cjk(text: str, share: float = 0.0) -> bool:
     """True when the text holds CJK characters (more than `share` of its non-space characters)."""
     cjk = len(_CJK_RE.findall(text))

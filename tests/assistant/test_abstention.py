@@ -8,7 +8,7 @@ from dataclasses import replace
 from assistant import abstention
 from assistant.abstention import (_common_terms, _derived_in, content_concepts, load_model, measure_evidence,
                                   question_focus)
-from assistant.lexical import tokenize
+from assistant.lexical import function_words, tokenize
 from assistant.retrieval import retrieve_per_paper
 from assistant.settings import RetrievalSettings
 from tests.minilib import paper, store
@@ -49,6 +49,22 @@ def test_a_missing_specific_word_weighs_more_than_a_missing_everyday_word(lib, h
     phrasing = _coverage(lib, hashing, "Which assay showed that chytrid zoospore infection eventually killed tadpoles?", 6)
     specific = _coverage(lib, hashing, "Which assay showed that chytrid zoospore infection killed axolotl tadpoles?", 6)
     assert 0.8 < phrasing < 1.0 and specific < phrasing - 0.1
+
+
+def test_chinese_function_words_weigh_like_everyday_english_words(lib, hashing, monkeypatch):
+    """"这篇", "里", "最多能", "几倍" are nowhere in the library, as a specific word may be; jieba tags
+    them as function words, so they weigh COMMON_WEIGHT, not the full IDF of an unseen word."""
+    store(lib, hashing, paper("ndn", "zh", ["原型系统测得的流表下发时延均值在4.8毫秒左右，控制器处理时延更短。",
+                                            "终端采用全局唯一的接入标识表示身份信息。"]))
+    store(lib, hashing, paper("frog", "en", ["Frog mortality rose after chytrid virus infection in the assay."]))
+    assert {"这篇", "里", "最多能", "几倍"} <= function_words("在这篇论文的原型里，最多能快几倍？")
+    assert not function_words("流表下发时延") & {"流表", "下发", "时延"}
+    phrasing = "这篇论文的原型系统里，流表下发时延最多能达到多少毫秒？"
+    specific = "这篇论文的原型系统里，流表下发时延在雄安试点中达到多少毫秒？"  # 雄安: a place, not in the paper
+    covered = _coverage(lib, hashing, phrasing, 4)
+    assert _coverage(lib, hashing, specific, 4) < covered - 0.1
+    monkeypatch.setattr(abstention, "function_words", lambda text: set())
+    assert covered > _coverage(lib, hashing, phrasing, 4) + 0.1  # at full IDF, 这篇 / 里 / 最多能 sank it
 
 
 def test_a_question_word_finds_its_derived_forms():

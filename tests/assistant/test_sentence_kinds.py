@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 
 from assistant.sentence_kinds import (BACK_MATTER_SHARE, CAPTION_SHARE, CITING_SHARE, DEFINITION_BOOST,
-                                      FRONT_MATTER_SHARE, KEYWORD_LINE_SHARE, LEANS_BACK_SHARE, TABLE_TEXT_SHARE,
-                                      asked_term, asks_about_back_matter, back_matter, defines,
-                                      is_back_matter_heading, kind_share, leans_back, read_question)
+                                      FRONT_MATTER_SHARE, KEYWORD_LINE_SHARE, LEANS_BACK_SHARE, QUANTITY_BOOST,
+                                      TABLE_TEXT_SHARE, asked_term, asks_about_back_matter, back_matter, defines,
+                                      is_back_matter_heading, kind_share, leans_back, read_question, states_quantity)
 
 
 @pytest.mark.parametrize("question, term", [
@@ -123,3 +123,33 @@ def test_chinese_table_cells_run_together_are_not_prose():
     assert kind_share("Cefotaxime (μg/mL) 256 2 8192 16 Chlorhexidine (%) 0.0017 0.0008 <1 0.0035 Ciprofloxacin 16 0.06") \
         == TABLE_TEXT_SHARE
     assert kind_share("Survival fell from 82% to 41% at day 3 and to 12% at day 7 in the 20 mutant lines.") == 1.0
+
+
+@pytest.mark.parametrize("question, quantity", [
+    ("At what temperature did the ancestral EF-1A bind GDP optimally?", True),
+    ("How many isolates contained viral gene matches?", True),
+    ("What rates of bleeding did the systematic review calculate?", True),
+    ("Which method worked best, and what recall@3 did it reach?", True),
+    ("By how much did the doubling time increase?", True),
+    ("平均切换时延是多少？", True),
+    ("原型系统一共划分了几个自治域？", True),
+    ("What is S2ORC?", False),
+    ("Which papers examine restriction-modification systems?", False),
+    ("该文提出的度量方法叫什么？", False),
+])
+def test_questions_that_ask_for_a_quantity(question, quantity):
+    assert read_question(question).quantity is quantity
+
+
+def test_a_quantity_question_prefers_sentences_that_state_a_number():
+    assert states_quantity("The optimum was 52.9 °C, close to the growth optimum.")
+    assert states_quantity("Overall DVT rates exceed 50%.") and states_quantity("about 4.7-fold longer")
+    assert states_quantity("其中切换时延最大值为75 ms，最小值为41 ms。")
+    # names, citations and pointers are not quantities
+    assert not states_quantity("The Kir6.2-S118L mutation in MK-D1 EF-1A was studied.")
+    assert not states_quantity("As shown in Figure 2 and Table 3, pumps act in biofilms (14, 15) [12].")
+    assert not states_quantity("如图5所示，终端接入后发送切换报文。")
+    asked = read_question("At what temperature did EF-1A bind GDP optimally?")
+    assert kind_share("EF-1A bound GDP best at 52.9 °C.", asked) == QUANTITY_BOOST
+    assert kind_share("We measured how EF-1A binds GDP across temperatures.", asked) == 1.0
+    assert kind_share("EF-1A bound GDP best at 52.9 °C.", read_question("What does EF-1A bind?")) == 1.0
