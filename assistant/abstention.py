@@ -80,7 +80,7 @@ _QUESTION_WORDS = frozenset(tokenize(
     "much many often long far well main mainly kind type way paper papers study studies author "
     "authors report reported describe described find found show shown use used compare compared "
     "result results value number amount measure measured according versus whether also two both "
-    "each respectively overall specific particular exactly approximately roughly"
+    "each respectively overall specific particular exactly approximately roughly proportion percentage percent share fraction"
 )) | frozenset(
     "多长时间 多长 长时间 哪几 几个 几台 几次 几种 几类 哪三大 哪类 哪种 哪些 哪个 哪两 分别 各自 还是 两篇 论文 "
     "研究 研究者 根据 得出 结果 相比 变化 提到 一共 主要 具体 大约 约 多大 多高 多低 怎么 为什么 是否 叫 取 "

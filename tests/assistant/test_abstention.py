@@ -67,6 +67,13 @@ def test_chinese_function_words_weigh_like_everyday_english_words(lib, hashing, 
     assert covered > _coverage(lib, hashing, phrasing, 4) + 0.1  # at full IDF, 这篇 / 里 / 最多能 sank it
 
 
+def test_words_naming_the_kind_of_answer_are_not_content():
+    """The paper says "90.4%", not "fraction": words that name the answer's kind are phrasing."""
+    for question in ("What fraction of the corpus has an abstract?", "What percentage of the corpus has an abstract?",
+                     "What share of the corpus has an abstract?"):
+        assert [t for t, _ in content_concepts(question)] == ["corpus", "abstract"], question
+
+
 def test_a_question_word_finds_its_derived_forms():
     """The stemmer keeps "grow" and "growth" apart; the paper's "growth" covers the question's "grow"."""
     assert _derived_in("grow", {"growth", "strain"}) and _derived_in("slow", {"slowli"})
