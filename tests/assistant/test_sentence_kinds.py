@@ -5,7 +5,7 @@ import pytest
 
 from assistant.sentence_kinds import (BACK_MATTER_SHARE, CAPTION_SHARE, CITING_SHARE, DEFINITION_BOOST,
                                       FRONT_MATTER_SHARE, KEYWORD_LINE_SHARE, LEANS_BACK_SHARE, QUANTITY_BOOST,
-                                      TABLE_TEXT_SHARE, asked_term, asks_about_back_matter, back_matter, defines,
+                                      TABLE_TEXT_SHARE, UNIT_BOOST, asked_term, asks_about_back_matter, back_matter, defines,
                                       is_back_matter_heading, kind_share, leans_back, read_question, states_quantity)
 
 
@@ -150,6 +150,11 @@ def test_a_quantity_question_prefers_sentences_that_state_a_number():
     assert not states_quantity("As shown in Figure 2 and Table 3, pumps act in biofilms (14, 15) [12].")
     assert not states_quantity("如图5所示，终端接入后发送切换报文。")
     asked = read_question("At what temperature did EF-1A bind GDP optimally?")
-    assert kind_share("EF-1A bound GDP best at 52.9 °C.", asked) == QUANTITY_BOOST
+    # the number in the unit asked for weighs more than a number in another unit
+    assert kind_share("EF-1A bound GDP best at 52.9 °C.", asked) == pytest.approx(QUANTITY_BOOST * UNIT_BOOST)
+    assert kind_share("EF-1A bound GDP in 12 of the 15 ancestors.", asked) == QUANTITY_BOOST
+    assert kind_share("时延最大值为75 ms。", read_question("平均切换时延是多少？")) == pytest.approx(QUANTITY_BOOST * UNIT_BOOST)
+    assert kind_share("doubling time was 4.7-fold longer", read_question("How much longer was the doubling time?")) \
+        == pytest.approx(QUANTITY_BOOST * UNIT_BOOST)
     assert kind_share("We measured how EF-1A binds GDP across temperatures.", asked) == 1.0
     assert kind_share("EF-1A bound GDP best at 52.9 °C.", read_question("What does EF-1A bind?")) == 1.0
