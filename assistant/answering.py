@@ -127,7 +127,8 @@ class Answerer:
             hits = with_defining_openings(self.library, hits, asked_term(query))
         lexical = self.library.indexes().lexical
         sentences = self.score(query, hits, per_paper=several)
-        passage_terms = [set().union(*p.terms) if p.terms else set()
+        english = query_language(query) == "en"  # a Chinese passage's words glossed (extractive)
+        passage_terms = [set().union(*(p.glossed_terms() if english else p.terms)) if p.terms else set()
                          for p in self.cache.passages(hits, self.embedder.dim)]
         strength = abstention.measure_evidence(query, hits, passage_terms, sentences[0].score if sentences else 0.0,
                                                self.library.paper_terms, lexical.idf,
@@ -144,16 +145,18 @@ class Answerer:
         if depth <= 0 or len(hits) < 2:
             return hits[:k]
         head, tail = hits[:depth], hits[depth:]
-        return (rerank_by_sentences(head, self.score(query, head), settings.sentence_rerank_weight) + tail)[:k]
+        ranked = rerank_by_sentences(head, self.score(query, head, glossed=False), settings.sentence_rerank_weight)
+        return (ranked + tail)[:k]
 
-    def score(self, query: str, hits: Sequence[ScoredChunk], per_paper: bool = False):
+    def score(self, query: str, hits: Sequence[ScoredChunk], per_paper: bool = False, glossed: bool = True):
         """Every sentence of `hits` scored against the query; a term's forms include the other
         form of any abbreviation the hits' papers define. `per_paper`: each paper will be judged
-        against its own best sentence (a question about several papers)."""
+        against its own best sentence (a question about several papers); `glossed`: an English
+        query also matches a Chinese sentence's words through their translations."""
         defined = defined_in(self.library.abbreviations, (h.paper.id for h in hits))
         return score_sentences(query, hits, self.sentence_embedder, self.library.indexes().lexical.idf, self.cache,
                                alternate_forms(query, defined), self.rescorer, self.settings.answer.rescore_sentences,
-                               per_paper=per_paper)
+                               per_paper=per_paper, glossed=glossed)
 
     def standalone(self, question: str, history: Sequence[Answer]) -> str:
         """A follow-up made stand-alone: rewritten by the LLM, or (extractive) joined to the

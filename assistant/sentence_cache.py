@@ -37,6 +37,21 @@ class _Passage:
     terms: list[set[str]]
     vectors: np.ndarray  # rows filled on demand; `done` marks which
     done: np.ndarray
+    _glossed: list[set[str]] | None = None
+
+    def glossed_terms(self) -> list[set[str]]:
+        """Each sentence's terms, a Chinese sentence's with the CC-CEDICT translations of its words
+        (stemmed English, ``assistant.lexicon``), for matching an English question's own words."""
+        if self._glossed is None:
+            from assistant.lexicon import translate_terms
+
+            glossed = []
+            for text, terms in zip(self.texts, self.terms):
+                if has_cjk(text, 0.2):
+                    terms = terms.union(*translate_terms([t for t in terms if has_cjk(t)]).values())
+                glossed.append(terms)
+            self._glossed = glossed
+        return self._glossed
 
 
 class SentenceCache:
