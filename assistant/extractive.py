@@ -22,16 +22,6 @@ many"/"多少", added to the score, cost cited gold then (66 -> 65 / 65 / 64 of 
 0.2); as a factor of the kind's prior, for numbers standing on their own (not names, citations or
 figure pointers), it is kept (``sentence_kinds.QUANTITY_BOOST``).
 
-For an English question, a Chinese sentence's words count with their CC-CEDICT translations
-(``_Passage.glossed_terms``): English words translate into Chinese only through single-word glosses,
-and many Chinese words have none ("computing power" never reaches "算力"). English questions on the
-corpus's Chinese papers (eval/xling_en_questions.jsonl and the dev ones, 15): cited gold 53.3 ->
-60.0%, declined 20.0 -> 6.7% (the abstention coverage reads the same terms); every other figure,
-the own near-miss questions included, unchanged. For Chinese questions the translations only
-added noise (glossing every Chinese sentence: Chinese factoids 75.0 -> 71.4%), and `search`'s
-re-ranking by best sentence does without them (``glossed=False``): there they moved a passage of
-another paper ahead (English questions on Chinese papers, top-5: 61.5 -> 53.8%).
-
 The weights were set on the dev questions (eval/score_answers.py prints the effect); the same
 scores feed the abstention decision in ``assistant.answering``. Passages are split into sentences
 and their vectors cached per chunk id by ``assistant.sentence_cache``. A question about several
@@ -98,7 +88,6 @@ def score_sentences(
     precise: tuple[Embedder, SentenceCache] | None = None,
     rescore: int = RESCORE_TOP,
     per_paper: bool = False,
-    glossed: bool = True,
 ) -> list[Sentence]:
     """Every sentence of `hits`, scored against `question`, best first. `alternates`: more forms
     that count as finding a question term (the other form of an abbreviation the papers define).
@@ -120,7 +109,7 @@ def score_sentences(
     passages = cache.passages(hits, embedder.dim)
     rows = []  # (rank, passage, index, coverage, mate, mate_share): see Sentence
     for rank, passage in enumerate(passages):
-        terms = passage.glossed_terms() if glossed and english_question else passage.terms  # module docstring
+        terms = passage.terms
         for i in range(len(passage.texts)):
             lacking = [(t, forms) for t, forms in wanted if forms.isdisjoint(terms[i])]
             own = sum(weights[t] for t, forms in wanted if not forms.isdisjoint(terms[i]))

@@ -41,7 +41,8 @@ class _Passage:
 
     def glossed_terms(self) -> list[set[str]]:
         """Each sentence's terms, a Chinese sentence's with the CC-CEDICT translations of its words
-        (stemmed English, ``assistant.lexicon``), for matching an English question's own words."""
+        (stemmed English, ``assistant.lexicon``), for judging an English question's coverage
+        (``Answerer.gather``)."""
         if self._glossed is None:
             from assistant.lexicon import translate_terms
 
