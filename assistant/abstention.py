@@ -75,12 +75,15 @@ FEW_TERMS = 3  # questions with this few content terms must be covered by one se
 PAPERS_CONSIDERED = 5
 CROSS_PASSAGES = 2  # a paper in the other language must cover the question within this many passages
 
+# Words that name a share as the kind of answer ("what fraction of ...": the paper says "90.4%"):
+# question words here, and answer kinds for ``question_focus``.
+_SHARE_WORDS = "proportion percentage percent share fraction"
 # Words that shape a question but name nothing a paper must contain (stemmed, as tokenize gives).
 _QUESTION_WORDS = frozenset(tokenize(
     "much many often long far well main mainly kind type way paper papers study studies author "
     "authors report reported describe described find found show shown use used compare compared "
     "result results value number amount measure measured according versus whether also two both "
-    "each respectively overall specific particular exactly approximately roughly proportion percentage percent share fraction"
+    "each respectively overall specific particular exactly approximately roughly " + _SHARE_WORDS
 )) | frozenset(
     "多长时间 多长 长时间 哪几 几个 几台 几次 几种 几类 哪三大 哪类 哪种 哪些 哪个 哪两 分别 各自 还是 两篇 论文 "
     "研究 研究者 根据 得出 结果 相比 变化 提到 一共 主要 具体 大约 约 多大 多高 多低 怎么 为什么 是否 叫 取 "
@@ -232,8 +235,7 @@ def measure_evidence(
 
 # Words that name the kind of answer, not a property the paper must name ("what proportion of ...":
 # the paper says "62%").
-_ANSWER_KINDS = frozenset(
-    "proportion percentage percent share fraction number amount value level kind type sort way size degree extent".split())
+_ANSWER_KINDS = frozenset(f"{_SHARE_WORDS} number amount value level kind type sort way size degree extent".split())
 _PREPOSITION = r"(?:of|in|for|between|among|at|on|that|when|after|before|from|to|with|by|across|during|under)"
 _FOCUS = (
     # "What was the 30-day in-hospital mortality of ...", "What is the estimated diameter of ..."

@@ -19,6 +19,7 @@ from rich.console import Console
 
 from assistant.citations import doi_link
 from assistant.cli import emit_json
+from assistant.commands import hint_if_empty
 from assistant.retrieval import Filters, parse_years
 from assistant.service import Souwen
 from assistant.summaries import Report
@@ -158,8 +159,6 @@ def run_ask(service: Souwen, args: argparse.Namespace) -> int:
             console.print("\n")
         print_answer(answer)
         if answer.abstained:
-            from assistant.commands import hint_if_empty
-
             hint_if_empty(service)
     write_bib(service, answer.citations, args.bib)
     return 0

@@ -44,14 +44,10 @@ class _Passage:
         (stemmed English, ``assistant.lexicon``), for judging an English question's coverage
         (``Answerer.gather``)."""
         if self._glossed is None:
-            from assistant.lexicon import translate_terms
+            from assistant.lexicon import expand_terms
 
-            glossed = []
-            for text, terms in zip(self.texts, self.terms):
-                if has_cjk(text, 0.2):
-                    terms = terms.union(*translate_terms([t for t in terms if has_cjk(t)]).values())
-                glossed.append(terms)
-            self._glossed = glossed
+            self._glossed = [terms | set(expand_terms([t for t in terms if has_cjk(t)])) if has_cjk(text, 0.2) else terms
+                             for text, terms in zip(self.texts, self.terms)]
         return self._glossed
 
 

@@ -123,7 +123,8 @@ _ARTICLE = r"(?:an?|the)\s+"
 # A question about what the paper found, and a sentence that cites other work (numbered, author-year,
 # superscript "fine-tuning38, 39", or Chinese "文献[3]"); "(2) LONGEVAL, a set ..." is a list item.
 _ASKS_FINDINGS = re.compile(r"\bfind|\bfound\b|\bshow|\bresults?\b|\bconclu|\bobserv|发现|结果|结论", re.IGNORECASE)
-_CITES = re.compile(r"\(\d{1,3}(?:\s*[,\u2013-]\s*\d{1,3})*\)(?=\s*[.,;:]|\s*$)|\[\d{1,3}(?:\s*[,\u2013-]\s*\d{1,3})*\]|"
+_NUMBERED = r"\d{1,3}(?:\s*[,\u2013-]\s*\d{1,3})*"  # "14", "14, 15", "3-5": reference or equation numbers
+_CITES = re.compile(rf"\({_NUMBERED}\)(?=\s*[.,;:]|\s*$)|\[{_NUMBERED}\]|"
                     r"et al\.,?\s*\(?(?:19|20)\d\d|[a-z]\d{1,3}(?:,\s?\d{1,3})+\b|文献\s*\[")
 
 # A question that asks for a quantity, and a sentence that states one: a number standing on its own
@@ -137,7 +138,7 @@ _ASKS_QUANTITY = re.compile(
     r"mass|times?|numbers?|counts?)\b|\bat\s+what\s+\w+|多少|多大|多高|多低|多长|多快|几[个次倍种类台篇天年小时分钟秒]|比例|百分|倍",
     re.IGNORECASE)
 _POINTER = re.compile(r"\b(?:fig(?:ure)?s?\.?|tables?|eqs?\.?|equations?|sections?|refs?\.?|supplementary)\s*[A-Z]?\d+[A-Za-z]?|"
-                      r"[图表式]\s*[A-Z]?\d+|\(\d{1,3}(?:\s*[,\u2013-]\s*\d{1,3})*\)", re.IGNORECASE)
+                      rf"[图表式]\s*[A-Z]?\d+|\({_NUMBERED}\)", re.IGNORECASE)
 _STANDALONE_NUMBER = re.compile(r"(?<![A-Za-z0-9_.\-/])\d+(?:[.,]\d+)*(?![A-Za-z0-9_])|(?<![A-Za-z0-9_.])\d+(?:\.\d+)?(?=\s?(?:%|°|℃|-?fold\b|×))")
 
 
