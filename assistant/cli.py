@@ -1,8 +1,8 @@
 """The `souwen` command line: ingest, papers, show, search, remove, info, rebuild, and the
 answering verbs ask, chat, summarize, keypoints, review — each with --json; serve starts the HTTP API.
 
-Exit codes: 0 success; 1 some files failed to ingest; 2 bad usage or input; 3 the library cannot
-be opened with these settings (the message says how to rebuild it); 4 a paper was not found;
+Exit codes: 0 success; 1 some files failed to ingest; 2 bad usage or input; 3 there is no library
+at that place, or it cannot be opened with these settings (the message says how to rebuild it); 4 a paper was not found;
 5 the language model backend failed (unreachable, timed out; the message says what to fix).
 JSON goes to stdout, progress and messages to stderr, so scripts can pipe the output.
 """
@@ -18,6 +18,9 @@ from assistant.settings import Settings
 
 EXIT_FAILED_FILES, EXIT_USAGE, EXIT_LIBRARY, EXIT_NOT_FOUND, EXIT_LLM = 1, 2, 3, 4, 5
 ANSWER_COMMANDS = ("ask", "chat", "summarize", "keypoints", "review")
+# Commands that only read or change what is stored: on a directory holding no library they say so
+# instead of creating an empty one (a mistyped --library left empty library folders behind).
+NEEDS_LIBRARY = ("papers", "show", "search", "remove", "figures", "info", "rebuild", "stats", *ANSWER_COMMANDS)
 # The library platform's verbs: each module adds its sub-commands (add_parsers) and names the
 # function that runs them (set_defaults(run=...)); modules import nothing heavy at the top.
 PLATFORM_COMMANDS = ("discipline_commands", "topic_commands", "account_commands", "insight_commands", "record_commands")
@@ -117,6 +120,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from assistant.serve_command import run_serve
 
         return run_serve(settings, args)
+    if args.command in NEEDS_LIBRARY and not library_exists(settings.library):
+        print(f"souwen: no library at {settings.library}: add papers with `souwen ingest PATH`, "
+              "or point --library / SOUWEN_LIBRARY at yours", file=sys.stderr)
+        return EXIT_LIBRARY
     service = Souwen(settings)
     try:
         if getattr(args, "run", None):
@@ -143,6 +150,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     finally:
         service.close()
+
+
+def library_exists(root: Path) -> bool:
+    """Does `root` hold a library (its catalogue), as opposed to nothing or an unrelated folder?"""
+    return (Path(root) / "catalogue.sqlite").is_file()
 
 
 def emit_json(data: object) -> None:

@@ -11,15 +11,28 @@ import sys
 from dataclasses import asdict
 
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from assistant.cli import EXIT_FAILED_FILES, EXIT_USAGE, emit_json
+from assistant.library import paper_id_for
 from assistant.retrieval import Filters, parse_years
 from assistant.service import Souwen
 from assistant.types import Paper, ScoredChunk
 
-console = Console()
+# Piped output (`souwen papers > list.txt`) is 200 columns wide rather than rich's default 80, and
+# the columns a user copies into the next command (ids, DOIs, image paths) fold rather than end in
+# "…": at 80 columns every DOI of the shared corpus was cut.
+PIPED_WIDTH = 200
+console = Console(width=None if sys.stdout.isatty() else PIPED_WIDTH)
 errors = Console(stderr=True)
+
+
+def whole(header: str, width: int = 0) -> Column:
+    """A table column whose values are never shortened: kept on one line at `width` (values of a
+    fixed length, e.g. paper ids) or else wrapped at any character."""
+    if width:
+        return Column(header, no_wrap=True, min_width=width)
+    return Column(header, overflow="fold")
 
 
 def paper_json(paper: Paper) -> dict:
@@ -83,7 +96,7 @@ def run_papers(service: Souwen, args: argparse.Namespace) -> int:
     if args.json:
         emit_json([paper_json(p) for p in papers])
         return 0
-    table = Table("id", "doi", "year", "title", "pages", "figures")
+    table = Table(whole("id", len(paper_id_for(""))), whole("doi"), "year", "title", "pages", "figures")
     for p in papers:
         table.add_row(p.id, p.doi or "-", str(p.year or "-"), p.title[:70], str(p.pages), str(p.figures))
     console.print(table)
@@ -188,7 +201,7 @@ def run_figures(service: Souwen, args: argparse.Namespace) -> int:
                     "title": h.paper.title, "page": h.page, "label": h.label, "caption": h.caption,
                     "image_path": h.image_path, "score": h.score} for i, h in enumerate(hits, start=1)])
         return 0
-    table = Table("#", "figure", "paper", "doi", "page", "image")
+    table = Table("#", "figure", "paper", whole("doi"), "page", whole("image"))
     for i, h in enumerate(hits, start=1):
         table.add_row(str(i), h.caption[:90] or h.label, h.paper.title[:50], h.paper.doi or "-", str(h.page),
                       h.image_path)

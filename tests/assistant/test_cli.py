@@ -86,6 +86,9 @@ def test_papers_json_schema(library):
     assert set(by_doi) >= {"10.1234/wheat.2021.7", "10.1093/test/ribo1", "10.3969/j.issn.1673-629x.2023.10.010"}
     assert by_doi["10.1234/wheat.2021.7"]["figures"] >= 1
     assert by_doi["10.1234/wheat.2021.7"]["year"] == 2021
+    # the table, piped to a file, shows every id and DOI whole (rich cut them at 80 columns)
+    table = souwen("papers", library=library).stdout
+    assert all(p["id"] in table and p["doi"] in table for p in papers)
 
 
 def test_search_json_english_and_chinese(library):
@@ -154,9 +157,18 @@ def test_changed_settings_refuse_then_rebuild(library, tmp_path):
             os.environ.pop(key)
 
 
-def test_empty_library_says_so(tmp_path):
-    """A search or question on an empty library (a forgotten --library) says why nothing was found."""
+def test_missing_and_empty_library_say_so(tmp_path):
+    """A command on a folder holding no library (a mistyped --library) fails with exit 3 and creates
+    nothing; a search or question on an empty library (a forgotten --library) says why nothing was found."""
+    missing = tmp_path / "mistyped"
+    for args in (("papers", "--json"), ("search", "ribosome"), ("ask", "Why?"), ("info",), ("show", "10.1/x")):
+        proc = souwen(*args, library=missing, check_codes=(3,))
+        assert "no library at" in proc.stderr and "souwen ingest" in proc.stderr and not proc.stdout
+    assert not missing.exists()
     empty = tmp_path / "empty"
+    (tmp_path / "nothing").mkdir()
+    souwen("ingest", str(tmp_path / "nothing"), library=empty)  # an ingest of no files makes an empty library
+    assert (empty / "catalogue.sqlite").is_file()
     searched = souwen("search", "ribosome assembly", library=empty)
     assert "no passages found" in searched.stdout
     assert "holds no papers" in searched.stderr and "souwen ingest" in searched.stderr
