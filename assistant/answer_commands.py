@@ -204,7 +204,14 @@ def run_chat(service: Souwen, args: argparse.Namespace) -> int:
         if question == "/reset":
             history.clear()
             continue
-        answer = service.ask(question, history=history)
+        try:
+            answer = service.ask(question, history=history)
+        except ValueError as exc:  # too long, or nothing to look for: say so, the conversation goes on
+            if args.json:
+                emit_json({"error": str(exc)})
+            else:
+                errors.print(f"souwen: {exc}")
+            continue
         history.append(answer)
         if args.json:
             emit_json(answer_json(answer))

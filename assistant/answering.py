@@ -22,7 +22,7 @@ from assistant.citations import (CANNOT_ANSWER, check_answer, is_cannot_answer, 
                                  number_passages, renumber)
 from assistant.extractive import (rerank_by_sentences, score_sentences, select_per_paper, select_sentences,
                                   strip_markers)
-from assistant.lexical import tokenize
+from assistant.lexical import function_words, has_cjk, tokenize
 from assistant.library import Library
 from assistant.protocols import LLM, Embedder, Message
 from assistant.retrieval import Filters, asks_about_several_papers, query_language, retrieve, retrieve_per_paper
@@ -94,7 +94,7 @@ class Answerer:
     def stream(self, question: str, *, filters: Filters = Filters(), k: int | None = None,
                history: Sequence[Answer] = ()) -> Iterator[str | Answer]:
         question = validate_question(question)
-        query = self.standalone(question, history)
+        query = require_terms(self.standalone(question, history), "question")
         hits, sentences, strength = self.gather(query, filters=filters, k=k)
         model = abstention.load_model()
         confidence = model.confidence(strength)
@@ -144,6 +144,7 @@ class Answerer:
     def search(self, query: str, *, k: int, filters: Filters = Filters()) -> list[ScoredChunk]:
         """The k best passages for `search`: retrieval, then the first `sentence_rerank_depth`
         re-ordered by their best evidence sentence (``extractive.rerank_by_sentences``)."""
+        require_terms(query, "query")
         settings = self.settings.retrieval
         depth = settings.sentence_rerank_depth
         hits = retrieve(self.library, self.embedder, query, settings, k=max(k, depth), filters=filters)
@@ -284,6 +285,16 @@ def validate_question(question: str) -> str:
     if len(question) > MAX_QUESTION_CHARS:
         raise ValueError(f"the question is {len(question)} characters long; the limit is {MAX_QUESTION_CHARS}")
     return question
+
+
+def require_terms(text: str, what: str) -> str:
+    """`text` if it names something to look for; else a ValueError. "????", "what?" or "它是什么"
+    have no term once question words and punctuation are set aside, so any passage would match as
+    well as any other: they were answered "no" with five arbitrary "closest papers"."""
+    if text.strip() and not set(tokenize(text)) - (function_words(text) if has_cjk(text) else set()):
+        raise ValueError(f"the {what} names nothing to look for (only question words or punctuation): "
+                         "name a topic, a method or a result")
+    return text
 
 
 OPENING_CHUNKS = 2  # a paper's abstract and the start of its introduction

@@ -169,7 +169,12 @@ def _search_batch(service: Souwen, args: argparse.Namespace, filters: Filters) -
                 emit_json({"error": f"line {number}: expected a JSON object with a 'question' string"})
                 status = EXIT_USAGE
                 continue
-            hits = service.search(question, k=args.k, filters=filters)
+            try:
+                hits = service.search(question, k=args.k, filters=filters)
+            except ValueError as exc:  # an empty or content-free question: this line's error only
+                emit_json({"error": f"line {number}: {exc}"})
+                status = EXIT_USAGE
+                continue
             emit_json([hit_json(i, h) for i, h in enumerate(hits, 1)])
     return status
 

@@ -297,6 +297,13 @@ def test_ask_rejects_bad_input(client, body):
     assert response.json()["detail"]
 
 
+def test_a_question_that_names_nothing_is_400(client):
+    for body in ({"question": "????"}, {"question": "What is it?", "stream": True}):
+        response = client.post("/ask", json=body)
+        assert response.status_code == 400 and "nothing to look for" in response.json()["detail"], response.text
+    assert client.get("/search", params={"q": "为什么？"}).status_code == 400
+
+
 def test_ask_rejects_a_body_that_is_not_json(client):
     response = client.post("/ask", content=b"question=hello", headers={"content-type": "application/x-www-form-urlencoded"})
     assert response.status_code == 422

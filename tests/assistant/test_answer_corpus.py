@@ -265,9 +265,10 @@ def test_cli_ask_json_batch_bib_and_chat(corpus_service, tmp_path):
     assert not lines[0]["abstained"] and lines[2]["abstained"]
 
     out = souwen("chat", "--json", library=library,
-                 stdin="Which lncRNA promotes drought tolerance in Arabidopsis?\nWhich histone deacetylase is involved?\n")
+                 stdin="????\nWhich lncRNA promotes drought tolerance in Arabidopsis?\nWhich histone deacetylase is involved?\n")
     turns = [json.loads(line) for line in out.stdout.splitlines()]
-    assert out.returncode == 0 and len(turns) == 2
+    # a first turn with nothing to look for is an error line, and the conversation goes on
+    assert out.returncode == 0 and len(turns) == 3 and "nothing to look for" in turns.pop(0)["error"]
     assert "DANA1" in turns[1]["standalone_question"] or "drought" in turns[1]["standalone_question"]
     assert "HDA9" in turns[1]["answer"]
 

@@ -108,13 +108,19 @@ def test_search_filters_and_batch(library, tmp_path):
     assert only and {h["doi"] for h in only} == {"10.1093/test/ribo1"}
     years = json.loads(souwen("search", "wheat", "--year", "2022-2025", "--json", library=library).stdout)
     assert all(h["year"] >= 2022 for h in years)
+    for words in ("????", "What is it?", "它是什么？"):  # nothing to look for: an error, not arbitrary passages
+        for verb in ("search", "ask"):
+            nothing = souwen(verb, words, library=library, check_codes=(2,))
+            assert "nothing to look for" in nothing.stderr and not nothing.stdout
     backwards = souwen("search", "wheat", "--year", "2025-2022", library=library, check_codes=(2,))
     assert "runs backwards" in backwards.stderr and "2022-2025" in backwards.stderr
     batch = tmp_path / "q.jsonl"
-    batch.write_text('{"question": "ribosome assembly slower growth"}\nnot json\n{"question": "切换时延"}\n')
+    batch.write_text('{"question": "ribosome assembly slower growth"}\nnot json\n{"question": "切换时延"}\n'
+                     '{"question": "what is it?"}\n')
     lines = souwen("search", "--batch", str(batch), "-k", "2", library=library, check_codes=(2,)).stdout.splitlines()
-    assert len(lines) == 3
-    first, bad, third = (json.loads(line) for line in lines)
+    assert len(lines) == 4
+    first, bad, third, empty = (json.loads(line) for line in lines)
+    assert "nothing to look for" in empty["error"]
     # the truncated copy (10.5555/trunc) repeats the ribosome paper's sections: either is right
     assert first[0]["doi"] in ("10.1093/test/ribo1", "10.5555/trunc") and "error" in bad
     assert "ribosom" in first[0]["text"].lower()
