@@ -15,8 +15,9 @@ uses: "glycemic" appears nowhere in it. Measurements on the best candidate paper
 - ``sentence``: the best evidence sentence's score (``assistant.extractive``);
 - ``cross``: whether that paper is in another language than the question (translated matches are
   weaker evidence);
-- ``focus_missing``: whether that paper never names what an English wh-question asks for (the
-  "mortality" of "What was the 30-day mortality of ...?"; ``question_focus``).
+- ``focus_missing``: whether that paper never names what a wh-question asks for (the "mortality"
+  of "What was the 30-day mortality of ...?", the "丢包率" of "...的丢包率是多少？";
+  ``question_focus``).
 - ``latin_missing``: whether a Chinese question names a Latin-script term ("IC50", "Km") that the
   English paper it is judged on never prints (``latin_missing``).
 
@@ -57,7 +58,7 @@ from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
-from assistant.lexical import function_words, has_cjk, latin_terms, tokenize, whole_words
+from assistant.lexical import function_words, has_cjk, latin_terms, tag_words, tokenize, whole_words
 from assistant.lexicon import concepts
 from assistant.retrieval import topic_of_several
 from assistant.types import ScoredChunk
@@ -249,13 +250,55 @@ _FOCUS = (
 
 
 def question_focus(question: str) -> str:
-    """What an English wh-question asks for: the last word of its asked-for phrase ("mortality" in
-    "What was the 30-day in-hospital mortality of ..."), or "" when the question has no such
-    phrase (yes/no and how questions, Chinese) or it only names the kind of answer ("proportion")."""
+    """What a wh-question asks for: the last word of its asked-for phrase ("mortality" in "What was
+    the 30-day in-hospital mortality of ...", "丢包率" in "...切换时的丢包率是多少？"), or "" when the
+    question has no such phrase (yes/no and how questions) or it only names the kind of answer
+    ("proportion")."""
+    if has_cjk(question):
+        return _chinese_focus(question)
     m = next((m for p in _FOCUS if (m := p.match(unicodedata.normalize("NFKC", question).strip()))), None)
     words = m.group(1).split() if m else []
     head = words[-1].lower() if words else ""
     return "" if len(head) < 3 or head in _ANSWER_KINDS or not head.isascii() else head
+
+
+# What a Chinese question asks for sits beside its "多少" (or 多大, 多高 ...): the noun before it
+# ("丢包率是多少", "准确率达到了多少", "吞吐量下降了多少"), or the noun counted after it when a verb
+# of its own stands before ("作者收集了多少台服务器"). Words between a noun and the marker that only
+# link them: copulas, "respectively", "reach", aspect particles.
+_ZH_MARKERS = frozenset("多少 多大 多高 多快 多长 多久".split())
+_ZH_LINKS = frozenset("是 为 有 约 约为 分别 分别是 分别为 达到 能 可 了 共 一共 总共".split())
+
+
+def _is_noun(word: str, tag: str) -> bool:
+    return (tag.startswith("n") and has_cjk(word) and len(word) >= 2) or (tag == "eng" and len(word) >= 2)
+
+
+def _chinese_focus(question: str) -> str:
+    """The noun a Chinese question asks a quantity of (jieba's words and tags): "包率" of
+    "...丢包率是多少？" (jieba cuts 丢 / 包率), "mfu" of "利用率（MFU）是多少", "服务器" of
+    "收集了多少台服务器"; "" when there is no such noun."""
+    words = [(w, t) for w, t in tag_words(question) if w.strip()]
+    k = next((i for i, (w, _) in enumerate(words) if w in _ZH_MARKERS), None)
+    if k is None:
+        return ""
+    after = ""
+    for w, t in words[k + 1:]:
+        if t in ("q", "m", "uj"):  # "多少台服务器", "多大的带宽"
+            continue
+        after = w if _is_noun(w, t) else ""
+        break
+    verb = False
+    for w, t in reversed(words[:k]):
+        if w in _ZH_LINKS or w in "()（）" or t in ("x", "ul", "d"):
+            continue
+        if _is_noun(w, t):
+            return after if verb and after else (w.lower() if t == "eng" else w)
+        if t.startswith("v") and not verb:  # "吞吐量下降了多少": the noun before the verb
+            verb = True
+            continue
+        break
+    return after
 
 
 def focus_missing(question: str, have: set[str]) -> bool:
@@ -271,6 +314,9 @@ def focus_missing(question: str, have: set[str]) -> bool:
     focus = question_focus(question)
     if not focus:
         return False
+    if has_cjk(focus):  # the word, or all its two-character parts ("网络带宽": 网络, 带宽)
+        parts = [t for t in tokenize(focus) if t != focus and len(t) >= 2]
+        return focus not in have and not (parts and all(t in have for t in parts))
     forms = set(tokenize(focus))
     return bool(forms) and forms.isdisjoint(have) and not any(_derived_in(f, have) for f in forms)
 

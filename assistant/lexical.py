@@ -77,9 +77,14 @@ def segment(text: str) -> list[str]:
 FUNCTION_TAGS = frozenset("r f p c u uj ul ud uz ug uv d m q y e o zg".split())
 
 
+def tag_words(text: str) -> list[tuple[str, str]]:
+    """jieba's words of `text` (NFKC) with their part-of-speech tags ("n" noun, "v" verb, "eng" ...)."""
+    return list(_jieba().tag(unicodedata.normalize("NFKC", text)))
+
+
 def function_words(text: str) -> set[str]:
     """The Chinese words of `text` that jieba tags as function words (``FUNCTION_TAGS``)."""
-    return {word for word, tag in _jieba().tag(unicodedata.normalize("NFKC", text)) if tag in FUNCTION_TAGS}
+    return {word for word, tag in tag_words(text) if tag in FUNCTION_TAGS}
 
 
 def has_cjk(text: str, share: float = 0.0) -> bool:

@@ -105,8 +105,28 @@ def test_the_question_focus_is_what_a_wh_question_asks_for():
     # no asked-for phrase, or one that only names the kind of answer
     for question in ("What proportion of the variants had scores?", "Did fine-tuning improve prediction?",
                      "How many genomes were retained?", "Which metabolites changed in the roots?",
-                     "Which papers deal with DNA methylation?", "该研究的样本量是多少？"):
+                     "Which papers deal with DNA methylation?", "该研究分为几组？", "各要求多少？"):
         assert question_focus(question) == "", question
+
+
+def test_the_question_focus_of_a_chinese_question_is_the_noun_beside_its_duoshao():
+    assert question_focus("该研究的样本量是多少？") == "样本量"
+    assert question_focus("移动终端在AP1与AP2之间切换时的丢包率是多少？") == "包率"  # jieba cuts 丢 / 包率
+    assert question_focus("HMM的算力节点匹配准确率达到了多少？") == "准确率"
+    assert question_focus("遭受攻击时吞吐量下降了多少？") == "吞吐量"  # the noun before the verb
+    assert question_focus("作者收集了多少台服务器的算力性能信息？") == "服务器"  # a verb of its own: the noun counted
+    assert question_focus("训练时的模型计算利用率（MFU）是多少？") == "mfu"
+    assert question_focus("每块A100 GPU配备多大的网络带宽？") == "网络带宽"
+
+
+def test_a_chinese_paper_that_never_names_the_asked_for_noun_is_weaker_evidence(lib, hashing):
+    store(lib, hashing, paper("handover", "zh", [
+        "基于 可编程 平台 的 标识 网络 原型 中 ， 移动 终端 在 AP1 与 AP2 之间 反复 切换 。",
+        "测得 的 平均 切换 时延 为 55 ms ， 网络 带宽 为 1 Gbps 。"]))
+    template = "原型中移动终端在AP1与AP2之间反复切换时的{}是多少？"
+    reported, parts, absent = (_strength(lib, hashing, template.format(word), 4) for word in ("时延", "网络带宽", "丢包率"))
+    assert reported.focus_missing == 0.0 and absent.focus_missing == 1.0
+    assert parts.focus_missing == 0.0  # a compound whose parts the paper prints ("网络", "带宽") is named
 
 
 def test_a_paper_that_never_names_what_the_question_asks_for_is_weaker_evidence(lib, hashing):
