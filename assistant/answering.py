@@ -22,7 +22,7 @@ from assistant.citations import (CANNOT_ANSWER, check_answer, is_cannot_answer, 
                                  number_passages, renumber)
 from assistant.extractive import (rerank_by_sentences, score_sentences, select_per_paper, select_sentences,
                                   strip_markers)
-from assistant.lexical import function_words, has_cjk, tokenize
+from assistant.lexical import require_terms, tokenize
 from assistant.library import Library
 from assistant.protocols import LLM, Embedder, Message
 from assistant.retrieval import Filters, asks_about_several_papers, query_language, retrieve, retrieve_per_paper
@@ -285,16 +285,6 @@ def validate_question(question: str) -> str:
     if len(question) > MAX_QUESTION_CHARS:
         raise ValueError(f"the question is {len(question)} characters long; the limit is {MAX_QUESTION_CHARS}")
     return question
-
-
-def require_terms(text: str, what: str) -> str:
-    """`text` if it names something to look for; else a ValueError. "????", "what?" or "它是什么"
-    have no term once question words and punctuation are set aside, so any passage would match as
-    well as any other: they were answered "no" with five arbitrary "closest papers"."""
-    if text.strip() and not set(tokenize(text)) - (function_words(text) if has_cjk(text) else set()):
-        raise ValueError(f"the {what} names nothing to look for (only question words or punctuation): "
-                         "name a topic, a method or a result")
-    return text
 
 
 OPENING_CHUNKS = 2  # a paper's abstract and the start of its introduction

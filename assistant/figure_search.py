@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.lexical import LexicalIndex, has_cjk, tokenize, whole_words
+from assistant.lexical import LexicalIndex, has_cjk, require_terms, tokenize, whole_words
 from assistant.lexicon import expand_terms, gloss_text
 from assistant.library import Library
 from assistant.protocols import Embedder
@@ -88,6 +88,7 @@ def search_figures(library: Library, embedder: Embedder, query: str, k: int = 10
     query = (query or "").strip()
     if not query:
         raise ValueError("give some keywords to search figures for")
+    require_terms(query, "search")
     if not 1 <= k <= 100:
         raise ValueError("k must be between 1 and 100")
     index = figure_index(library, embedder)

@@ -198,3 +198,13 @@ class LexicalIndex:
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top])]
         return [(int(i), float(scores[i])) for i in top]
+
+
+def require_terms(text: str, what: str) -> str:
+    """`text` if it names something to look for; else a ValueError. "????", "what?" or "它是什么"
+    have no term once question words and punctuation are set aside, so any passage would match as
+    well as any other: they were answered "no" with five arbitrary "closest papers"."""
+    if text.strip() and not set(tokenize(text)) - (function_words(text) if has_cjk(text) else set()):
+        raise ValueError(f"the {what} names nothing to look for (only question words or punctuation): "
+                         "name a topic, a method or a result")
+    return text

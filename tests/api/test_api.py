@@ -530,3 +530,4 @@ def test_figure_search_route(client):
     assert png.status_code == 200 and png.content[:8] == b"\x89PNG\r\n\x1a\n"
     assert client.get("/figures/search", params={"q": "x", "k": 0}).status_code == 422
     assert client.get("/figures/search", params={"q": "   "}).status_code == 400
+    assert "nothing to look for" in client.get("/figures/search", params={"q": "????"}).json()["detail"]
