@@ -290,7 +290,7 @@ def _chinese_focus(question: str) -> str:
         break
     verb = False
     for w, t in reversed(words[:k]):
-        if w in _ZH_LINKS or w in "()（）" or t in ("x", "ul", "d"):
+        if w in _ZH_LINKS or t in ("x", "ul", "d"):  # x: punctuation, the brackets of "利用率（MFU）"
             continue
         if _is_noun(w, t):
             return after if verb and after else (w.lower() if t == "eng" else w)

@@ -19,13 +19,13 @@ from rich.console import Console
 
 from assistant.citations import doi_link
 from assistant.cli import emit_json
-from assistant.commands import hint_if_empty
+from assistant.commands import hint_if_empty, stdout_console
 from assistant.retrieval import Filters, parse_years
 from assistant.service import Souwen
 from assistant.summaries import Report
 from assistant.types import Answer, Citation, Paper
 
-console = Console(highlight=False)
+console = stdout_console(highlight=False)  # piped review tables keep their DOIs whole too
 errors = Console(stderr=True, highlight=False)
 
 

@@ -103,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from assistant.library import LibraryMismatchError
+    from assistant.library import LibraryMismatchError, library_exists
     from assistant.protocols import LLMError
     from assistant.service import Souwen
     from assistant.types import NotFound
@@ -150,11 +150,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     finally:
         service.close()
-
-
-def library_exists(root: Path) -> bool:
-    """Does `root` hold a library (its catalogue), as opposed to nothing or an unrelated folder?"""
-    return (Path(root) / "catalogue.sqlite").is_file()
 
 
 def emit_json(data: object) -> None:

@@ -23,7 +23,14 @@ from assistant.types import Paper, ScoredChunk
 # the columns a user copies into the next command (ids, DOIs, image paths) fold rather than end in
 # "…": at 80 columns every DOI of the shared corpus was cut.
 PIPED_WIDTH = 200
-console = Console(width=None if sys.stdout.isatty() else PIPED_WIDTH)
+
+
+def stdout_console(**options) -> Console:
+    """A rich console on stdout, PIPED_WIDTH columns wide when stdout is not a terminal."""
+    return Console(width=None if sys.stdout.isatty() else PIPED_WIDTH, **options)
+
+
+console = stdout_console()
 errors = Console(stderr=True)
 
 

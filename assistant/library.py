@@ -61,6 +61,16 @@ def paper_id_for(sha256: str) -> str:
     return "p" + sha256[:15]
 
 
+def catalogue_path(root: Path | str) -> Path:
+    """Where a library directory keeps its SQLite catalogue."""
+    return Path(root) / "catalogue.sqlite"
+
+
+def library_exists(root: Path | str) -> bool:
+    """Does `root` hold a library (its catalogue), as opposed to nothing or an unrelated folder?"""
+    return catalogue_path(root).is_file()
+
+
 class Indexes:
     """The dense and lexical indexes over every chunk, and the chunk id of each BM25 row."""
 
@@ -83,7 +93,7 @@ class Library:
         self.root.mkdir(parents=True, exist_ok=True)
         for sub in ("index", "figures", "pdfs"):
             (self.root / sub).mkdir(exist_ok=True)
-        self.catalogue = Catalogue(self.root / "catalogue.sqlite")
+        self.catalogue = Catalogue(catalogue_path(self.root))
         self._check_fingerprint()
         self._lock = threading.RLock()
         self._indexes: Indexes | None = None

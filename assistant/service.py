@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from assistant.answering import Answerer
 from assistant.factory import build_embedder, open_library
 from assistant.ingestion import IngestSummary, ingest_files
-from assistant.library import Library
+from assistant.library import Library, catalogue_path, library_exists
 from assistant.protocols import LLM, Embedder
 from assistant.figure_search import FigureHit, search_figures
 from assistant.reading import ReadingAssistant
@@ -241,9 +241,9 @@ class Souwen:
         from assistant.catalogue import Catalogue
 
         root = Path(self.settings.library)
-        if not (root / "catalogue.sqlite").is_file():
+        if not library_exists(root):
             raise ValueError(f"no library at {root} to rebuild")
-        old = Catalogue(root / "catalogue.sqlite")
+        old = Catalogue(catalogue_path(root))
         pdfs = [root / path for path in old.stored_pdfs()]
         old.close()
         staging = root.with_name(root.name + ".rebuild")
@@ -252,7 +252,7 @@ class Souwen:
         try:
             summary = builder.ingest(pdfs, workers=workers, show_progress=show_progress)
             summary.outcomes.extend(builder.restore_records(root))  # metadata records (assistant.records)
-            builder.library.catalogue.copy_user_data(root / "catalogue.sqlite")
+            builder.library.catalogue.copy_user_data(catalogue_path(root))
         finally:
             builder.close()
         self.close()
