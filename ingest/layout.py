@@ -19,6 +19,7 @@ import pymupdf
 
 from assistant.types import TextBlock
 from ingest.paragraphs import CJK_RE, assemble, mark_footnotes
+from ingest.references import divert_unheaded_references
 from ingest.textfix import count_words, rejoin_split_words
 
 # No PRESERVE_LIGATURES: MuPDF then expands ﬁ/ﬂ itself; NFKC below catches the rest.
@@ -380,7 +381,7 @@ def extract_blocks(
     body_size = sizes.most_common(1)[0][0] if sizes else 10.0
     ordered = [ln for lines, rect in zip(pages, rects)
                for ln in mark_footnotes(merge_same_row(order_page(lines, rect.width)), body_size, rect.height)]
-    blocks, references = assemble(ordered, body_size, vocab)
+    blocks, references = divert_unheaded_references(*assemble(ordered, body_size, vocab))
     counts = count_words(ln.text for ln in ordered)
     blocks = [replace(b, text=rejoin_split_words(b.text, counts)) for b in blocks]
     return blocks, references, empty
