@@ -120,9 +120,13 @@ class Answerer:
     def gather(self, query: str, *, filters: Filters = Filters(), k: int | None = None):
         """Retrieve passages, score their sentences and measure how strongly they answer."""
         several = about_several(query, filters)
-        search = retrieve_per_paper if several else retrieve
-        hits = search(self.library, self.embedder, query, self.settings.retrieval,
-                      k=k or self.settings.answer.passages, filters=filters)
+        if several:
+            hits = retrieve_per_paper(self.library, self.embedder, query, self.settings.retrieval,
+                                      k=k or self.settings.answer.passages, filters=filters,
+                                      each=self.settings.answer.passages_each)
+        else:
+            hits = retrieve(self.library, self.embedder, query, self.settings.retrieval,
+                            k=k or self.settings.answer.passages, filters=filters)
         if not several and filters.is_empty():
             hits = with_defining_openings(self.library, hits, asked_term(query))
         lexical = self.library.indexes().lexical
@@ -160,7 +164,7 @@ class Answerer:
         defined = defined_in(self.library.abbreviations, (h.paper.id for h in hits))
         return score_sentences(query, hits, self.sentence_embedder, self.library.indexes().lexical.idf, self.cache,
                                alternate_forms(query, defined), self.rescorer, self.settings.answer.rescore_sentences,
-                               per_paper=per_paper)
+                               per_paper=per_paper, paper_counts=self.library.paper_term_counts)
 
     def standalone(self, question: str, history: Sequence[Answer]) -> str:
         """A follow-up made stand-alone: rewritten by the LLM, or (extractive) joined to the

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -259,12 +260,15 @@ class Catalogue:
         rows = self._db.execute("SELECT * FROM chunks WHERE paper_id=? ORDER BY ordinal", (paper_id,))
         return [_chunk_from_row(r) for r in rows]
 
-    def paper_terms(self, paper_id: str) -> set[str]:
-        """Every lexical term of a paper's chunks (what the paper talks about, for abstention)."""
-        terms: set[str] = set()
+    def paper_term_counts(self, paper_id: str) -> tuple[int, Counter[str]]:
+        """A paper's chunk count and, for every lexical term of its chunks, how many hold it (what
+        the paper talks about, for abstention; how specific a term is within it, for answers)."""
+        counts: Counter[str] = Counter()
+        chunks = 0
         for (text,) in self._db.execute("SELECT terms FROM chunks WHERE paper_id=?", (paper_id,)):
-            terms.update(text.split())
-        return terms
+            counts.update(set(text.split()))
+            chunks += 1
+        return chunks, counts
 
     def chunk_rowids(self, where: str = "", args: Sequence = ()) -> list[int]:
         sql = "SELECT c.rowid FROM chunks c JOIN papers p ON p.id=c.paper_id"

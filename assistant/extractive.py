@@ -30,7 +30,7 @@ papers embeds more of each paper's sentences (``DENSE_POOL_EACH``).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from assistant.lexical import has_cjk, tokenize
@@ -48,6 +48,10 @@ DENSE_POOL = 16  # sentences embedded per question: dev cited-gold is the same a
 # nearly all its sentences: dev multi-paper answers stating the reference's numbers 41.7 -> 51.4%
 # (16 a paper: 43.1%), cited gold unchanged, ask p95 139 -> 165 ms.
 DENSE_POOL_EACH = 48
+# Several papers: each paper's sentences weigh the question's terms by how few of its chunks hold
+# them (`within_paper_weights`). Dev and project multi-paper questions (22), with 12 passages a
+# paper: gold evidence cited in 10 / 11 / 12 of 22 at powers 0 / 1 / 2, every gold paper's in 1 / 2 / 3.
+WITHIN_PAPER_POWER = 2
 RESCORE_TOP = 6  # at most this many near-ties with the best are re-scored at full precision (rescore_with)
 # int8 moves a question-sentence cosine by 0.010 on average, 0.035 at p99 (741 dev pairs); a score
 NEAR_TIE = 0.02  # by W_DENSE times that, and two sentences' errors can add up
@@ -60,6 +64,7 @@ NEAR_TIE = 0.02  # by W_DENSE times that, and two sentences' errors can add up
 # gold (82.4%).
 MATE_SHARE = 0.05
 FEW_SENTENCES = 3  # an answer shorter than this takes more than one sentence from a passage
+PaperCounts = tuple[int, Mapping[str, int]]  # a paper's chunk count, and how many of them hold each term
 _MARKER_LIKE = re.compile(r"\[\d+(?:[,\u2013-]\s*\d+)*\]")
 
 
@@ -88,11 +93,14 @@ def score_sentences(
     precise: tuple[Embedder, SentenceCache] | None = None,
     rescore: int = RESCORE_TOP,
     per_paper: bool = False,
+    paper_counts: Callable[[str], PaperCounts] | None = None,
 ) -> list[Sentence]:
     """Every sentence of `hits`, scored against `question`, best first. `alternates`: more forms
     that count as finding a question term (the other form of an abbreviation the papers define).
     `precise`: a full-precision embedder (and its own sentence cache) that re-scores the best
-    `rescore` sentences (`rescore_with`)."""
+    `rescore` sentences (`rescore_with`). `per_paper` (a question about several papers) with
+    `paper_counts` (a paper's chunk count and each term's chunk frequency): each paper's sentences
+    are scored with term weights for that paper (`within_paper_weights`)."""
     wanted = concepts(tokenize(question))  # each term with its CC-CEDICT translations
     asked = read_question(question)  # a definition question's subject, a question about findings
     back = asks_about_back_matter(question)
@@ -108,8 +116,16 @@ def score_sentences(
     query = embedder.embed_query(probe) if english else None
     passages = cache.passages(hits, embedder.dim)
     rows = []  # (rank, passage, index, coverage, mate, mate_share): see Sentence
+    own_weights = {}  # per paper, for a question about several papers
+    question_weights = weights
     for rank, passage in enumerate(passages):
         terms = passage.terms
+        if per_paper and paper_counts is not None and wanted:
+            paper = hits[rank].paper.id
+            if paper not in own_weights:
+                own_weights[paper] = within_paper_weights(wanted, question_weights, paper_counts(paper))
+            weights = own_weights[paper]
+            total = sum(weights.values()) or 1.0
         for i in range(len(passage.texts)):
             lacking = [(t, forms) for t, forms in wanted if forms.isdisjoint(terms[i])]
             own = sum(weights[t] for t, forms in wanted if not forms.isdisjoint(terms[i]))
@@ -145,6 +161,24 @@ def score_sentences(
                 and s.score >= scored[0].score - NEAR_TIE]
         scored = rescore_with(scored, near[:rescore], probe, *precise, asked=asked, back=back)
     return scored
+
+
+def within_paper_weights(wanted: list[tuple[str, set[str]]], weights: dict[str, float],
+                         counts: PaperCounts) -> dict[str, float]:
+    """The question's term weights for one paper's sentences: each IDF weight times (1 - the share
+    of the paper's chunks holding the term) ** WITHIN_PAPER_POWER.
+
+    A question about several papers names each paper's topic ("... assays with frogs or nematodes,
+    how a virus in the pathogen or an RNA-editing gene in the host changes survival"), and the
+    topic's words are rare in the library, so they outweighed what is asked of the paper: the
+    nematode paper answered with "Here, by analyzing adr-1 and adr-2 null mutants ..." (its topic,
+    in every passage) over "Survival of animals lacking both adrs was significantly shorter ...".
+    Within its paper a topic word tells no sentence from another."""
+    chunks, frequency = counts
+    if chunks <= 0:
+        return weights
+    return {t: weights[t] * (1.0 - max(frequency.get(f, 0) for f in forms | {t}) / chunks) ** WITHIN_PAPER_POWER
+            for t, forms in wanted if t in weights}
 
 
 def _best_of_each_paper(ranked: list, hits: Sequence[ScoredChunk], n: int) -> list:

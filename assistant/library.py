@@ -22,6 +22,7 @@ import json
 import os
 import shutil
 import threading
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -81,6 +82,7 @@ class Indexes:
         self.row_of = {int(r): i for i, r in enumerate(rowids)}
         self.generation = -1
         self.paper_terms: dict[str, set[str]] = {}  # per paper, filled on demand (abstention)
+        self.term_counts: dict[str, tuple[int, Counter[str]]] = {}  # per paper, filled on demand (answers)
 
 
 class Library:
@@ -175,8 +177,16 @@ class Library:
         indexes = self.indexes()
         terms = indexes.paper_terms.get(paper_id)
         if terms is None:
-            terms = indexes.paper_terms[paper_id] = self.catalogue.paper_terms(paper_id)
+            terms = indexes.paper_terms[paper_id] = set(self.paper_term_counts(paper_id)[1])
         return terms
+
+    def paper_term_counts(self, paper_id: str) -> tuple[int, Counter[str]]:
+        """A paper's chunk count and how many of its chunks hold each term, cached like `paper_terms`."""
+        indexes = self.indexes()
+        counts = indexes.term_counts.get(paper_id)
+        if counts is None:
+            counts = indexes.term_counts[paper_id] = self.catalogue.paper_term_counts(paper_id)
+        return counts
 
     def _load_indexes(self, generation: int) -> Indexes | None:
         state_path = self.root / "index" / "state.json"

@@ -346,12 +346,14 @@ def retrieve_per_paper(
     k: int,
     filters: Filters = Filters(),
     papers: int = 4,
+    each: int | None = None,
 ) -> list[ScoredChunk]:
     """Passages for a question about several papers: the papers are ranked by their best few
     passages over a deep candidate list for the question's topic (`topic_of_several`), then each
     paper is searched on its own for the question as asked (its framing helps there: "what did each
     find" prefers results) and the lists are interleaved (best paper first), so every relevant paper
-    brings its own best evidence."""
+    brings its own best evidence. `each`: passages from each paper (then the list holds them all);
+    by default the k passages are shared out among the papers."""
     vectors: dict[str, np.ndarray] = {}  # the question is embedded once for all the searches
     share: dict[str, float] = {}  # each paper's mass as a share of the best paper's, best over the topics
     for topic in topics_of_several(query):
@@ -369,10 +371,10 @@ def retrieve_per_paper(
         return []
     # the question says several papers: the runner-up always joins, further papers when strong
     chosen = ranked[:2] + [p for p in ranked[2:papers] if share[p] >= PAPER_SHARE]
-    per = max(2, -(-k // len(chosen)))
+    per = each or max(2, -(-k // len(chosen)))
     lists = []
     for paper_id in chosen:  # each came from the filtered pool, so narrowing the filters keeps them
         own = replace(filters, paper_ids=(paper_id,))
         lists.append(retrieve(library, embedder, query, settings, k=per, filters=own, vectors=vectors))
     out = [hit for group in itertools.zip_longest(*lists) for hit in group if hit is not None]
-    return out[:k]
+    return out if each else out[:k]

@@ -124,7 +124,7 @@ _ARTICLE = r"(?:an?|the)\s+"
 # superscript "fine-tuning38, 39", or Chinese "文献[3]"); "(2) LONGEVAL, a set ..." is a list item.
 _ASKS_FINDINGS = re.compile(r"\bfind|\bfound\b|\bshow|\bresults?\b|\bconclu|\bobserv|发现|结果|结论", re.IGNORECASE)
 _NUMBERED = r"\d{1,3}(?:\s*[,\u2013-]\s*\d{1,3})*"  # "14", "14, 15", "3-5": reference or equation numbers
-_CITES = re.compile(rf"\({_NUMBERED}\)(?=\s*[.,;:]|\s*$)|\[{_NUMBERED}\]|"
+_CITES = re.compile(rf"\(\s?{_NUMBERED}\s?\)(?=\s*[.,;:]|\s*$)|\[{_NUMBERED}\]|"
                     r"et al\.,?\s*\(?(?:19|20)\d\d|[a-z]\d{1,3}(?:,\s?\d{1,3})+\b|文献\s*\[")
 
 # A question that asks for a quantity, and a sentence that states one: a number standing on its own

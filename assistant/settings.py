@@ -177,6 +177,13 @@ class AnswerSettings(BaseModel):
     passages: int = Field(
         15, ge=1, le=100, description="Passages retrieved and read for an answer (their sentences are scored)."
     )
+    passages_each: int = Field(
+        12, ge=1, le=100,
+        description="For a question about several papers: passages read from each paper (searched on its "
+        "own). The gold evidence sat 10th-30th in its paper for half of the dev and project multi-paper "
+        "questions; at 8 (15 passages shared by two papers) / 12 / 16, with within-paper term weights "
+        "(assistant.extractive.WITHIN_PAPER_POWER), they cited gold evidence in 10 / 12 / 11 of 22.",
+    )
     llm_passages: int = Field(8, ge=1, le=50, description="Most passages shown to an LLM (MMR-diverse).")
     context_tokens: int = Field(
         3000, ge=200, description="Budget for the evidence shown to an LLM, counted with tiktoken."

@@ -173,6 +173,10 @@ def test_per_paper_retrieval_brings_every_paper(lib, hashing):
     # runner-up brings its own best passage, interleaved after the best paper's first one.
     assert {h.paper.doi for h in plain} == {"10.1/ribosome"}
     assert dois[0] == "10.1/ribosome" and dois[1] == "10.1/switch" and len(hits) <= 4
+    # `each`: that many passages from every paper, however many that makes in all
+    deep = retrieve_per_paper(lib, hashing, question, RetrievalSettings(), k=2, each=2)
+    assert sum(h.paper.doi == "10.1/ribosome" for h in deep) == 2 and len(deep) > 2
+    assert [h.paper.doi for h in deep[:2]] == ["10.1/ribosome", "10.1/switch"]
     only = retrieve_per_paper(lib, hashing, question, RetrievalSettings(), k=4,
                               filters=Filters(dois=("10.1/ribosome", "10.1/en-bio")))
     assert only and {h.paper.doi for h in only} <= {"10.1/ribosome", "10.1/en-bio"}

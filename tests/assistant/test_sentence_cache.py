@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from assistant.abstention import measure_evidence
+from assistant.lexical import tokenize
 from assistant.extractive import DENSE_POOL, NEAR_TIE, RESCORE_TOP, score_sentences
 from assistant.sentence_cache import SentenceCache
 from assistant.types import Chunk, Paper, ScoredChunk
@@ -199,6 +201,41 @@ def test_a_question_about_several_papers_embeds_each_papers_own_candidates(hashi
     assert second[0].dense == 0.0 and second[1].dense > 0.0
     assert second[1].score > second[0].score
     assert shared[0].text == each[0].text and shared[0].score == each[0].score  # the first paper's best stands
+
+
+def test_each_paper_weighs_the_question_by_what_tells_its_own_sentences_apart(hashing):
+    """A several-papers question names each paper's topic, and those rare words outweighed what is
+    asked: the nematode paper answered with a sentence naming its mutants (in every passage of it)
+    over the one that reports survival. Within its paper a topic word tells no sentence apart."""
+    from collections import Counter
+
+    from assistant.extractive import within_paper_weights
+
+    def paper(pid: str) -> Paper:
+        return Paper(id=pid, doi=f"10.1/{pid}", title=pid, authors=(), year=2020, pages=1, lang="en")
+
+    texts = ["Nematode adr mutants were grown on pathogenic bacteria in slow killing assays.",
+             "Nematode adr mutants showed altered collagen gene expression in the cuticle.",
+             "Survival was significantly shorter for animals lacking both enzymes."]
+    hits = [ScoredChunk(Chunk(id=f"n{i}", paper_id="n", ordinal=i, text=t, section="Results", page_start=1,
+                              page_end=1, char_start=0, char_end=len(t)), paper("n"), 1.0 / (i + 1))
+            for i, t in enumerate(texts)]
+    question = "Which papers tested frogs or nematode adr mutants, and how did survival change in each?"
+    idf = lambda terms: {t: 1.0 for t in terms}  # noqa: E731
+    counts = {"n": (3, Counter(t for text in texts for t in set(tokenize(text))))}
+    plain = score_sentences(question, hits, hashing, idf, SentenceCache(), per_paper=True)
+    own = score_sentences(question, hits, hashing, idf, SentenceCache(), per_paper=True, paper_counts=counts.get)
+    def coverage(scored, start):  # of the question's terms, by weight, that the sentence holds
+        return next(x.coverage for x in scored if x.text.startswith(start))
+
+    assert coverage(plain, "Survival") < coverage(plain, "Nematode adr mutants were grown")
+    assert coverage(own, "Survival") > coverage(own, "Nematode adr mutants were grown")
+    # the weights themselves: a word in two of three chunks keeps (1/3)**2 of its weight, one in a
+    # single chunk (2/3)**2, a word the paper never uses (the other paper's topic) all of it
+    wanted = [("nematod", {"nematod"}), ("surviv", {"surviv"}), ("frog", {"frog"})]
+    weights = within_paper_weights(wanted, {"nematod": 1.0, "surviv": 1.0, "frog": 1.0},
+                                   (3, Counter({"nematod": 2, "surviv": 1})))
+    assert weights == pytest.approx({"nematod": 1 / 9, "surviv": 4 / 9, "frog": 1.0})
 
 
 def test_an_english_question_finds_its_words_in_a_chinese_passage_through_their_glosses(hashing):
