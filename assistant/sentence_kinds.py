@@ -28,11 +28,14 @@ shares with the question, and some kinds of line share many words while saying l
   sentence holding such a label keeps ``FRONT_MATTER_SHARE``.
 
 - For a question about **findings** ("What did the authors find about biofilm formation ...?",
-  "... what did each conclude?", "发现了什么"), a sentence that cites other work ("(14, 15)",
-  "[9]", "Smith et al., 2010", "文献[3]") is background, not the paper's own result: it keeps
-  ``CITING_SHARE``. Dev questions: cited gold unchanged (82.4%), multi-paper answers stating the
-  reference's numbers 33.3 -> 41.7% (at 0.6 and 0.8 alike; 0.6 since the leaning-back rule below
-  also weighs the paper's own "Therefore, the biofilm-forming capacity ... were determined.").
+  "... what did each conclude?", "what does each report?", "发现了什么"), a sentence that cites other
+  work ("(14, 15)", NAR's "( 32 )", "[9]", "Smith et al., 2010", "文献[3]") is background, not the
+  paper's own result: it keeps ``CITING_SHARE``. Dev questions: cited gold unchanged (82.4%),
+  multi-paper answers stating the reference's numbers 33.3 -> 41.7% (at 0.6 and 0.8 alike; 0.6
+  since the leaning-back rule below also weighs the paper's own "Therefore, the biofilm-forming
+  capacity ... were determined."). "report" and the spaced citation: no figure moved, but "...
+  what consequence does each report?" no longer quotes "The H3K79 methylation mark was also
+  reported to accumulate ... ( 32 )" from a paper's introduction.
 
 - **Table text read as prose**: a Chinese "sentence" of 80 or more characters without a comma,
   enumeration comma, semicolon or colon is table cells run together ("模态类型多元网络模态应用主要功能
@@ -122,7 +125,7 @@ _ARTICLE = r"(?:an?|the)\s+"
 
 # A question about what the paper found, and a sentence that cites other work (numbered, author-year,
 # superscript "fine-tuning38, 39", or Chinese "文献[3]"); "(2) LONGEVAL, a set ..." is a list item.
-_ASKS_FINDINGS = re.compile(r"\bfind|\bfound\b|\bshow|\bresults?\b|\bconclu|\bobserv|发现|结果|结论", re.IGNORECASE)
+_ASKS_FINDINGS = re.compile(r"\bfind|\bfound\b|\bshow|\bresults?\b|\bconclu|\bobserv|\breport|发现|结果|结论", re.IGNORECASE)
 _NUMBERED = r"\d{1,3}(?:\s*[,\u2013-]\s*\d{1,3})*"  # "14", "14, 15", "3-5": reference or equation numbers
 _CITES = re.compile(rf"\(\s?{_NUMBERED}\s?\)(?=\s*[.,;:]|\s*$)|\[{_NUMBERED}\]|"
                     r"et al\.,?\s*\(?(?:19|20)\d\d|[a-z]\d{1,3}(?:,\s?\d{1,3})+\b|文献\s*\[")

@@ -111,6 +111,10 @@ def test_a_question_about_findings_prefers_the_papers_own_statements():
     assert kind_share("A. lwoffii formed less biofilm than A. baumannii.", asked) == 1.0
     assert kind_share("(2) LONGEVAL, a set of three guidelines.", asked) == 1.0  # a list item, not a citation
     assert kind_share("Pumps act in biofilm formation (14, 15).", read_question("Which pumps act in biofilms?")) == 1.0
+    # "what does each report" asks for findings too; NAR writes its citations with spaces, "( 32 )"
+    reports = read_question("Which papers deal with DNA methylation, and what consequence does each report?")
+    assert reports.findings
+    assert kind_share("The mark was also reported to accumulate across gene bodies ( 32 ).", reports) == CITING_SHARE
 
 
 def test_chinese_table_cells_run_together_are_not_prose():
