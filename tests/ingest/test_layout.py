@@ -387,6 +387,11 @@ def test_corpus_acl_footnotes_leave_the_sentences_whole(shared_corpus):
     notes = [b.text for b in blocks if b.kind == "footnote"]
     assert "7 pronounced “stork”" in notes and any(n.startswith("15 https://github.com/google-research/") for n in notes)
     assert not any("github.com/google-research" in b.text for b in blocks if b.kind == "body")
+    # BMC's licence box at the foot of the first page is a footnote, not the end of the page's last sentence
+    with pymupdf.open(folder / "paper-24.pdf") as doc:
+        blocks, _, _ = extract_blocks(doc)
+    assert any(b.kind == "footnote" and b.text.startswith("© The Author(s) 2024. Open Access") for b in blocks)
+    assert not any(b.kind == "body" and "Creative Commons" in b.text for b in blocks if b.page == 1)
     # NAR's first page sets its abstract in small type under a "* To whom correspondence" line: not footnotes
     with pymupdf.open(folder / "paper-10.pdf") as doc:
         blocks, _, _ = extract_blocks(doc)
