@@ -105,6 +105,13 @@ _ASKS_BACK = re.compile(r"fund|grant|acknowledg|contribut|competing|conflict|ava
 # A sentence that is nothing but a link, after a footnote mark ("1 https://github.com/..."): where
 # something is kept, which only a question about access wants. It quoted a bare URL for "What is LongEval?".
 _LINK_ONLY = re.compile(r"^\s*(?:\d{1,3}|[*†‡§¶#])?\s*(?:https?://|www\.)\S+\s*$", re.IGNORECASE)
+# A compliance statement (animal-care or ethics approval, informed consent) states no finding, wherever
+# it stands: "Amphibian infection model We performed all investigations involving live vertebrate
+# animals following published protocols approved by the ... Institutional Animal Care and Use
+# Committee" was quoted for what infection assays found. Eight such sentences on the corpus.
+_COMPLIANCE = re.compile(r"\b(?:IACUC|institutional animal care and use committee|institutional review board|"
+                         r"ethics? committee|ethic(?:s|al) approval|informed consent|declaration of helsinki)\b|"
+                         r"伦理委员会|知情同意", re.IGNORECASE)
 
 # Labels of publishing matter, anywhere in a sentence (the page's reading order glues them into text).
 _FRONT_MATTER = re.compile(
@@ -260,11 +267,12 @@ def back_matter(section: str, sentences: Sequence[str]) -> list[bool]:
     """Which of a passage's `sentences` are back matter: all of them under such a heading
     (`section`), else those from the first that opens with one run in ("Acknowledgments Dr. Frank
     Davidoff ...", "Authors' contributions All authors ..."): back matter closes a paper. A
-    sentence that is only a link (a footnote's URL) counts as back matter wherever it stands."""
+    sentence that is only a link (a footnote's URL) or a compliance statement (ethics approval,
+    informed consent) counts as back matter wherever it stands."""
     if is_back_matter_heading(section):
         return [True] * len(sentences)
     start = next((i for i, text in enumerate(sentences) if _BACK_SECTION.match(text)), len(sentences))
-    return [i >= start or bool(_LINK_ONLY.match(text)) for i, text in enumerate(sentences)]
+    return [i >= start or bool(_LINK_ONLY.match(text) or _COMPLIANCE.search(text)) for i, text in enumerate(sentences)]
 
 
 def kind_share(text: str, asked: Asked | str = "", in_back_matter: bool = False) -> float:

@@ -78,6 +78,13 @@ def test_back_matter_by_heading_or_run_in_heading():
     # a footnote that is only a link is back matter wherever it stands; a sentence with a link is not
     assert back_matter("Introduction", ["We present LongEval.", "1 https://github.com/a/longeval",
                                         "The code is at https://x.org/y."]) == [False, True, False]
+    # so is a compliance statement (animal-care or ethics approval, consent); an institute's name is not
+    assert back_matter("Amphibian infection model", [
+        "We performed all investigations following protocols approved by the Institutional Animal Care and "
+        "Use Committee.", "Written informed consent was obtained from the patient.", "本研究经医院伦理委员会批准。",
+        "Frogs infected with v+ isolates died by day 43.", "Institute for Research in Biomedicine (IRB Barcelona)."]) \
+        == [True, True, True, False, False]
+    assert asks_about_back_matter("Was informed consent obtained?")  # then it weighs in full
     assert asks_about_back_matter("Where can I download the code from GitHub?") and asks_about_back_matter("代码的网址是什么？")
 
 
