@@ -20,8 +20,8 @@ from assistant import abstention
 from assistant.abbreviations import alternate_forms, defined_in
 from assistant.citations import (CANNOT_ANSWER, check_answer, is_cannot_answer, make_citation,
                                  number_passages, renumber)
-from assistant.extractive import (rerank_by_sentences, score_sentences, select_per_paper, select_sentences,
-                                  strip_markers)
+from assistant.extractive import (readable, rerank_by_sentences, score_sentences, select_per_paper,
+                                  select_sentences, strip_markers)
 from assistant.lexical import require_terms, tokenize
 from assistant.library import Library
 from assistant.protocols import LLM, Embedder, Message
@@ -200,7 +200,7 @@ class Answerer:
         parts, citations = [], []
         for n, sentence in enumerate(chosen, start=1):
             citations.append(make_citation(n, sentence.hit, sentence.text, self.locate_page))
-            parts.append((strip_markers(sentence.text), (n,)))
+            parts.append((readable(sentence.text), (n,)))
         text, _ = renumber(parts)
         for part, numbers in parts:
             yield f"{part} [{numbers[0]}] "

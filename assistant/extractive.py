@@ -327,6 +327,19 @@ def _same_text(a: str, b: str) -> bool:
     return a == b or (min(len(a), len(b)) > 40 and (a in b or b in a))
 
 
+# A structured abstract's run-in label before a sentence's first word ("Results  Here, by analyzing
+# adr-1 ...", "Conclusions Our data uncover ..."): the parser keeps it in the text (it names the
+# part), an answer or summary shows the sentence without it. "Results were similar" keeps its word.
+_RUN_IN_LABEL = re.compile(r"^\s*(?:Background|Results|Conclusions?|Methods|Objectives?|Aims?|Purpose|Findings|"
+                           r"Interpretation|Significance)\s+(?=[A-Z][a-z]*\b)")
+
+
+def readable(text: str) -> str:
+    """A quoted sentence as an answer or summary shows it: without the paper's reference markers
+    (`strip_markers`) or a structured abstract's run-in label."""
+    return _RUN_IN_LABEL.sub("", strip_markers(text), count=1)
+
+
 def strip_markers(text: str) -> str:
     """Remove the paper's own reference markers ("[12]", "[3-5]") so they are not read as ours."""
     return re.sub(r"\s{2,}", " ", _MARKER_LIKE.sub("", text)).strip()

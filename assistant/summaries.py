@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.citations import make_citation
-from assistant.extractive import strip_markers
+from assistant.extractive import readable
 from assistant.lexical import tokenize
 from assistant.retrieval import query_language
 from assistant.sentence_cache import split_passage
@@ -256,7 +256,7 @@ class Citer:
             n = len(self.citations) + 1
             self._numbers[key] = n
             self.citations.append(make_citation(n, sentence.hit, sentence.text, self.locate_page))
-        return f"{strip_markers(sentence.text)} [{self._numbers[key]}]"
+        return f"{readable(sentence.text)} [{self._numbers[key]}]"
 
     def cite_all(self, sentences: Sequence[PaperSentence]) -> str:
         return " ".join(self.cite(s) for s in sentences)

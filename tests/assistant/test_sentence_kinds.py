@@ -169,3 +169,13 @@ def test_a_quantity_question_prefers_sentences_that_state_a_number():
         == pytest.approx(QUANTITY_BOOST * UNIT_BOOST)
     assert kind_share("We measured how EF-1A binds GDP across temperatures.", asked) == 1.0
     assert kind_share("EF-1A bound GDP best at 52.9 °C.", read_question("What does EF-1A bind?")) == 1.0
+
+
+def test_a_quoted_sentence_is_shown_without_markers_or_a_run_in_label():
+    from assistant.extractive import readable
+
+    assert readable("Results  Here, by analyzing adr-1 mutants, we find [12] that ...") == \
+        "Here, by analyzing adr-1 mutants, we find that ..."
+    assert readable("Conclusions Our data uncover a role.") == "Our data uncover a role."
+    assert readable("Results were similar in both strains.") == "Results were similar in both strains."
+    assert readable("Methods and materials differ.") == "Methods and materials differ."
