@@ -54,6 +54,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Callable, Container, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -152,7 +153,7 @@ def measure_evidence(
     hits: Sequence[ScoredChunk],
     passage_terms: Sequence[set[str]],
     best_sentence: float,
-    paper_terms: Callable[[str], set[str]],
+    paper_terms: Callable[[str], AbstractSet[str]],
     idf: Callable[[Sequence[str]], dict[str, float]],
     sentence_coverage: float = 1.0,
     vocabulary: Container[str] = frozenset(),

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from assistant import abstention
 from assistant.abbreviations import alternate_forms, defined_in
@@ -120,13 +120,9 @@ class Answerer:
     def gather(self, query: str, *, filters: Filters = Filters(), k: int | None = None):
         """Retrieve passages, score their sentences and measure how strongly they answer."""
         several = about_several(query, filters)
-        if several:
-            hits = retrieve_per_paper(self.library, self.embedder, query, self.settings.retrieval,
-                                      k=k or self.settings.answer.passages, filters=filters,
-                                      each=self.settings.answer.passages_each)
-        else:
-            hits = retrieve(self.library, self.embedder, query, self.settings.retrieval,
-                            k=k or self.settings.answer.passages, filters=filters)
+        search = partial(retrieve_per_paper, each=self.settings.answer.passages_each) if several else retrieve
+        hits = search(self.library, self.embedder, query, self.settings.retrieval,
+                      k=k or self.settings.answer.passages, filters=filters)
         if not several and filters.is_empty():
             hits = with_defining_openings(self.library, hits, asked_term(query))
         lexical = self.library.indexes().lexical

@@ -23,6 +23,7 @@ import os
 import shutil
 import threading
 from collections import Counter
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 
 import numpy as np
@@ -81,8 +82,7 @@ class Indexes:
         self.rowids = rowids
         self.row_of = {int(r): i for i, r in enumerate(rowids)}
         self.generation = -1
-        self.paper_terms: dict[str, set[str]] = {}  # per paper, filled on demand (abstention)
-        self.term_counts: dict[str, tuple[int, Counter[str]]] = {}  # per paper, filled on demand (answers)
+        self.term_counts: dict[str, tuple[int, Counter[str]]] = {}  # per paper, filled on demand
 
 
 class Library:
@@ -172,16 +172,13 @@ class Library:
         except Exception:  # noqa: BLE001 - a closed library, a busy disk: the next reader tries again
             pass
 
-    def paper_terms(self, paper_id: str) -> set[str]:
-        """A paper's lexical terms, cached with the indexes (dropped when the library changes)."""
-        indexes = self.indexes()
-        terms = indexes.paper_terms.get(paper_id)
-        if terms is None:
-            terms = indexes.paper_terms[paper_id] = set(self.paper_term_counts(paper_id)[1])
-        return terms
+    def paper_terms(self, paper_id: str) -> AbstractSet[str]:
+        """A paper's lexical terms (what it talks about, for abstention): the keys of its counts."""
+        return self.paper_term_counts(paper_id)[1].keys()
 
     def paper_term_counts(self, paper_id: str) -> tuple[int, Counter[str]]:
-        """A paper's chunk count and how many of its chunks hold each term, cached like `paper_terms`."""
+        """A paper's chunk count and how many of its chunks hold each term, cached with the indexes
+        (dropped when the library changes)."""
         indexes = self.indexes()
         counts = indexes.term_counts.get(paper_id)
         if counts is None:

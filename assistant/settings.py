@@ -182,7 +182,7 @@ class AnswerSettings(BaseModel):
         description="For a question about several papers: passages read from each paper (searched on its "
         "own). The gold evidence sat 10th-30th in its paper for half of the dev and project multi-paper "
         "questions; at 8 (15 passages shared by two papers) / 12 / 16, with within-paper term weights "
-        "(assistant.extractive.WITHIN_PAPER_POWER), they cited gold evidence in 10 / 12 / 11 of 22.",
+        "(assistant.extractive.WITHIN_PAPER_POWER), they cited gold evidence in 9 / 12 / 11 of 22 (9 before either).",
     )
     llm_passages: int = Field(8, ge=1, le=50, description="Most passages shown to an LLM (MMR-diverse).")
     context_tokens: int = Field(

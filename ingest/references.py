@@ -27,7 +27,8 @@ from assistant.types import TextBlock
 _TAIL = re.compile(r"(?<![\d.])\d{1,4}(?:\s*\(\d{1,3}\))?\s*[,:]\s*[eE]?\d{1,6}[A-Za-z]?(?:\s*[–-]\s*[eE]?\d{1,6})?"
                    r"\s*\((?:19|20)\d\d[a-z]?\)")
 # "1. R. T. Abraham,", "35. K. Rickman,", "2. S. Ahmed et al.,", "39. T. Kamaletdinova, Z.-Q. Wang"
-_ENTRY = re.compile(r"(?:^|(?<=[.)])\s)\d{1,3}\.\s+(?:[A-Z]\.\s?(?:-[A-Z]\.\s?)?){1,3}\s?[A-Z][\w'’-]+(?:,| et al\.)")
+_STARTS_ENTRY = r"(?:^|(?<=[.)])\s)\d{1,3}\.\s+"  # "35. " at the start or after an entry's final "." / ")"
+_ENTRY = re.compile(_STARTS_ENTRY + r"(?:[A-Z]\.\s?(?:-[A-Z]\.\s?)?){1,3}\s?[A-Z][\w'’-]+(?:,| et al\.)")
 _CHARS_PER_MARK = 320  # an entry takes 120-250 characters; prose with a stray citation has far more per mark
 MIN_BLOCKS = 3  # blocks dense with entry marks before a paper is taken to print an unheaded list
 
@@ -67,7 +68,7 @@ def divert_unheaded_references(blocks: list[TextBlock], references: list[str]) -
 
 def split_entries(text: str) -> list[str]:
     """Cut a run of numbered entries ("1. A. B. Author, ... (2001). 2. C. Author, ...") at each number."""
-    starts = [m.start() for m in re.finditer(r"(?:^|(?<=[.)])\s)\d{1,3}\.\s+[A-Z]", text)]
+    starts = [m.start() for m in re.finditer(_STARTS_ENTRY + "[A-Z]", text)]
     if not starts or starts[0] > 0:
         starts = [0] + starts
     cuts = starts + [len(text)]
