@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 import pymupdf
 
 from assistant.types import FigureImage
+from ingest.textfix import repair_founder_glyphs
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\[])|(?<=[。！？；])")
 
@@ -142,7 +143,7 @@ class Caption:
 
 def read_text(doc: pymupdf.Document) -> list[PageText]:
     """Every page's text lines, top to bottom (a parse reads them once, in `ingest.pages`)."""
-    return [page_text(page.get_text("dict", flags=_FLAGS), page.rect.width) for page in doc]
+    return [page_text(repair_founder_glyphs(page.get_text("dict", flags=_FLAGS)), page.rect.width) for page in doc]
 
 
 def page_text(info: dict, width: float) -> PageText:

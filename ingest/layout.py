@@ -20,7 +20,7 @@ import pymupdf
 from assistant.types import TextBlock
 from ingest.paragraphs import CJK_RE, assemble, mark_footnotes
 from ingest.references import divert_unheaded_references
-from ingest.textfix import count_words, rejoin_split_words
+from ingest.textfix import count_words, rejoin_split_words, repair_founder_glyphs
 
 # No PRESERVE_LIGATURES: MuPDF then expands ﬁ/ﬂ itself; NFKC below catches the rest.
 _FLAGS = pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP
@@ -77,7 +77,7 @@ def read_lines(page: pymupdf.Page, pno: int, info: dict | None = None) -> list[_
     out = []
     # MuPDF gives a rotated page's text in unrotated coordinates: a landscape table page (/Rotate
     # 90) has every line running up the page. Seen upright, as the reader sees it, they are lines.
-    info = page.get_text("dict", flags=_FLAGS) if info is None else info
+    info = repair_founder_glyphs(page.get_text("dict", flags=_FLAGS)) if info is None else info
     turn = page.rotation_matrix if page.rotation and _reads_upright(info, page.rotation_matrix) else None
     for block in info["blocks"]:
         for line in block.get("lines", ()):

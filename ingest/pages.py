@@ -23,6 +23,7 @@ from pymupdf import mupdf
 
 from ingest.captions import PageText, page_text
 from ingest.layout import read_lines
+from ingest.textfix import repair_founder_glyphs
 
 # No PRESERVE_LIGATURES: MuPDF expands ﬁ/ﬂ itself (the layout module's NFKC catches the rest). No
 # PRESERVE_IMAGES: image blocks in a dict carry the encoded image, costly and never read here.
@@ -60,7 +61,7 @@ class PageReads:
         """`get_text("dict")` of page `pno` with `TEXT_FLAGS` (the first pages' are kept)."""
         info = self._dicts.get(pno)
         if info is None:
-            info = self.doc[pno].get_text("dict", flags=TEXT_FLAGS)
+            info = repair_founder_glyphs(self.doc[pno].get_text("dict", flags=TEXT_FLAGS))
             if pno < KEEP_DICTS:
                 self._dicts[pno] = info
         return info
@@ -82,7 +83,7 @@ def read_pages(doc: pymupdf.Document) -> PageReads:
     for page in doc:
         pno = page.number
         textpage = page.get_textpage(flags=TEXT_FLAGS)
-        info = page.get_text("dict", textpage=textpage)
+        info = repair_founder_glyphs(page.get_text("dict", textpage=textpage))
         reads.lines.append(read_lines(page, pno + 1, info))
         reads.texts.append(page_text(info, page.rect.width))
         reads._plain[pno] = page.get_text("text", textpage=textpage)
