@@ -59,7 +59,7 @@ from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
-from assistant.lexical import function_words, has_cjk, latin_terms, tag_words, tokenize, whole_words
+from assistant.lexical import dictionary_words, function_words, has_cjk, latin_terms, tag_words, tokenize, whole_words
 from assistant.lexicon import concepts
 from assistant.retrieval import topic_of_several
 from assistant.types import ScoredChunk
@@ -148,6 +148,28 @@ def merge_glossed(question: str, found: list[tuple[str, frozenset[str]]]) -> lis
     return [(t, merged[t]) for t in order if t in merged]
 
 
+def resegment_unseen(wanted: list[tuple[str, frozenset[str]]], vocabulary: Container[str],
+                     keep: Container[str] = frozenset()) -> list[tuple[str, frozenset[str]]]:
+    """Cut a Chinese question word that no paper holds, that has no translation and that jieba
+    only guessed (no dictionary word) into its dictionary words: jieba's new-word guessing joins
+    characters across the question's own word boundaries ("数据集来评估所提方法" gives "集来",
+    "熵权法来计算" "权法来"), and such a word, nowhere in the library, weighed the largest IDF
+    there is as missing from every paper. A dictionary word, one some paper holds, or one in `keep`
+    (function words, weighed lightly already: "这套" would leave "套" at full weight) stays."""
+    if not vocabulary:
+        return wanted
+    out: dict[str, frozenset[str]] = {}
+    for term, forms in wanted:
+        parts = (dictionary_words(term) if has_cjk(term) and len(forms) == 1 and term not in vocabulary
+                 and term not in keep else [term])
+        if parts == [term] or not parts:
+            out.setdefault(term, forms)
+        else:
+            for part, part_forms in concepts(p for p in parts if p not in out):
+                out[part] = part_forms
+    return list(out.items())
+
+
 def measure_evidence(
     question: str,
     hits: Sequence[ScoredChunk],
@@ -163,13 +185,14 @@ def measure_evidence(
     For a question about `several` papers, the best papers together: each covers its own part."""
     # A several-papers question's framing ("Which papers deal with ..., and what does each report?")
     # names nothing the papers must contain, as question words do not.
-    wanted = content_concepts(topic_of_several(question) if several else question)
-    if not hits or not wanted:
-        return EvidenceStrength(0.0, 0.0, best_sentence)
     lang = "zh" if has_cjk(question, share=0.2) else "en"
     # Chinese function words ("这篇", "里", "最多能", "几倍") are the everyday words of a Chinese
     # question: most are nowhere in the library, so at full IDF one of them outweighed the topic.
     common = _common_terms(question) | (function_words(question) if lang == "zh" else set())
+    wanted = resegment_unseen(content_concepts(topic_of_several(question) if several else question),
+                              vocabulary, keep=common)
+    if not hits or not wanted:
+        return EvidenceStrength(0.0, 0.0, best_sentence)
     weights = {t: w * (COMMON_WEIGHT if t in common else 1.0) for t, w in idf([t for t, _ in wanted]).items()}
 
     def cover(have: set[str], judged: list[tuple[str, frozenset[str]]]) -> tuple[float, float]:

@@ -117,6 +117,15 @@ def tokenize(text: str) -> list[str]:
     return terms
 
 
+def dictionary_words(word: str) -> list[str]:
+    """A Chinese word cut into jieba's dictionary words alone, without its HMM guessing at new
+    words; function characters left out as `tokenize` leaves them out. A word jieba made up
+    across a word boundary of the question ("数据集来评估" gives "集来", "熵权法来" gives "权法来")
+    comes apart ("集"; "权", "法"); a dictionary word stays whole."""
+    return [w for w in _jieba().cut(unicodedata.normalize("NFKC", word), hmm=False)
+            if w not in _ZH_STOP and (len(w) > 1 or not _is_function_char(w))]
+
+
 def whole_words(terms: Sequence[str]) -> list[str]:
     """`terms` without the Chinese words that only sit inside a longer Chinese word among them.
 

@@ -8,7 +8,7 @@ from dataclasses import replace
 from assistant import abstention
 from assistant.abstention import (_common_terms, _derived_in, content_concepts, load_model, measure_evidence,
                                   question_focus)
-from assistant.lexical import function_words, tokenize
+from assistant.lexical import dictionary_words, function_words, tokenize
 from assistant.retrieval import retrieve_per_paper
 from assistant.settings import RetrievalSettings
 from tests.minilib import paper, store
@@ -65,6 +65,24 @@ def test_chinese_function_words_weigh_like_everyday_english_words(lib, hashing, 
     assert _coverage(lib, hashing, specific, 4) < covered - 0.1
     monkeypatch.setattr(abstention, "function_words", lambda text: set())
     assert covered > _coverage(lib, hashing, phrasing, 4) + 0.1  # at full IDF, 这篇 / 里 / 最多能 sank it
+
+
+def test_a_word_jieba_made_up_across_the_questions_own_word_boundary_is_judged_by_its_dictionary_words(
+        lib, hashing, monkeypatch):
+    """"用数据集来评估" gives jieba's guess "集来": no paper holds it, and at the largest IDF it sank
+    a question the paper answers; cut into dictionary words it is judged as "集" and "来". A dictionary
+    word no paper holds ("郑和", a person) still counts as missing."""
+    assert dictionary_words("集来") == ["集", "来"] and dictionary_words("郑和") == ["郑和"]
+    store(lib, hashing, paper("ndn", "zh", ["实验用服务器性能数据集评估方法，共有1000个节点。"]))
+    # "集" and "来" are everyday characters, standing alone in other papers
+    for name in ("news", "town"):
+        store(lib, hashing, paper(name, "zh", ["每周一集来访的客人在集上看戏，来年再来。"]))
+    asked = "实验用服务器性能数据集来评估方法时共有多少个节点？"
+    assert "集来" in tokenize(asked)
+    covered = _coverage(lib, hashing, asked, 4)
+    assert _coverage(lib, hashing, "实验用服务器性能数据集评估郑和方法时共有多少个节点？", 4) < covered - 0.1
+    monkeypatch.setattr(abstention, "dictionary_words", lambda word: [word])
+    assert covered > _coverage(lib, hashing, asked, 4) + 0.05  # "集来" kept: missing at the largest IDF
 
 
 def test_words_naming_the_kind_of_answer_are_not_content():
