@@ -67,6 +67,12 @@ shares with the question, and some kinds of line share many words while saying l
   ``UNIT_BOOST`` on top: dev numbers 83.8 -> 85.2% (the same at 1.3), cited gold unchanged; the
   project's own quantity and Chinese questions (44): cited gold 75.0 -> 77.3%.
 
+- For a question that asks **why** ("Why does an IP address cause mobility problems ...?", "为什么选择
+  熵权法……？", "……这是什么原因？"), a sentence that gives a reason ("because", "due to", "in order
+  to", "由于", "原因是", "目的是", "为了") gains ``REASON_BOOST``: the answers led with sentences that
+  restate the question's topic ("本文利用熵权法去分析静态指标……") before the one that says why
+  ("采用熵权法的目的是由于熵权法是一种客观赋权方法……").
+
 Leaves out: definitions of a term other than the one asked about, and questions that ask for a
 definition in other words ("Define X", "What does X stand for?").
 """
@@ -89,6 +95,7 @@ LEANS_BACK_SHARE = 0.8
 TABLE_TEXT_SHARE = 0.5
 QUANTITY_BOOST = 1.3
 UNIT_BOOST = 1.15
+REASON_BOOST = 1.2
 TABLE_TEXT_CHARS = 80  # Chinese characters without a comma-like mark: table cells, not prose
 
 # Also the sections a summary never quotes (assistant.summaries); "a c kno": a kerning-split heading.
@@ -165,6 +172,15 @@ _UNITS = (
 )
 
 
+# A question that asks why, and a sentence that gives a reason or a purpose.
+_ASKS_REASON = re.compile(r"\bwhy\b|\bwhat\s+(?:is|was|are|were)\s+the\s+(?:main\s+)?reasons?\b|\bfor\s+what\s+reason|"
+                          r"\bwhat\s+explains\b|\bhow\s+come\b|为什么|为何|何故|什么原因|原因是什么|什么缘故", re.IGNORECASE)
+_GIVES_REASON = re.compile(r"\bbecause\b|\bdue\s+to\b|\bowing\s+to\b|\bas\s+a\s+result\s+of\b|\bthe\s+reasons?\b|"
+                           r"\bin\s+order\s+to\b|\bso\s+that\b|\bcaused\s+by\b|\battributed\s+to\b|\bexplain(?:s|ed)?\b|"
+                           r"\bresults?\s+from\b|\bsince\s+(?!\d|then\b|(?:the\s+)?(?:early|late|mid|beginning|start|inception|discovery)\b)|"
+                           r"由于|因为|原因|目的|为了|以便|旨在|归因|之所以|在于", re.IGNORECASE)
+
+
 def asked_units(question: str) -> tuple[re.Pattern, ...]:
     """The unit patterns of what `question` asks for (temperature, share, fold change, duration)."""
     return tuple(unit for asks, unit in _UNITS if asks.search(question))
@@ -197,12 +213,13 @@ class Asked:
     findings: bool = False  # the question asks what the paper found
     quantity: bool = False  # the question asks for a quantity ("how many", "at what temperature", "多少")
     units: tuple[re.Pattern, ...] = ()  # for a quantity question, the units it asks in (`asked_units`)
+    reason: bool = False  # the question asks why ("why", "为什么", "什么原因")
 
 
 def read_question(question: str) -> Asked:
     quantity = bool(_ASKS_QUANTITY.search(question))
     return Asked(asked_term(question), bool(_ASKS_FINDINGS.search(question)), quantity,
-                 asked_units(question) if quantity else ())
+                 asked_units(question) if quantity else (), bool(_ASKS_REASON.search(question)))
 
 
 def asked_term(question: str) -> str:
@@ -284,6 +301,8 @@ def kind_share(text: str, asked: Asked | str = "", in_back_matter: bool = False)
     share = _own_kind_share(text, asked.term, in_back_matter)
     if asked.quantity and states_quantity(text):
         share *= QUANTITY_BOOST * (UNIT_BOOST if any(u.search(text) for u in asked.units) else 1.0)
+    if asked.reason and _GIVES_REASON.search(text):
+        share *= REASON_BOOST
     return share * CITING_SHARE if asked.findings and _CITES.search(text) else share
 
 

@@ -5,6 +5,7 @@ import pytest
 
 from assistant.sentence_kinds import (BACK_MATTER_SHARE, CAPTION_SHARE, CITING_SHARE, DEFINITION_BOOST,
                                       FRONT_MATTER_SHARE, KEYWORD_LINE_SHARE, LEANS_BACK_SHARE, QUANTITY_BOOST,
+                                      REASON_BOOST,
                                       TABLE_TEXT_SHARE, UNIT_BOOST, asked_term, asks_about_back_matter, back_matter, defines,
                                       is_back_matter_heading, kind_share, leans_back, read_question, states_quantity)
 
@@ -169,6 +170,33 @@ def test_a_quantity_question_prefers_sentences_that_state_a_number():
         == pytest.approx(QUANTITY_BOOST * UNIT_BOOST)
     assert kind_share("We measured how EF-1A binds GDP across temperatures.", asked) == 1.0
     assert kind_share("EF-1A bound GDP best at 52.9 °C.", read_question("What does EF-1A bind?")) == 1.0
+
+
+@pytest.mark.parametrize("question, reason", [
+    ("Why was the KPC model chosen?", True),
+    ("What is the main reason for the drop in throughput?", True),
+    ("作者为什么选择熵权法来计算基础性能得分？", True),
+    ("消费者取得辅助密钥块的时间逐渐缩短，这是什么原因？", True),
+    ("Which model was chosen?", False),
+    ("平均切换时延是多少？", False),
+])
+def test_questions_that_ask_why(question, reason):
+    assert read_question(question).reason is reason
+
+
+def test_a_why_question_prefers_sentences_that_give_a_reason():
+    asked = read_question("Why can eCPA not be used directly in P4-based NDN?")
+    for gives in ("Since NDN adopts a content-centric mode, eCPA cannot be integrated directly.",
+                  "eCPA fails because its state does not fit the switch.",
+                  "The gateway is reconfigured in order to keep the old stack."):
+        assert kind_share(gives, asked) == pytest.approx(REASON_BOOST), gives
+    for plain in ("eCPA has been used since 2019 in IP networks.", "eCPA permutes content in switches."):
+        assert kind_share(plain, asked) == 1.0, plain
+    why_zh = read_question("作者为什么选择熵权法？")
+    assert kind_share("采用熵权法的目的是由于熵权法是一种客观赋权方法。", why_zh) == pytest.approx(REASON_BOOST)
+    assert kind_share("本文利用熵权法去分析静态指标。", why_zh) == 1.0
+    # a reason is no better than any sentence when the question does not ask why
+    assert kind_share("eCPA fails because its state does not fit the switch.", read_question("What is eCPA?")) == 1.0
 
 
 def test_a_quoted_sentence_is_shown_without_markers_or_a_run_in_label():
