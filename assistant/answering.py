@@ -158,9 +158,10 @@ class Answerer:
         form of any abbreviation the hits' papers define. `per_paper`: each paper will be judged
         against its own best sentence (a question about several papers)."""
         defined = defined_in(self.library.abbreviations, (h.paper.id for h in hits))
-        return score_sentences(query, hits, self.sentence_embedder, self.library.indexes().lexical.idf, self.cache,
+        lexical = self.library.indexes().lexical
+        return score_sentences(query, hits, self.sentence_embedder, lexical.idf, self.cache,
                                alternate_forms(query, defined), self.rescorer, self.settings.answer.rescore_sentences,
-                               per_paper=per_paper, paper_counts=self.library.paper_term_counts)
+                               per_paper=per_paper, paper_counts=self.library.paper_term_counts, vocabulary=lexical)
 
     def standalone(self, question: str, history: Sequence[Answer]) -> str:
         """A follow-up made stand-alone: rewritten by the LLM, or (extractive) joined to the

@@ -30,10 +30,10 @@ papers embeds more of each paper's sentences (``DENSE_POOL_EACH``).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Container, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from assistant.lexical import has_cjk, tokenize
+from assistant.lexical import fit_to_vocabulary, has_cjk, tokenize
 from assistant.lexicon import concepts, gloss_text
 from assistant.protocols import Embedder
 from assistant.sentence_cache import MIN_CHARS, SentenceCache
@@ -95,14 +95,16 @@ def score_sentences(
     rescore: int = RESCORE_TOP,
     per_paper: bool = False,
     paper_counts: Callable[[str], PaperCounts] | None = None,
+    vocabulary: Container[str] = frozenset(),
 ) -> list[Sentence]:
     """Every sentence of `hits`, scored against `question`, best first. `alternates`: more forms
     that count as finding a question term (the other form of an abbreviation the papers define).
     `precise`: a full-precision embedder (and its own sentence cache) that re-scores the best
     `rescore` sentences (`rescore_with`). `per_paper` (a question about several papers) with
     `paper_counts` (a paper's chunk count and each term's chunk frequency): each paper's sentences
-    are scored with term weights for that paper (`within_paper_weights`)."""
-    wanted = concepts(tokenize(question))  # each term with its CC-CEDICT translations
+    are scored with term weights for that paper (`within_paper_weights`). `vocabulary`: the
+    library's words, into which a Chinese word jieba guessed differently is cut (`fit_to_vocabulary`)."""
+    wanted = concepts(fit_to_vocabulary(tokenize(question), vocabulary))  # each with its CC-CEDICT translations
     asked = read_question(question)  # a definition question's subject, a question about findings
     back = asks_about_back_matter(question)
     if alternates:

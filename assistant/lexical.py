@@ -26,7 +26,7 @@ import functools
 import math
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 
 import numpy as np
 
@@ -121,9 +121,35 @@ def dictionary_words(word: str) -> list[str]:
     """A Chinese word cut into jieba's dictionary words alone, without its HMM guessing at new
     words; function characters left out as `tokenize` leaves them out. A word jieba made up
     across a word boundary of the question ("数据集来评估" gives "集来", "熵权法来" gives "权法来")
-    comes apart ("集"; "权", "法"); a dictionary word stays whole."""
+    comes apart ("集", "来"); a dictionary word stays whole."""
     return [w for w in _jieba().cut(unicodedata.normalize("NFKC", word), hmm=False)
             if w not in _ZH_STOP and (len(w) > 1 or not _is_function_char(w))]
+
+
+def known_words(word: str, vocabulary: Container[str]) -> list[str]:
+    """A Chinese query word that no document holds and jieba only guessed (no dictionary word),
+    cut into the longest words the documents do hold, left to right ("权法来" -> "权法", "来":
+    the papers' "熵权法" is cut "熵", "权法"); `[word]` when no piece of two or more characters
+    is known, or when the word is known or a dictionary word ("示意图" is not cut into "意图").
+
+    jieba guesses new words from the characters around them, so the question's "熵权法来计算"
+    and the paper's "熵权法的目的" give different words for the same term."""
+    if not has_cjk(word) or len(word) < 3 or word in vocabulary or len(dictionary_words(word)) <= 1:
+        return [word]
+    pieces, i = [], 0
+    while i < len(word):
+        j = next((j for j in range(len(word), i + 1, -1) if word[i:j] in vocabulary), i + 1)
+        pieces.append(word[i:j])
+        i = j
+    if not any(len(p) > 1 for p in pieces):
+        return [word]
+    return [p for p in pieces if p in vocabulary and p not in _ZH_STOP and (len(p) > 1 or not _is_function_char(p))]
+
+
+def fit_to_vocabulary(terms: Sequence[str], vocabulary: Container[str]) -> list[str]:
+    """Query `terms` with each guessed Chinese word that no document holds cut into known words
+    (`known_words`)."""
+    return [piece for term in terms for piece in known_words(term, vocabulary)]
 
 
 def whole_words(terms: Sequence[str]) -> list[str]:

@@ -44,7 +44,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from assistant.lexical import has_cjk, latin_terms, tokenize
+from assistant.lexical import fit_to_vocabulary, has_cjk, latin_terms, tokenize
 from assistant.lexicon import expand_terms, gloss_text
 from assistant.library import Library
 from assistant.protocols import Embedder
@@ -139,7 +139,7 @@ def retrieve(
         if not allowed:
             return []
     depth = max(settings.candidates, k)
-    terms = tokenize(query)
+    terms = fit_to_vocabulary(tokenize(query), indexes.lexical)
     dense = indexes.dense.search(_embed(embedder, query, vectors), depth, allowed=allowed)
     lexical = [(int(indexes.rowids[row]), score)
                for row, score in indexes.lexical.search(terms, depth, mask=mask)]

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from assistant import abstention
-from assistant.abstention import (_common_terms, _derived_in, content_concepts, load_model, measure_evidence,
-                                  question_focus)
+from assistant.abstention import _common_terms, content_concepts, load_model, measure_evidence
 from assistant.lexical import dictionary_words, function_words, tokenize
+from assistant.question_focus import derived_in, question_focus
 from assistant.retrieval import retrieve_per_paper
 from assistant.settings import RetrievalSettings
 from tests.minilib import paper, store
@@ -94,8 +94,8 @@ def test_words_naming_the_kind_of_answer_are_not_content():
 
 def test_a_question_word_finds_its_derived_forms():
     """The stemmer keeps "grow" and "growth" apart; the paper's "growth" covers the question's "grow"."""
-    assert _derived_in("grow", {"growth", "strain"}) and _derived_in("slow", {"slowli"})
-    assert not _derived_in("grow", {"groundwat"}) and not _derived_in("ten", {"tenth"})  # too short to extend
+    assert derived_in("grow", {"growth", "strain"}) and derived_in("slow", {"slowli"})
+    assert not derived_in("grow", {"groundwat"}) and not derived_in("ten", {"tenth"})  # too short to extend
 
 
 def test_a_chinese_term_and_its_bracketed_latin_name_are_one_concept():
@@ -181,7 +181,7 @@ def test_a_chinese_question_naming_a_latin_term_the_english_paper_never_prints_i
 
 
 def test_only_whole_latin_words_of_two_or_more_characters_are_judged():
-    from assistant.abstention import latin_missing
+    from assistant.question_focus import latin_missing
 
     have = {"ccgcgg", "drar1", "plasmid"}
     assert not latin_missing([("ccgcgg-3", frozenset({"ccgcgg-3"})), ("3", frozenset({"3"})),
@@ -214,7 +214,7 @@ def test_a_chinese_compound_counts_once_not_with_its_search_mode_parts():
 def test_a_translated_word_finds_its_derived_forms():
     """CC-CEDICT glosses 商业 as "commerce"; the paper says "commercial" (stems commerc / commerci)."""
     forms = dict(content_concepts("商业酿造"))["商业"]
-    assert "commerc" in forms and any(_derived_in(f, set(tokenize("a commercial brewery"))) for f in forms)
+    assert "commerc" in forms and any(derived_in(f, set(tokenize("a commercial brewery"))) for f in forms)
 
 
 def test_a_paper_of_the_other_language_covers_a_question_within_its_best_two_passages(lib, hashing, monkeypatch):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.lexical import LexicalIndex, latin_terms, tokenize
+from assistant.lexical import LexicalIndex, fit_to_vocabulary, known_words, latin_terms, tokenize
 from assistant.retrieval import fuse_ranks, query_language, retrieve
 from assistant.settings import RetrievalSettings
 from tests.minilib import paper, store
@@ -38,6 +38,23 @@ def test_bm25_ranks_the_matching_passage_first():
     index = LexicalIndex(docs)
     hits = index.search(tokenize("How does drought change wheat yield?"), 3)
     assert hits[0][0] == 2 and all(score > 0 for _, score in hits)
+
+
+def test_a_chinese_word_jieba_guessed_differently_in_the_question_is_cut_into_the_papers_words():
+    """The paper's "熵权法的目的" gives "熵", "权法"; the question's "熵权法来计算" gives "熵", "权法来"
+    (jieba's guess takes the next character): BM25 missed the method's own name."""
+    docs = [tokenize(t) for t in ("采用熵权法的目的是由于熵权法是一种客观赋权方法", "本文的示意图给出系统结构",
+                                  "用户意图由模型识别")]
+    index = LexicalIndex(docs)
+    asked = tokenize("作者为什么选择熵权法来计算得分？")
+    assert "权法来" in asked and "权法" not in asked and "权法" in index
+    fitted = fit_to_vocabulary(asked, index)
+    assert "权法" in fitted and "权法来" not in fitted
+    assert index.search(fitted, 1)[0][0] == 0
+    # a dictionary word stays whole though its tail is a known word ("示意图" is no "意图"),
+    # and so does a word the documents hold or one with no known piece
+    assert known_words("示意图", {"意图"}) == ["示意图"]
+    assert known_words("权法来", {"权法来"}) == ["权法来"] and known_words("郑和", index) == ["郑和"]
 
 
 def test_fuse_ranks_weights_and_reports_ranks():
