@@ -133,7 +133,7 @@ def _founder_code(char: str) -> bytes | None:
 
 
 @functools.lru_cache(maxsize=512)
-def founder_glyph(char: str) -> str:
+def read_founder_glyph(char: str) -> str:
     """What a Chinese character in a Founder Latin font stands for (itself when not known)."""
     if char in _FOUNDER_OWN:
         return _FOUNDER_OWN[char]
@@ -161,9 +161,9 @@ def repair_founder_glyphs(info: dict) -> dict:
                 text = span["text"]
                 if text.isascii() or not _FOUNDER_FONT.search(span["font"]):
                     continue
-                chinese = [c for c in text if c >= "\u3400"]
+                chinese = [c for c in text if "\u3400" <= c <= "\u9fff"]  # not full-width forms (Ｒ)
                 if chinese and all(_founder_code(c) is not None for c in chinese):
-                    span["text"] = "".join(founder_glyph(c) if c >= "\u3400" else c for c in text)
+                    span["text"] = "".join(read_founder_glyph(c) if "\u3400" <= c <= "\u9fff" else c for c in text)
     return info
 
 

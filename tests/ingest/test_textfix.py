@@ -6,7 +6,7 @@ import pymupdf
 import pytest
 
 from ingest.parse import parse_pdf
-from ingest.textfix import founder_glyph, rejoin_split_words, repair_founder_glyphs
+from ingest.textfix import read_founder_glyph, rejoin_split_words, repair_founder_glyphs
 
 
 @pytest.mark.parametrize("split, whole", [
@@ -46,7 +46,7 @@ def test_document_counts_admit_domain_words():
     ("关", "关"), ("谆", "谆"),  # a Chinese character outside those rows; a gap in the Greek row
 ])
 def test_founder_glyphs_stand_for_symbols(glyph, meant):
-    assert founder_glyph(glyph) == meant
+    assert read_founder_glyph(glyph) == meant
 
 
 def test_founder_latin_font_is_read_as_printed_and_chinese_fonts_are_untouched(pdf):
