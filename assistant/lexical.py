@@ -148,7 +148,9 @@ def known_words(word: str, vocabulary: Container[str]) -> list[str]:
 
 def fit_to_vocabulary(terms: Sequence[str], vocabulary: Container[str]) -> list[str]:
     """Query `terms` with each guessed Chinese word that no document holds cut into known words
-    (`known_words`)."""
+    (`known_words`); `terms` as they are when there is no vocabulary to fit."""
+    if not vocabulary:
+        return list(terms)
     return [piece for term in terms for piece in known_words(term, vocabulary)]
 
 

@@ -164,7 +164,7 @@ def entries_of(blocks: list[list[str]]) -> tuple[dict[str, list[str]], list[str]
 
 
 def _compact(text: str) -> str:
-    return re.sub(r"[\s摇.\-‐]+", "", unicodedata.normalize("NFKC", text)).lower()
+    return re.sub(r"[\s.\-‐]+", "", unicodedata.normalize("NFKC", text)).lower()
 
 
 def labels_of(blocks: list[list[str]], author: str) -> list[str]:

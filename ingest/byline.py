@@ -107,8 +107,6 @@ _PARTICLES = {"van", "von", "der", "den", "de", "da", "del", "della", "di", "du"
 def split_authors(text: str) -> tuple[str, ...]:
     """Names from an author line: drop affiliation marks, split at commas/and/&/；/· and at "|"
     (where `line_groups` found a superscript), keep what looks like a person's name."""
-    # Founder fonts print the space glyph as 摇 ("刘宁春1,摇郜摇帅"): drop it beside digits, commas, CJK
-    text = re.sub(r"(?<=[\d,，\u4e00-\u9fff])摇|摇(?=[\u4e00-\u9fff])", "", text)
     text = re.sub(r"[\d*†‡§¶#♠♢♡∗✉⁎]+|\(\s*\d.*?\)", " ", text)
     parts = re.split(r"\s*(?:,|，|、|;|；|\||·|•|\band\b|&)\s*", text)
     names: list[str] = []

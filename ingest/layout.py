@@ -53,7 +53,6 @@ class _Line:
     note: bool = False  # a footnote at the foot of its column (ingest.paragraphs.mark_footnotes)
 
 
-_FOUNDER_HYPHEN = re.compile("(?<=[A-Za-z0-9])鄄(?=[A-Za-z0-9])")
 _WIDE_SPACE = re.compile(r"[ \t\u00a0\u3000]{2,}")
 _SPACE, _DIGITS = re.compile(r"\s+"), re.compile(r"\d+")
 
@@ -61,9 +60,6 @@ _SPACE, _DIGITS = re.compile(r"\s+"), re.compile(r"\d+")
 def normalise(text: str) -> str:
     """NFKC (ligatures, full-width Latin/digits) but keep Chinese punctuation; drop soft hyphens."""
     text = text.replace("\u00ad", "").replace("\x08", "").replace("\u200b", "").replace("\ufeff", "")
-    # Founder (方正) fonts in Chinese journals map the hyphen glyph to 鄄: "1007鄄5321"
-    if "鄄" in text:
-        text = _FOUNDER_HYPHEN.sub("-", text)
     text = _WIDE_SPACE.sub(" ", text)  # justified CJK-journal text: "With \xa0the"
     if text.isascii():
         return text
