@@ -83,8 +83,11 @@ def tag_words(text: str) -> list[tuple[str, str]]:
 
 
 def function_words(text: str) -> set[str]:
-    """The Chinese words of `text` that jieba tags as function words (``FUNCTION_TAGS``)."""
-    return {word for word, tag in tag_words(text) if tag in FUNCTION_TAGS}
+    """The Chinese words of `text` that jieba tags as function words (``FUNCTION_TAGS``), or that
+    are made of function characters alone: jieba's dictionary tags "这是" ("this is") a verb, and
+    in "……这是什么原因？" it weighed as much as a rare term the paper lacks."""
+    return {word for word, tag in tag_words(text)
+            if tag in FUNCTION_TAGS or (has_cjk(word) and all(_is_function_char(c) for c in word))}
 
 
 def has_cjk(text: str, share: float = 0.0) -> bool:

@@ -59,6 +59,9 @@ def test_chinese_function_words_weigh_like_everyday_english_words(lib, hashing, 
     store(lib, hashing, paper("frog", "en", ["Frog mortality rose after chytrid virus infection in the assay."]))
     assert {"这篇", "里", "最多能", "几倍"} <= function_words("在这篇论文的原型里，最多能快几倍？")
     assert not function_words("流表下发时延") & {"流表", "下发", "时延"}
+    # jieba's dictionary tags "这是" a verb: a word of function characters alone is one all the same
+    assert "这是" in function_words("时间逐渐缩短，这是什么原因？")
+    assert not function_words("时间逐渐缩短") & {"时间", "缩短"}
     phrasing = "这篇论文的原型系统里，流表下发时延最多能达到多少毫秒？"
     specific = "这篇论文的原型系统里，流表下发时延在雄安试点中达到多少毫秒？"  # 雄安: a place, not in the paper
     covered = _coverage(lib, hashing, phrasing, 4)
