@@ -67,6 +67,12 @@ _CAPTION_RE = re.compile(
 # words that continue a Chinese sentence ("如图3所示", "表1中", "图9为…"): body text, not a caption
 _ZH_BODY = re.compile(r"^\s*(所|为|中|是|给|展|显|表明|可|说明|描述|的|对|和|与|列|比较|分别|反映|从|即|及|[、，。）)])")
 _CJK = re.compile(r"[\u3400-\u9fff]")
+# eLife's items that belong to a figure without being it ("Figure 3—video 2.", "Figure 1—figure
+# supplement 1.", "Figure 2—source data 1."): read as "Figure 3", they outnumbered the figure's own
+# caption in the document's caption style, which was dropped as a duplicate, and the figure on its
+# page took a video's legend from the next page. They are captions of their own ("3—video 2").
+_SUB_ITEM = re.compile(r"\s*[—–-]\s*(figure supplement|video|source data|source code|animation|audio|"
+                       r"supplementary file)\s+(\d{1,2})", re.I)
 _WORD = re.compile(r"[A-Za-z]{3,}")
 
 
@@ -171,6 +177,9 @@ def parse_caption_start(text: str) -> tuple[str, str, str, tuple[str, str]] | No
         return None
     word, num, rest = m["word"], m["num"].upper(), m["rest"]
     zh = word in ("图", "表")
+    sub = None if zh else _SUB_ITEM.match(rest)
+    if sub:
+        num, rest = f"{num}—{sub[1].lower()} {sub[2]}", rest[sub.end():]
     kind = "table" if word.lower().startswith("tab") or word == "表" else "figure"
     stripped = rest.lstrip()
     if zh:

@@ -238,7 +238,7 @@ def assemble(lines: list[_Line], body_size: float, vocab: set[str]) -> tuple[lis
         elif head and _REF_HEAD.match(_bare(name)):
             flush()
             in_refs, section = True, name
-        elif kind == "heading" and continues_heading(prev, ln) and (head or ends_wrapped_heading(para, ln, body_size)):
+        elif kind == "heading" and continues_heading(prev, ln) and (head or ends_wrapped_heading(para, ln, body_size, nxt)):
             para.append(ln)  # second line of a wrapped heading
             section = heading_name(join_lines([x.text for x in para], vocab))
         elif head:
@@ -301,11 +301,15 @@ def opens_wrapped_heading(ln: _Line, nxt: _Line | None, body_size: float) -> boo
             and len(text.split()) + len(rest.split()) <= 20 and is_heading(replace(ln, text=text[:-1]), body_size))
 
 
-def ends_wrapped_heading(para: list[_Line], ln: _Line, body_size: float) -> bool:
+def ends_wrapped_heading(para: list[_Line], ln: _Line, body_size: float, nxt: _Line | None = None) -> bool:
     """The next line of a heading that `is_heading` alone would refuse for its lower-case start: the
     rest of a title set far larger than the text ("LncRNA DANA1 promotes drought tolerance and" /
     "histone deacetylation of drought responsive genes", which became a body paragraph), or of a
-    heading whose first line ends at a comma (`opens_wrapped_heading`)."""
+    heading whose first line ends at a comma (`opens_wrapped_heading`). The middle line of a
+    three-line heading counts when the line after it (`nxt`) ends the heading short (eLife:
+    "Transcripts are untethered ... and move through" / "a slow-moving transcription-site-proximal
+    zone where splicing occurs" / "after transcription is completed" was a heading and a body
+    paragraph that ran on into the section's first sentence)."""
     if not para:
         return False
     lines = [*para, ln]
@@ -314,12 +318,14 @@ def ends_wrapped_heading(para: list[_Line], ln: _Line, body_size: float) -> bool
         return False  # a heading holds no sentence's end
     if len(" ".join(x.text for x in lines).split()) > 40 or re.match(r"\d+[A-Z]", para[0].text):
         return False  # a paragraph set large, an affiliation ("7Departments of ...")
-    if para[-1].text.rstrip().endswith(","):
-        return len(lines) == 2
     # A title, set at twice the text's size or more; or a heading in distinct type whose last line is
     # short ("... is spliced post-" / "transcriptionally"): a BMC abstract set 2.5 pt up runs full width.
     short = (ln.x1 - ln.x0) < 0.8 * (para[-1].x1 - para[-1].x0)
+    if not short and nxt is not None and len(lines) == 2 and continues_heading(ln, nxt):
+        short = (nxt.x1 - nxt.x0) < 0.8 * (ln.x1 - ln.x0) and not nxt.text.rstrip().endswith((".", "。"))
     distinct = ln.size >= body_size + 2.5 or (ln.size >= body_size + 1.0 and ln.bold)
+    if para[-1].text.rstrip().endswith(","):  # a byline wraps at commas too: a third line only in distinct type
+        return len(lines) == 2 or (len(lines) == 3 and distinct and short)
     return ln.size >= 2 * body_size or (distinct and short)
 
 

@@ -152,6 +152,32 @@ def test_caption_starts_are_told_from_body_references():
         assert parse_caption_start(body) is None, body
 
 
+def test_a_figures_supplements_and_videos_are_items_of_their_own():
+    assert parse_caption_start("Figure 3—video 2. Representative example")[:3] == ("figure", "3—video 2", "Figure 3—video 2")
+    assert parse_caption_start("Figure 1—figure supplement 2. Intron dispersal")[2] == "Figure 1—figure supplement 2"
+    assert parse_caption_start("Figure 2—source data 1. Raw counts")[2] == "Figure 2—source data 1"
+    assert parse_caption_start("Figure 4—figure supplement 1A). We found, however") is None  # body text
+
+
+def test_a_figures_own_caption_is_kept_beside_more_video_legends_in_another_style():
+    """eLife prints "Figure 3. ..." under the figure and lists "Figure 3—video 1. ..." on the next
+    page: read as "Figure 3" in a style more frequent than the figure's own, the videos' legends
+    pushed the caption out and the figure took a video's legend."""
+    doc = pymupdf.open()
+    page = doc.new_page()
+    page.insert_image(pymupdf.Rect(72, 72, 500, 400), stream=_photo())
+    # a font with the em dash (the base-14 fonts print it as "·")
+    page.insert_text((72, 420), "Figure 3. Live-cell imaging corroborates a slow-moving zone.", fontsize=8, fontname="china-s")
+    page = doc.new_page()
+    for i in range(1, 4):
+        page.insert_text((72, 60 + 26 * i), f"Figure 3—video {i}. Representative example of live-cell videos.", fontsize=8,
+                         fontname="china-s")
+    caps = [c for page in find_captions(read_text(doc)) for c in page]
+    assert [c.label for c in caps] == ["Figure 3"] + [f"Figure 3—video {i}" for i in range(1, 4)]
+    [figure] = extract_figures(doc, [])
+    assert figure.page == 1 and figure.caption.startswith("Figure 3. Live-cell imaging")
+
+
 def test_duplicate_label_in_a_foreign_style_is_dropped():
     doc = pymupdf.open()
     for text in ("Table 4: Extraction statistics", "Table 5: Accuracy", "Table 4. On average, parses contain"):

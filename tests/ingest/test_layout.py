@@ -447,3 +447,42 @@ def test_corpus_titles_headings_and_legends_stay_whole(shared_corpus):
                                                             "Under normal conditions, CYP707A1"))) for b in blocks)
     assert any(b.kind == "caption" and b.text.startswith("Figure 6.") and "Under normal conditions, CYP707A1" in b.text
                for b in blocks)
+
+
+def test_three_line_headings_stay_whole(pdf):
+    """eLife sets section headings a size up in bold over three lines; the middle line of such a
+    heading (lower-case start, full width) was body text that ran on into the section's first
+    sentence ("... where splicing occurs after transcription is completed While conventional ...").
+    A three-line title that wraps at a comma too (a Chinese paper's English title)."""
+    pdf.new_page()
+    y = pdf.column(60, 70, [f"Body line {i} of the first section goes on." for i in range(1, 6)], size=9, leading=12)
+    pdf.line(60, y + 16, "Transcripts are untethered to the transcription site and move through", 12, "hebo")
+    pdf.line(60, y + 32, "a slow-moving transcription-site-proximal zone where splicing occurs", 12, "hebo")
+    pdf.line(60, y + 48, "after transcription is completed", 12, "hebo")
+    y = pdf.column(60, y + 64, ["While conventional single-molecule RNA FISH allowed us to look closer."]
+                   + [f"Result line {i} of this section is reported." for i in range(1, 5)], size=9, leading=12)
+    pdf.line(60, y + 24, "Hyperscale intelligent computing cluster networks for", 16, "hebo")
+    pdf.line(60, y + 46, "domestic computing power: critical challenges,", 16, "hebo")
+    pdf.line(60, y + 68, "pathways, and future trends", 16, "hebo")
+    pdf.column(60, y + 94, [f"Abstract line {i} of the English abstract runs on." for i in range(1, 5)], size=9, leading=12)
+    blocks, _, _ = blocks_of(pdf.save())
+    headings = [b.text for b in blocks if b.kind == "heading"]
+    assert ("Transcripts are untethered to the transcription site and move through a slow-moving "
+            "transcription-site-proximal zone where splicing occurs after transcription is completed") in headings
+    assert ("Hyperscale intelligent computing cluster networks for domestic computing power: critical challenges, "
+            "pathways, and future trends") in headings
+    body = [b.text for b in blocks if b.kind == "body"]
+    assert any(t.startswith("While conventional single-molecule") for t in body)
+    assert not any(t.startswith(("a slow-moving", "after transcription", "domestic computing", "pathways")) for t in body)
+
+
+def test_corpus_three_line_headings_stay_whole(shared_corpus):
+    from ingest.parse import parse_pdf
+
+    folder, _ = shared_corpus
+    elife = parse_pdf(folder / "paper-20.pdf").blocks
+    assert any(b.kind == "heading" and b.text.endswith("where splicing occurs after transcription is completed")
+               for b in elife)
+    assert not any(b.kind == "body" and b.text.startswith("a slow-moving transcription-site-proximal zone") for b in elife)
+    title = parse_pdf(folder / "paper-30.pdf").blocks
+    assert any(b.kind == "heading" and b.text.endswith("technical pathways, and future trends") for b in title)
