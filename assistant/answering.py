@@ -189,8 +189,8 @@ class Answerer:
     def _compose_extractive(self, base: Answer, sentences, per_paper: bool = False) -> Iterator[str | Answer]:
         answer = self.settings.answer
         if per_paper:  # a question about several papers: each paper answers for itself
-            chosen = select_per_paper(sentences, self.cache, self.sentence_embedder, answer.sentences, answer.mmr_lambda,
-                                      floor=answer.sentence_floor)
+            chosen = select_per_paper(sentences, self.cache, self.sentence_embedder, answer.several_sentences,
+                                      answer.mmr_lambda, floor=answer.sentence_floor)
         else:
             chosen = select_sentences(sentences, self.cache, self.sentence_embedder, answer.sentences, answer.mmr_lambda,
                                       floor=answer.sentence_floor)

@@ -11,6 +11,7 @@ import re
 import os
 import subprocess
 import sys
+from collections import Counter
 
 import pytest
 
@@ -70,6 +71,17 @@ def test_question_about_several_papers_is_answered_from_each(corpus_service):
     assert not a.abstained
     assert {"10.1042/cs20130403", "10.1038/s41467-022-30570-7"} <= {c.doi for c in a.citations}
     check_citations(corpus_service, a.citations, a.text)
+    # each of the two papers answers with up to several_sentences / 2 sentences (and a lead's mate)
+    per_paper = Counter(c.doi for c in a.citations)
+    assert max(per_paper.values()) <= corpus_service.settings.answer.several_sentences // 2 + 1, per_paper
+    settings = corpus_service.answerer.settings
+    try:
+        corpus_service.answerer.settings = settings.model_copy(
+            update={"answer": settings.answer.model_copy(update={"several_sentences": 2})})
+        terse = corpus_service.ask("Which papers studied opioid receptors or ACE inhibitors, and what did each report?")
+    finally:
+        corpus_service.answerer.settings = settings
+    assert max(Counter(c.doi for c in terse.citations).values()) <= 2 and len(terse.citations) < len(a.citations)
     zh = corpus_service.ask("哪些论文研究了算力网络和标识网络？它们各自提出了什么方法？")
     assert len({c.doi for c in zh.citations}) >= 3
     check_citations(corpus_service, zh.citations, zh.text)
