@@ -193,6 +193,9 @@ def mark_footnotes(lines: list[_Line], body_size: float, height: float) -> list[
     return lines
 
 
+_OVERLEAF = re.compile(r"\bcontinued on (?:the )?next page\s*$", re.I)
+
+
 def assemble(lines: list[_Line], body_size: float, vocab: set[str]) -> tuple[list[TextBlock], list[str]]:
     """Group ordered lines into heading/caption/body blocks; route the reference list aside."""
     blocks: list[TextBlock] = []
@@ -210,7 +213,16 @@ def assemble(lines: list[_Line], body_size: float, vocab: set[str]) -> tuple[lis
         para = []
 
     leading = typical_gaps(lines)
+    turned: _Line | None = None  # a legend's last line before it goes on overleaf (`goes_on_overleaf`)
     for prev, ln, nxt in zip([None, *lines], lines, [*lines[1:], None]):
+        if turned is not None and ln.page > turned.page:
+            if goes_on_overleaf(turned, ln, body_size):
+                if kind != "caption" or para[0].page != ln.page:
+                    flush()
+                    kind, para = "caption", []
+                para.append(ln)
+                continue
+            turned = None
         head = (is_heading(ln, body_size) and not wraps_into_sentence(ln, nxt, body_size)
                 or opens_wrapped_heading(ln, nxt, body_size))
         name = heading_name(ln.text)
@@ -255,6 +267,7 @@ def assemble(lines: list[_Line], body_size: float, vocab: set[str]) -> tuple[lis
             kind, para = "caption", [ln]
         elif kind == "caption" and continues_legend(para, ln, body_size):
             para.append(ln)
+            turned = ln if _OVERLEAF.search(ln.text) else None
         elif kind in ("heading", "footnote") or starts_paragraph(prev, ln, leading):
             flush()
             kind, para = "body", [ln]
@@ -338,6 +351,15 @@ def continues_legend(para: list[_Line], ln: _Line, body_size: float) -> bool:
     return (opened is not None and opened[0] == "figure" and ln.page == last.page
             and ln.size < body_size - 0.5 and abs(ln.size - last.size) < 0.5
             and -2 <= ln.y0 - last.y1 < 2.0 * ln.size and abs(ln.x0 - para[0].x0) < 3 * ln.size)
+
+
+def goes_on_overleaf(turned: _Line, ln: _Line, body_size: float) -> bool:
+    """Is `ln` the rest of a figure legend whose last line (`turned`) said "Figure 2 continued on
+    next page" (eLife)? The next page's first lines in the legend's small type are: read as body
+    text they ran on into the Results ("... Co-transcriptional splicing (while 3' end simulated RNA
+    FISH signal for three potential scenarios ..." answered a question on where transcripts go)."""
+    return (ln.page == turned.page + 1 and abs(ln.size - turned.size) < 0.5 and ln.size < body_size - 0.5
+            and parse_caption_start(ln.text) is None)  # another legend starts its own caption
 
 
 def continues_heading(prev: _Line | None, ln: _Line) -> bool:

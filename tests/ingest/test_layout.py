@@ -486,3 +486,33 @@ def test_corpus_three_line_headings_stay_whole(shared_corpus):
     assert not any(b.kind == "body" and b.text.startswith("a slow-moving transcription-site-proximal zone") for b in elife)
     title = parse_pdf(folder / "paper-30.pdf").blocks
     assert any(b.kind == "heading" and b.text.endswith("technical pathways, and future trends") for b in title)
+
+
+def test_a_legend_continued_overleaf_stays_a_caption(pdf):
+    """eLife ends a long legend with "Figure 2 continued on next page" and goes on at the top of the
+    next page in the legend's small type: those lines were body text that ran into the Results."""
+    pdf.new_page()
+    y = pdf.column(60, 70, [f"Body line {i} of the results section goes on." for i in range(1, 8)], size=9, leading=12)
+    pdf.line(60, y + 20, "Figure 2. Transcripts dwell at the site of transcription after completion.", 7)
+    pdf.line(60, y + 29, "(A) Schematic of the probes. (B) Images of transcription sites, each a max merge of", 7)
+    pdf.line(60, y + 38, "Figure 2 continued on next page", 7)
+    pdf.new_page()
+    pdf.line(60, 60, "thirty optical sections. (C) Simulated RNA FISH signal for three potential scenarios.", 7)
+    pdf.line(60, 69, "Scale bar = 5 um.", 7)
+    pdf.column(60, 100, ["While conventional single-molecule RNA FISH allowed us to look closer."]
+               + [f"Result line {i} of the next section is reported." for i in range(1, 6)], size=9, leading=12)
+    blocks, _, _ = blocks_of(pdf.save())
+    captions = [b.text for b in blocks if b.kind == "caption"]
+    assert any(t.startswith("thirty optical sections") and t.endswith("Scale bar = 5 um.") for t in captions), captions
+    body = [b.text for b in blocks if b.kind == "body"]
+    assert not any("optical sections" in t or "Scale bar" in t for t in body)
+    assert any(t.startswith("While conventional single-molecule") for t in body)
+
+
+def test_corpus_elife_legends_continued_overleaf_are_captions(shared_corpus):
+    from ingest.parse import parse_pdf
+
+    folder, _ = shared_corpus
+    blocks = parse_pdf(folder / "paper-20.pdf").blocks
+    overleaf = [b for b in blocks if "simulated RNA FISH signal for three potential scenarios" in b.text]
+    assert overleaf and all(b.kind == "caption" for b in overleaf)
