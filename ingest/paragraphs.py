@@ -268,6 +268,11 @@ def assemble(lines: list[_Line], body_size: float, vocab: set[str]) -> tuple[lis
         elif kind == "caption" and continues_legend(para, ln, body_size):
             para.append(ln)
             turned = ln if _OVERLEAF.search(ln.text) else None
+        elif kind == "caption" and ln.x0 < para[-1].x0 - ln.size and _opens_figure(para):
+            # a line left of a centred figure caption (Chinese journals, body size: "图9移动切换性能测试结果"
+            # took in "图9 为MN 移动切换30 次……") is the text under it; a table's cells start left too
+            flush()
+            kind, para = "body", [ln]
         elif kind in ("heading", "footnote") or starts_paragraph(prev, ln, leading):
             flush()
             kind, para = "body", [ln]
@@ -319,10 +324,8 @@ def ends_wrapped_heading(para: list[_Line], ln: _Line, body_size: float, nxt: _L
     rest of a title set far larger than the text ("LncRNA DANA1 promotes drought tolerance and" /
     "histone deacetylation of drought responsive genes", which became a body paragraph), or of a
     heading whose first line ends at a comma (`opens_wrapped_heading`). The middle line of a
-    three-line heading counts when the line after it (`nxt`) ends the heading short (eLife:
-    "Transcripts are untethered ... and move through" / "a slow-moving transcription-site-proximal
-    zone where splicing occurs" / "after transcription is completed" was a heading and a body
-    paragraph that ran on into the section's first sentence)."""
+    three-line heading counts when the line after it (`nxt`) ends the heading short (eLife's middle
+    lines were body text run on into the section's first sentence)."""
     if not para:
         return False
     lines = [*para, ln]
@@ -353,11 +356,13 @@ def continues_legend(para: list[_Line], ln: _Line, body_size: float) -> bool:
             and -2 <= ln.y0 - last.y1 < 2.0 * ln.size and abs(ln.x0 - para[0].x0) < 3 * ln.size)
 
 
+def _opens_figure(para: list[_Line]) -> bool:
+    return bool(para) and (parse_caption_start(para[0].text) or ("",))[0] == "figure"
+
+
 def goes_on_overleaf(turned: _Line, ln: _Line, body_size: float) -> bool:
-    """Is `ln` the rest of a figure legend whose last line (`turned`) said "Figure 2 continued on
-    next page" (eLife)? The next page's first lines in the legend's small type are: read as body
-    text they ran on into the Results ("... Co-transcriptional splicing (while 3' end simulated RNA
-    FISH signal for three potential scenarios ..." answered a question on where transcripts go)."""
+    """Is `ln` the rest of a legend whose last line (`turned`) said "Figure 2 continued on next page"
+    (eLife)? The next page's first lines in its small type are (as body text they ran into the Results)."""
     return (ln.page == turned.page + 1 and abs(ln.size - turned.size) < 0.5 and ln.size < body_size - 0.5
             and parse_caption_start(ln.text) is None)  # another legend starts its own caption
 

@@ -516,3 +516,26 @@ def test_corpus_elife_legends_continued_overleaf_are_captions(shared_corpus):
     blocks = parse_pdf(folder / "paper-20.pdf").blocks
     overleaf = [b for b in blocks if "simulated RNA FISH signal for three potential scenarios" in b.text]
     assert overleaf and all(b.kind == "caption" for b in overleaf)
+
+
+def test_a_centred_caption_does_not_take_in_the_paragraph_below(pdf):
+    """Chinese journals centre a one-line figure caption in the body's size; the paragraph under it
+    (its first line indented, starting left of the caption) was read as more of the caption."""
+    pdf.new_page()
+    y = pdf.column(60, 70, [f"正文第{i}行介绍移动切换的实验过程和测试方法。" for i in range(1, 6)], size=10, leading=15, font="china-s")
+    pdf.line(170, y + 30, "图9 移动切换性能测试结果", 10, "china-s")
+    pdf.column(80, y + 48, ["图9 为MN 移动切换30 次获取的实验结果。其中切换时延"], size=10, leading=15, font="china-s")
+    pdf.column(60, y + 63, ["最大值为75 ms，最小值为41 ms，图中横线为平均值55 ms。",
+                            "从实验结果来看，该移动性管理机制能够满足大部分实时应用需求。"], size=10, leading=15, font="china-s")
+    blocks, _, _ = blocks_of(pdf.save())
+    assert [b.text for b in blocks if b.kind == "caption"] == ["图9 移动切换性能测试结果"]
+    assert any(b.kind == "body" and b.text.startswith("图9 为MN") and "75 ms" in b.text for b in blocks)
+
+
+def test_corpus_centred_chinese_captions_end_at_their_line(shared_corpus):
+    from ingest.parse import parse_pdf
+
+    folder, _ = shared_corpus
+    blocks = parse_pdf(folder / "paper-01.pdf").blocks
+    assert any(b.kind == "caption" and b.text == "图9移动切换性能测试结果" for b in blocks)
+    assert any(b.kind == "body" and "切换时延最大值为75 ms" in b.text for b in blocks)
