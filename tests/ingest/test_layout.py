@@ -1,6 +1,7 @@
 """Layout: reading order, page furniture, hyphenation, ligatures, headings, captions, references, CJK."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pymupdf
@@ -539,3 +540,42 @@ def test_corpus_centred_chinese_captions_end_at_their_line(shared_corpus):
     blocks = parse_pdf(folder / "paper-01.pdf").blocks
     assert any(b.kind == "caption" and b.text == "图9移动切换性能测试结果" for b in blocks)
     assert any(b.kind == "body" and "切换时延最大值为75 ms" in b.text for b in blocks)
+    headings = {b.text for b in blocks if b.kind == "heading"}  # set in 方正黑体, the body's size
+    assert {"2.1可编程平台下标识网络总体架构设计与原理", "3.1实验环境", "3.3性能测试"} <= headings
+
+
+def test_numbered_chinese_headings_set_in_a_hei_face_are_headings(pdf):
+    """Chinese journals set "2.1 ……" headings in a Hei face (方正黑体, SimHei) at the body's size, the
+    number in a bold Latin font beside it: read as body text, the heading was glued to the paragraph
+    under it. Hei also sets table titles, which stay as they are."""
+    page = pdf.new_page()
+    page.insert_font(fontname="F0", fontbuffer=pymupdf.Font("china-s").buffer)  # renamed SimHei below
+    y = pdf.column(60, 70, [f"正文第{i}行介绍标识网络的总体架构和主要模块。" for i in range(1, 5)], size=10, leading=15, font="china-s")
+    page.insert_text((60, y + 20), "2.1", fontsize=10, fontname="hebo")
+    page.insert_text((73.9, y + 20), "可编程平台下的总体架构", fontsize=10, fontname="F0")  # no space between
+    y = pdf.column(80, y + 35, ["基于可编程平台的控制与转发分离的理念，标识网络架构总体"], size=10, leading=15, font="china-s")
+    y = pdf.column(60, y, [f"分为数据平面和控制平面两部分设计，第{i}行。" for i in range(1, 4)], size=10, leading=15, font="china-s")
+    page.insert_text((120, y + 20), "多模态网络原型系统功能", fontsize=10, fontname="F0")  # a table's title
+    pdf.column(60, y + 40, [f"表中第{i}行列出各模态的主要功能和应用。" for i in range(1, 4)], size=10, leading=15, font="china-s")
+    doc = pdf.doc
+    _rename_font(doc, {f[4]: f[0] for f in page.get_fonts()}["F0"], "/ABCDEF+SimHei")
+    blocks, _, _ = blocks_of(pdf.save())
+    headings = [b.text for b in blocks if b.kind == "heading"]
+    assert "2.1可编程平台下的总体架构" in [h.replace(" ", "") for h in headings], headings
+    assert any(b.kind == "body" and b.text.startswith("基于可编程平台的控制") for b in blocks)
+    assert not any("原型系统功能" in h for h in headings)
+
+
+def _rename_font(doc: pymupdf.Document, xref: int, name: str) -> None:
+    """Give a Type0 font, its descendant and its descriptor another name (MuPDF reports the last)."""
+    doc.xref_set_key(xref, "BaseFont", name)
+    descendant = int(re.search(r"(\d+) 0 R", doc.xref_get_key(xref, "DescendantFonts")[1]).group(1))
+    doc.xref_set_key(descendant, "BaseFont", name)
+    descriptor = int(doc.xref_get_key(descendant, "FontDescriptor")[1].split()[0])
+    doc.xref_set_key(descriptor, "FontName", name)
+
+
+def test_gbk_font_names_are_read():
+    from ingest.textfix import font_name
+
+    assert font_name("·½ÕýºÚÌå_GBK") == "方正黑体_GBK" and font_name("Times-Bold") == "Times-Bold"
