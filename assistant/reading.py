@@ -28,8 +28,9 @@ from assistant.lexical import has_cjk, tokenize
 from assistant.lexicon import concepts
 from assistant.retrieval import Filters, retrieve
 from assistant.sentence_kinds import leans_back
-from assistant.summaries import (LABELS, SUMMARY_PLAN, Citer, PaperSentence, Report, author_claims, choose,
-                                 facet_scores, keyword_line, labels_for, overview, paper_sentences, salience)
+from assistant.summaries import (KEY_TERMS, LABELS, SUMMARY_PLAN, Citer, PaperSentence, Report, author_claims,
+                                 choose, facet_scores, key_terms, keyword_line, labels_for, overview, paper_sentences,
+                                 salience)
 from assistant.types import Answer, Paper
 from ingest.textfix import english_words
 from prompts import render_prompt
@@ -64,6 +65,13 @@ class ReadingAssistant:
         self.sentences(paper)
         return self._keywords[paper.id]
 
+    def key_terms(self, paper: Paper, n: int = KEY_TERMS) -> list[str]:
+        """The paper's most distinctive terms as it writes them (``summaries.key_terms``), each once."""
+        pool, _ = self.sentences(paper)
+        idf = self.library.indexes().lexical.idf
+        words = _surface(key_terms(pool, idf, 2 * n), [paper], self, keep_case=True)
+        return list({w.lower(): w for w in reversed(words)}.values())[::-1][:n]
+
     # -- summaries ------------------------------------------------------------------------
     def summarize(self, papers: Sequence[Paper]) -> Report:
         papers = _check_papers(papers)
@@ -87,6 +95,8 @@ class ReadingAssistant:
             keywords = self.keywords(paper)
             if keywords is not None:
                 sections.append((f"{prefix}{label['keywords']}", citer.cite(keywords)))
+            elif terms := self.key_terms(paper):
+                sections.append((f"{prefix}{label['key_terms']}", ", ".join(terms)))
         if len(papers) > 1:
             # the synthesis may cite a sentence the per-paper parts used (it keeps its number):
             # short papers have few sentences to spare
@@ -273,8 +283,10 @@ def _short(paper: Paper, width: int = 60) -> str:
     return title if len(title) <= width else title[: width - 1].rstrip() + "…"
 
 
-def _surface(terms: Sequence[str], papers: Sequence[Paper], assistant: ReadingAssistant) -> list[str]:
-    """A readable word for each stemmed term: the commonest word in the papers that stems to it."""
+def _surface(terms: Sequence[str], papers: Sequence[Paper], assistant: ReadingAssistant,
+             keep_case: bool = False) -> list[str]:
+    """A readable word for each stemmed term: the commonest word in the papers that stems to it
+    (lower-cased unless all capitals, or as written with `keep_case`: "Acinetobacter")."""
     out = []
     for term in terms:
         if has_cjk(term):  # a jieba word reads as it is (a \w+ run of Chinese is a whole clause)
@@ -286,6 +298,6 @@ def _surface(terms: Sequence[str], papers: Sequence[Paper], assistant: ReadingAs
                 if term in s.terms:
                     for word in re.findall(r"[\w\-]+", s.text):
                         if term in tokenize(word):
-                            words[word.lower() if not word.isupper() else word] += 1
+                            words[word if keep_case or word.isupper() else word.lower()] += 1
         out.append(words.most_common(1)[0][0] if words else term)
     return out

@@ -58,13 +58,14 @@ SUMMARY_PLAN = (("aim", 1), ("methods", 2), ("results", 3), ("limitations", 1))
 LABELS = {
     "en": {"overview": "Overview", "aim": "Aim", "methods": "Methods", "data": "Data", "results": "Main results",
            "limitations": "Limitations", "keypoints": "Key points", "synthesis": "Across the papers",
-           "keywords": "Keywords", "summary": "Summary", "common": "common ground ({})", "differ": "where they differ",
+           "keywords": "Keywords", "key_terms": "Key terms", "summary": "Summary", "common": "common ground ({})", "differ": "where they differ",
            "theme": "Theme: {}", "other": "Other findings", "paper": "Paper", "method": "Method",
            "result": "Main result", "papers": "Papers", "none": "none",
            "no_text": "This paper has no body text to summarise.",
            "no_match": "No paper in the library matches this topic."},
     "zh": {"overview": "概述", "aim": "研究目的", "methods": "研究方法", "data": "数据", "results": "主要结果",
            "limitations": "局限与展望", "keypoints": "要点", "synthesis": "综合比较", "keywords": "关键词",
+           "key_terms": "关键术语",
            "summary": "摘要", "common": "共同点（{}）", "differ": "不同点", "theme": "主题：{}", "other": "其他发现",
            "paper": "论文", "method": "方法", "result": "主要结果", "papers": "论文", "none": "无",
            "no_text": "该论文没有可供总结的正文。", "no_match": "文库中没有与该主题相关的论文。"},
@@ -177,6 +178,23 @@ def keyword_line(paper: Paper, chunks) -> PaperSentence | None:
             return PaperSentence(ScoredChunk(chunk, paper, 0.0), quote, frozenset(tokenize(quote)),
                                  chunk.section or "", i / max(1, len(chunks)))
     return None
+
+
+# A paper that prints no keywords (most English journals here) gets its most distinctive terms
+# instead, uncited (they are counts, not quotes): tf x idf over its body sentences, a term in at
+# least KEY_TERM_SENTENCES of them (an affiliation's "Francisco" is in one). Dev summary questions,
+# gold keywords mentioned: en 72.4 -> 73.4% (all 75.1 -> 75.8%), the project's 12 requests 85.4 -> 88.5%.
+KEY_TERMS = 10
+KEY_TERM_SENTENCES = 3
+
+
+def key_terms(sentences: Sequence[PaperSentence], idf, n: int = KEY_TERMS) -> list[str]:
+    """The paper's most distinctive terms (stems, best first): in many of its sentences, rare elsewhere."""
+    counts = Counter(t for s in sentences for t in s.terms  # not numbers, nor initials ("t.y.j")
+                     if len(t) > 2 and "." not in t and not any(c.isdigit() for c in t))
+    counts = Counter({t: c for t, c in counts.items() if c >= KEY_TERM_SENTENCES})
+    weights = idf(list(counts))
+    return sorted(counts, key=lambda t: (-math.log1p(counts[t]) * weights.get(t, 0.0), t))[:n]
 
 
 def salience(sentences: Sequence[PaperSentence], idf) -> np.ndarray:

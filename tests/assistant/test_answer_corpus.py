@@ -236,7 +236,11 @@ def test_summary_keypoints_and_review(corpus_service):
     assert "DANA1" in s.text
     # the authors' keywords close the summary, cited verbatim, without the journal's subject line
     assert headings[-1] == "Keywords" and "Histone Deacetylation" in s.sections[-1][1]
-    assert "Subject Categories" not in s.sections[-1][1]
+    assert "Subject Categories" not in s.sections[-1][1] and "Key terms" not in headings
+    # a paper that prints no keywords ends with its most distinctive terms, as it writes them
+    acinetobacter = corpus_service.summarize(["10.1128/msphere.00109-24"])
+    heading, terms = acinetobacter.sections[-1]
+    assert heading == "Key terms" and {"lwoffii", "baumannii", "efflux"} <= set(terms.split(", ")), terms
     both = corpus_service.summarize(["10.1038/s44319-023-00030-4", "10.3390/ijms25031660"])
     assert any(h.startswith("Across the papers") for h, _ in both.sections)
     assert {c.doi for c in both.citations} == {"10.1038/s44319-023-00030-4", "10.3390/ijms25031660"}

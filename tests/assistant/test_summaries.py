@@ -72,3 +72,21 @@ def test_a_subsection_is_read_as_part_of_its_main_section():
     pool = paper_sentences(paper(), chunks)
     assert [s.section for s in pool] == ["Introduction", "Results", "Results › Knockout of PWWP3 attenuates drought tolerance",
                                          "Methods", "Methods › Leaf water loss"]
+
+
+def test_key_terms_are_the_papers_distinctive_terms_in_several_sentences():
+    from assistant.lexical import tokenize
+    from assistant.summaries import PaperSentence, key_terms
+    from assistant.types import ScoredChunk
+
+    texts = ["Acinetobacter lwoffii carries fewer efflux pumps than the other species studied here.",
+             "Efflux pumps of A. lwoffii were counted in every genome of the collection.",
+             "The lwoffii genomes hold few efflux genes and the study reports 2024 counts.",
+             "University of California, San Francisco hosted the work (T.Y.J. and J.E.S.).",
+             "The study counted the genomes in the collection and the study reports them."]
+    hit = ScoredChunk(chunk(" ".join(texts), "Results"), paper(), 0.0)
+    pool = [PaperSentence(hit, t, frozenset(tokenize(t)), "Results", i / 5) for i, t in enumerate(texts)]
+    rare = {"lwoffii": 5.0, "efflux": 4.0, "francisco": 6.0, "t.y.j": 7.0}  # everyday words weigh 1
+    terms = key_terms(pool, lambda ts: {t: rare.get(t, 1.0) for t in ts}, n=3)
+    assert terms[:2] == ["lwoffii", "efflux"]  # in three sentences each, rare in the library
+    assert not {"francisco", "t.y.j", "2024"} & set(terms)  # one sentence, initials, a number
