@@ -70,7 +70,10 @@ class ReadingAssistant:
         pool, _ = self.sentences(paper)
         idf = self.library.indexes().lexical.idf
         words = _surface(key_terms(pool, idf, 2 * n), [paper], self, keep_case=True)
-        return list({w.lower(): w for w in reversed(words)}.values())[::-1][:n]
+        first: dict[str, str] = {}  # two stems can read as one word ("fine", "fine-tun": "fine-tuning")
+        for word in words:
+            first.setdefault(word.lower(), word)
+        return list(first.values())[:n]
 
     # -- summaries ------------------------------------------------------------------------
     def summarize(self, papers: Sequence[Paper]) -> Report:

@@ -116,13 +116,14 @@ class Report:
 
 def paper_sentences(paper: Paper, chunks) -> list[PaperSentence]:
     """A paper's sentences in reading order, each with the chunk it is cited from (no repeats
-    from overlapping chunks; references, acknowledgements and the like left out)."""
+    from overlapping chunks; references, acknowledgements, bylines and the like left out)."""
     seen: set[str] = set()
     before: list[str] = []  # the previous chunk's sentences
     out: list[PaperSentence] = []
     total = max(1, len(chunks))
     abstract = _squash(paper.abstract)  # in the paper's own language (a Chinese paper's English one is a translation)
     top = ""  # the last main section seen ("Results"), for the subsections under it
+    title = _squash(paper.title or "")
     for i, chunk in enumerate(chunks):
         if _MAIN_SECTION.match(chunk.section or ""):
             top = chunk.section
@@ -142,8 +143,10 @@ def paper_sentences(paper: Paper, chunks) -> list[PaperSentence]:
             if len(text) < 40 or key in seen or any(key in k for k in before):
                 continue
             seen.add(key)
-            out.append(PaperSentence(hit, text, frozenset(tokenize(text)), where, i / total,
-                                     len(key) >= 30 and key in abstract))
+            in_abstract = len(key) >= 30 and key in abstract
+            if not in_abstract and title and _squash(chunk.section or "") == title:
+                continue  # under the title, before any heading: the byline and affiliations ("UCSF, San Francisco")
+            out.append(PaperSentence(hit, text, frozenset(tokenize(text)), where, i / total, in_abstract))
         before = keys
     return out
 
@@ -182,7 +185,7 @@ def keyword_line(paper: Paper, chunks) -> PaperSentence | None:
 
 # A paper that prints no keywords (most English journals here) gets its most distinctive terms
 # instead, uncited (they are counts, not quotes): tf x idf over its body sentences, a term in at
-# least KEY_TERM_SENTENCES of them (an affiliation's "Francisco" is in one). Dev summary questions,
+# least KEY_TERM_SENTENCES of them (a methods supplier's name is in one). Dev summary questions,
 # gold keywords mentioned: en 72.4 -> 73.4% (all 75.1 -> 75.8%), the project's 12 requests 85.4 -> 88.5%.
 KEY_TERMS = 10
 KEY_TERM_SENTENCES = 3

@@ -90,3 +90,18 @@ def test_key_terms_are_the_papers_distinctive_terms_in_several_sentences():
     terms = key_terms(pool, lambda ts: {t: rare.get(t, 1.0) for t in ts}, n=3)
     assert terms[:2] == ["lwoffii", "efflux"]  # in three sentences each, rare in the library
     assert not {"francisco", "t.y.j", "2024"} & set(terms)  # one sentence, initials, a number
+
+
+def test_sentence_pool_leaves_out_the_byline_under_the_title():
+    """A preprint's byline and affiliations sit under its title before any heading: they are no
+    summary material (and "UCSF, San Francisco" became a key term), while an abstract printed there
+    stays in."""
+    abstract = "Here we engineer T cells that produce their own cytokine within immune-excluded tumors."
+    front = chunk("Greg M. Allen1,2, Nicholas W. Frankel2,3 and Wendell A. Lim2,3. 2Cell Design Institute; UCSF, "
+                  "San Francisco, United States. " + abstract, "T")
+    body = chunk("The circuit drove infiltration of the tumors by the engineered T cells in several models.", "Results")
+    pool = paper_sentences(Paper(id="p1", doi="10.1/x", title="T", authors=(), year=2024, pages=1, lang="en",
+                                 abstract=abstract), [front, body])
+    texts = [s.text for s in pool]
+    assert abstract in texts and any(t.startswith("The circuit drove") for t in texts)
+    assert not any("Allen" in t or "Francisco" in t for t in texts), texts
