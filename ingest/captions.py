@@ -217,10 +217,36 @@ def find_captions(texts: list[PageText]) -> list[list[Caption]]:
     pages: list[list[Caption]] = [[] for _ in texts]
     for c in found:
         if id(c) in keep:
+            c = _with_overleaf(c, texts)
             pages[c.page].append(c)
             for i in c.lines:
                 texts[c.page].lines[i].in_caption = True
     return pages
+
+
+# eLife ends a legend that goes on overleaf with "Figure 2 continued on next page" and heads the
+# rest, in the legend's type at the top of the next page, "Figure 2 continued".
+_OVERLEAF = re.compile(r"\s*(?:(?:figure|fig\.?)\s*\d+\s+)?\(?continued on (?:the )?next page\W*$", re.I)
+_CONTINUED_HEAD = re.compile(r"^\s*(?:figure|fig\.?)\s*\d+\s+\(?continued\)?\.?\s*$", re.I)
+
+
+def _with_overleaf(cap: Caption, texts: list[PageText]) -> Caption:
+    """The caption with the rest of its legend from the next page, without the marker between."""
+    marker = _OVERLEAF.search(cap.text)
+    if marker is None or cap.page + 1 >= len(texts):
+        return cap
+    size = texts[cap.page].lines[cap.lines[0]].size
+    after = texts[cap.page + 1].lines
+    # only under the next page's "Figure 2 continued" head (above it: the running header)
+    head = next((k for k, ln in enumerate(after[:8]) if _CONTINUED_HEAD.match(ln.text)), None)
+    rest = []
+    for ln in after[head + 1:] if head is not None else ():
+        if not ln.upright or abs(ln.size - size) > 0.6 or parse_caption_start(ln.text) is not None:
+            break
+        rest.append(ln)
+    for ln in rest:
+        ln.in_caption = True
+    return replace(cap, text=_join([cap.text[: marker.start()], *(ln.text for ln in rest)]))
 
 
 def _caption_paragraph(pt: PageText, i: int, kind: str, num: str, absorbed: set[int]) -> tuple[str, tuple, tuple]:

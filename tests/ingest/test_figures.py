@@ -242,3 +242,33 @@ def test_corpus_figures_are_real_pngs_and_fast_enough(corpus_figures):
         pix = pymupdf.Pixmap(f.png)
         assert (pix.width, pix.height) == (f.width, f.height) and min(f.width, f.height) >= 40
     assert seconds < 60, f"{seconds:.1f} s of CPU for the corpus' figures"
+
+
+def test_a_legend_continued_overleaf_is_read_whole_without_its_markers():
+    """eLife ends a long legend with "Figure 2 continued on next page" and goes on under a
+    "Figure 2 continued" head at the top of the next page (a running header above it)."""
+    doc = pymupdf.open()
+    page = doc.new_page()
+    page.insert_image(pymupdf.Rect(72, 72, 500, 400), stream=_photo())
+    for k, text in enumerate(["Figure 2. Transcripts dwell at the site of transcription.",
+                              "(A) Probe design. (B) Images, each a max merge of 30 optical",
+                              "Figure 2 continued on next page"]):
+        page.insert_text((72, 420 + 10 * k), text, fontsize=8)
+    page = doc.new_page()
+    page.insert_text((72, 40), "Chromosomes and Gene Expression | Research article", fontsize=8)
+    for k, text in enumerate(["Figure 2 continued", "z-sections. (C) Simulated RNA FISH signal for three scenarios."]):
+        page.insert_text((72, 70 + 10 * k), text, fontsize=8)
+    page.insert_text((72, 140), "Body text of the results goes on here in the larger type of the paper.", fontsize=10)
+    [figure] = extract_figures(doc, [])
+    assert figure.caption == ("Figure 2. Transcripts dwell at the site of transcription. (A) Probe design. (B) Images, "
+                              "each a max merge of 30 optical z-sections. (C) Simulated RNA FISH signal for three "
+                              "scenarios."), figure.caption
+
+
+@pytest.mark.corpus
+def test_corpus_elife_legends_are_read_across_the_page(corpus_figures):
+    papers, _ = corpus_figures
+    _, figures = papers["paper-20.pdf"]
+    legend = next(f.caption for f in figures if f.label == "Figure 2")
+    assert "simulated RNA FISH signal for three potential scenarios" in legend
+    assert "continued" not in legend
