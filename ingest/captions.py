@@ -225,14 +225,15 @@ def find_captions(texts: list[PageText]) -> list[list[Caption]]:
 
 
 # eLife ends a legend that goes on overleaf with "Figure 2 continued on next page" and heads the
-# rest, in the legend's type at the top of the next page, "Figure 2 continued".
-_OVERLEAF = re.compile(r"\s*(?:(?:figure|fig\.?)\s*\d+\s+)?\(?continued on (?:the )?next page\W*$", re.I)
+# rest, in the legend's type at the top of the next page, "Figure 2 continued". The marker also
+# tells the paragraph assembler (`ingest.paragraphs`) that a legend's lines go on overleaf.
+OVERLEAF = re.compile(r"\s*(?:(?:figure|fig\.?)\s*\d+\s+)?\(?continued on (?:the )?next page\W*$", re.I)
 _CONTINUED_HEAD = re.compile(r"^\s*(?:figure|fig\.?)\s*\d+\s+\(?continued\)?\.?\s*$", re.I)
 
 
 def _with_overleaf(cap: Caption, texts: list[PageText]) -> Caption:
     """The caption with the rest of its legend from the next page, without the marker between."""
-    marker = _OVERLEAF.search(cap.text)
+    marker = OVERLEAF.search(cap.text)
     if marker is None or cap.page + 1 >= len(texts):
         return cap
     size = texts[cap.page].lines[cap.lines[0]].size

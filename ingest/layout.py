@@ -34,10 +34,6 @@ _BOLD_FONT = re.compile(r"bold|black|heavy|semibold|demi|medi|[-,.]B$|HZ", re.I)
 # ("2.1可编程平台下……", "3.3性能测试": body text glued to the paragraph below it).
 _HEI_FONT = re.compile(r"SimHei|FZHT|黑体")
 _NUMBERED_ZH = re.compile(r"^\d{1,2}(?:\.\d{1,2})+\s*[\u4e00-\u9fff]")
-
-
-def _hei_heading(text: str, hei: bool) -> bool:
-    return hei and bool(_NUMBERED_ZH.match(text))
 _PAGE_NO = re.compile(r"^(page\s*)?[-–—]?\s*\d{1,4}\s*[-–—]?(\s*(of|/)\s*\d{1,4})?$|^[ivxlc]{1,6}$", re.I)
 _JOURNAL = re.compile(
     r"\bdoi\b|\bvol\.|\bvolume\b|\bissn\b|©|\(c\)\s*\d{4}|copyright|https?://|www\.|downloaded from|"
@@ -65,6 +61,10 @@ class _Line:
 
 _WIDE_SPACE = re.compile(r"[ \t\u00a0\u3000]{2,}")
 _SPACE, _DIGITS = re.compile(r"\s+"), re.compile(r"\d+")
+
+
+def _hei_heading(text: str, hei: bool) -> bool:
+    return hei and bool(_NUMBERED_ZH.match(text))
 
 
 def normalise(text: str) -> str:
@@ -98,8 +98,8 @@ def read_lines(page: pymupdf.Page, pno: int, info: dict | None = None) -> list[_
                 continue
             main = max(spans, key=lambda s: len(s["text"]))
             bold = all((s["flags"] & 16) or _BOLD_FONT.search(s["font"]) for s in spans)
-            hei = all((s["flags"] & 16) or _BOLD_FONT.search(s["font"]) or _HEI_FONT.search(font_name(s["font"]))
-                      for s in spans)
+            hei = bold or all((s["flags"] & 16) or _BOLD_FONT.search(s["font"])
+                              or _HEI_FONT.search(font_name(s["font"])) for s in spans)
             x0, y0, x1, y1 = line["bbox"] if turn is None else pymupdf.Rect(line["bbox"]) * turn
             first = spans[0]
             raised = first is not main and (first["flags"] & 1 or first["size"] < 0.8 * main["size"])

@@ -15,7 +15,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from assistant.types import TextBlock
-from ingest.captions import parse_caption_start
+from ingest.captions import OVERLEAF, parse_caption_start
 
 if TYPE_CHECKING:
     from ingest.layout import _Line
@@ -193,9 +193,6 @@ def mark_footnotes(lines: list[_Line], body_size: float, height: float) -> list[
     return lines
 
 
-_OVERLEAF = re.compile(r"\bcontinued on (?:the )?next page\s*$", re.I)
-
-
 def assemble(lines: list[_Line], body_size: float, vocab: set[str]) -> tuple[list[TextBlock], list[str]]:
     """Group ordered lines into heading/caption/body blocks; route the reference list aside."""
     blocks: list[TextBlock] = []
@@ -267,7 +264,7 @@ def assemble(lines: list[_Line], body_size: float, vocab: set[str]) -> tuple[lis
             kind, para = "caption", [ln]
         elif kind == "caption" and continues_legend(para, ln, body_size):
             para.append(ln)
-            turned = ln if _OVERLEAF.search(ln.text) else None
+            turned = ln if OVERLEAF.search(ln.text) else None
         elif kind == "caption" and ln.x0 < para[-1].x0 - ln.size and _opens_figure(para):
             # a line left of a centred figure caption (Chinese journals, body size: "图9移动切换性能测试结果"
             # took in "图9 为MN 移动切换30 次……") is the text under it; a table's cells start left too

@@ -111,7 +111,6 @@ def _glues_letter_to_word(pieces: list[str], broken: list[bool]) -> bool:
     return real and not long_broken
 
 
-# A Founder Latin font ("E-BZ" 书宋, "E-HZ" 黑体, "E-BX" Greek; a subset prefix "ABCDEF+" may lead).
 def font_name(font: str) -> str:
     """A font's name as its maker wrote it: Chinese names stored as GBK bytes come out of MuPDF as
     Latin-1 ("·½ÕýºÚÌå_GBK" is 方正黑体_GBK, Founder's Hei, the bold face of Chinese headings)."""
@@ -123,6 +122,7 @@ def font_name(font: str) -> str:
         return font
 
 
+# A Founder Latin font ("E-BZ" 书宋, "E-HZ" 黑体, "E-BX" Greek; a subset prefix "ABCDEF+" may lead).
 _FOUNDER_FONT = re.compile(r"(?:^|\+)E-[A-Z]{2}$")
 # Its glyphs carry GBK codes 0x31 rows above the GB2312 symbol rows they stand for: 摇 (D2A1) is
 # A1A1, the ideographic space; 臆 (D2DC) A1DC "≤"; 酌 (D7C3) A6C3 "γ"; 猿 (D4B3) A3B3, a full-width
