@@ -86,8 +86,22 @@ def function_words(text: str) -> set[str]:
     """The Chinese words of `text` that jieba tags as function words (``FUNCTION_TAGS``), or that
     are made of function characters alone: jieba's dictionary tags "这是" ("this is") a verb, and
     in "……这是什么原因？" it weighed as much as a rare term the paper lacks."""
-    return {word for word, tag in tag_words(text)
+    return _function_of(tag_words(text))
+
+
+def _function_of(tagged: list[tuple[str, str]]) -> set[str]:
+    return {word for word, tag in tagged
             if tag in FUNCTION_TAGS or (has_cjk(word) and all(_is_function_char(c) for c in word))}
+
+
+def phrasing_words(text: str) -> set[str]:
+    """The Chinese words that phrase a question rather than name its topic: `function_words` and
+    the words jieba tags plain verbs ("用来", "占", "需要"; not verbal nouns such as "管理")."""
+    tagged = tag_words(text)
+    # a verb jieba's dictionary holds: a guess across a word boundary ("数据集来评估" -> "集来",
+    # tagged a verb) is cut into its dictionary words instead (abstention.resegment_unseen)
+    return _function_of(tagged) | {word for word, tag in tagged
+                                   if tag == "v" and has_cjk(word) and dictionary_words(word) == [word]}
 
 
 def has_cjk(text: str, share: float = 0.0) -> bool:

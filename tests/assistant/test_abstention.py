@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from assistant import abstention
 from assistant.abstention import _common_terms, content_concepts, load_model, measure_evidence
-from assistant.lexical import dictionary_words, function_words, tokenize
+from assistant.lexical import dictionary_words, function_words, phrasing_words, tokenize
 from assistant.question_focus import derived_in, question_focus
 from assistant.retrieval import retrieve_per_paper
 from assistant.settings import RetrievalSettings
@@ -66,8 +66,24 @@ def test_chinese_function_words_weigh_like_everyday_english_words(lib, hashing, 
     specific = "这篇论文的原型系统里，流表下发时延在雄安试点中达到多少毫秒？"  # 雄安: a place, not in the paper
     covered = _coverage(lib, hashing, phrasing, 4)
     assert _coverage(lib, hashing, specific, 4) < covered - 0.1
-    monkeypatch.setattr(abstention, "function_words", lambda text: set())
+    monkeypatch.setattr(abstention, "phrasing_words", lambda text: set())
     assert covered > _coverage(lib, hashing, phrasing, 4) + 0.1  # at full IDF, 这篇 / 里 / 最多能 sank it
+
+
+def test_chinese_verbs_phrase_a_question_and_its_nouns_name_the_topic(lib, hashing, monkeypatch):
+    """"用来" and "占" are nowhere in the paper (it says "采用128位"): verbs weigh COMMON_WEIGHT,
+    while a noun it lacks ("端口", a port) still weighs its full IDF."""
+    words = phrasing_words("终端用来表示身份的AID占多少位？")
+    assert {"用来", "占"} <= words and not words & {"终端", "身份", "AID", "aid"}
+    assert "管理" not in phrasing_words("移动性管理机制")  # a verbal noun names the topic
+    store(lib, hashing, paper("ndn", "zh", ["接入网中的终端采用128位全局唯一的接入标识AID表示身份信息。",
+                                            "原型系统测得的流表下发时延均值在4.8毫秒左右。"]))
+    store(lib, hashing, paper("frog", "en", ["Frog mortality rose after chytrid virus infection in the assay."]))
+    asked = "接入网中的终端用来表示身份的AID占多少位？"
+    covered = _coverage(lib, hashing, asked, 4)
+    assert _coverage(lib, hashing, "接入网中的终端用来表示身份的AID端口占多少位？", 4) < covered - 0.1
+    monkeypatch.setattr(abstention, "phrasing_words", function_words)
+    assert covered > _coverage(lib, hashing, asked, 4) + 0.1  # at full IDF, 用来 / 占 sank it
 
 
 def test_a_word_jieba_made_up_across_the_questions_own_word_boundary_is_judged_by_its_dictionary_words(
