@@ -20,7 +20,7 @@ import pymupdf
 from assistant.types import TextBlock
 from ingest.paragraphs import CJK_RE, assemble, mark_footnotes
 from ingest.references import divert_unheaded_references
-from ingest.textfix import count_words, font_name, rejoin_split_words, repair_founder_glyphs
+from ingest.textfix import count_words, face_heading, joined_face, rejoin_split_words, repair_founder_glyphs, span_face
 
 # No PRESERVE_LIGATURES: MuPDF then expands ﬁ/ﬂ itself; NFKC below catches the rest.
 _FLAGS = pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP
@@ -29,11 +29,6 @@ _TOP_RUNNING, _BOTTOM_RUNNING = 0.12, 0.88  # wider zones for lines repeated on 
 
 _KEEP_WIDE = re.compile("([，：；！？（）])")  # Chinese punctuation NFKC would turn into ASCII
 _BOLD_FONT = re.compile(r"bold|black|heavy|semibold|demi|medi|[-,.]B$|HZ", re.I)
-# Chinese journals set headings in a Hei face (方正黑体, FZHT..., SimHei) at the body's size. Hei also
-# sets table titles and run-in labels ("证明"), so it counts as bold on a numbered line only
-# ("2.1可编程平台下……", "3.3性能测试": body text glued to the paragraph below it).
-_HEI_FONT = re.compile(r"SimHei|FZHT|黑体")
-_NUMBERED_ZH = re.compile(r"^\d{1,2}(?:\.\d{1,2})+\s*[\u4e00-\u9fff]")
 _PAGE_NO = re.compile(r"^(page\s*)?[-–—]?\s*\d{1,4}\s*[-–—]?(\s*(of|/)\s*\d{1,4})?$|^[ivxlc]{1,6}$", re.I)
 _JOURNAL = re.compile(
     r"\bdoi\b|\bvol\.|\bvolume\b|\bissn\b|©|\(c\)\s*\d{4}|copyright|https?://|www\.|downloaded from|"
@@ -56,15 +51,11 @@ class _Line:
     col: int = 0  # 0 = full width / single column, 1 = left, 2 = right
     raised: bool = False  # opens with a raised or smaller mark ("⁷pronounced", "¹Department of ...")
     note: bool = False  # a footnote at the foot of its column (ingest.paragraphs.mark_footnotes)
-    hei: bool = False  # bold, or set in a Chinese Hei face (`_HEI_FONT`)
+    face: str = ""  # "hei": bold or a Chinese Hei face, "kai": a Kai face, "num": digits alone (textfix)
 
 
 _WIDE_SPACE = re.compile(r"[ \t\u00a0\u3000]{2,}")
 _SPACE, _DIGITS = re.compile(r"\s+"), re.compile(r"\d+")
-
-
-def _hei_heading(text: str, hei: bool) -> bool:
-    return hei and bool(_NUMBERED_ZH.match(text))
 
 
 def normalise(text: str) -> str:
@@ -98,13 +89,13 @@ def read_lines(page: pymupdf.Page, pno: int, info: dict | None = None) -> list[_
                 continue
             main = max(spans, key=lambda s: len(s["text"]))
             bold = all((s["flags"] & 16) or _BOLD_FONT.search(s["font"]) for s in spans)
-            hei = bold or all((s["flags"] & 16) or _BOLD_FONT.search(s["font"])
-                              or _HEI_FONT.search(font_name(s["font"])) for s in spans)
+            face = "hei" if bold else joined_face("hei" if (s["flags"] & 16) or _BOLD_FONT.search(s["font"])
+                                                  else span_face(s) for s in spans)
             x0, y0, x1, y1 = line["bbox"] if turn is None else pymupdf.Rect(line["bbox"]) * turn
             first = spans[0]
             raised = first is not main and (first["flags"] & 1 or first["size"] < 0.8 * main["size"])
-            out.append(_Line(pno, x0, y0, x1, y1, text, round(main["size"], 1), bool(bold) or _hei_heading(text, hei),
-                             raised=bool(raised), hei=hei))
+            out.append(_Line(pno, x0, y0, x1, y1, text, round(main["size"], 1), bool(bold) or face_heading(text, face),
+                             raised=bool(raised), face=face))
     return out
 
 
@@ -358,8 +349,8 @@ def merge_same_row(lines: list[_Line]) -> list[_Line]:
             sep = "" if CJK_RE.match(ln.text[:1]) or CJK_RE.match(prev.text[-1:]) else " "
             prev.text, prev.x1 = prev.text + sep + ln.text, ln.x1
             prev.y0, prev.y1 = min(prev.y0, ln.y0), max(prev.y1, ln.y1)
-            prev.hei = prev.hei and ln.hei  # "2．1" (bold Latin) and its title (方正黑体), two fragments
-            prev.bold = prev.bold and ln.bold or _hei_heading(prev.text, prev.hei)
+            prev.face = joined_face((prev.face, ln.face))  # "2．1" (bold Latin) and its title (方正黑体)
+            prev.bold = prev.bold and ln.bold or face_heading(prev.text, prev.face)
             prev.size = max(prev.size, ln.size)
             continue
         out.append(ln)

@@ -14,7 +14,8 @@ time they occur), and languages other than English (Chinese text has no spaces t
 
 Also here: Founder (方正) typesetting's Latin fonts ("E-BZ", "E-HZ", "E-BX") whose text layer maps
 spaces, punctuation, Greek letters and math signs to Chinese characters ("3郾3 GHz", "ndn鄄SIM",
-"关摇键摇词", "t + 1臆n", "对称密钥酌"); see `repair_founder_glyphs`.
+"关摇键摇词", "t + 1臆n", "对称密钥酌"); see `repair_founder_glyphs`. And the Chinese faces that mark
+a numbered heading at the body's size (Hei, Kai; `span_face`, `face_heading`), by font name.
 """
 from __future__ import annotations
 
@@ -109,6 +110,38 @@ def _glues_letter_to_word(pieces: list[str], broken: list[bool]) -> bool:
     real = any(len(p) >= 3 and not b for p, b in zip(pieces, broken))
     long_broken = any(len(p) >= 2 and b for p, b in zip(pieces, broken))
     return real and not long_broken
+
+
+# Chinese journals set headings in a Hei face (方正黑体, FZHT..., SimHei) at the body's size. Hei also
+# sets table titles and run-in labels ("证明"), so it counts as bold on a numbered line only
+# ("2.1可编程平台下……", "3.3性能测试": body text glued to the paragraph below it). Third-level
+# headings are set in a Kai face ("2.2.1基础通信工作流程"); Kai also sets abstracts, bylines and
+# quotes, so it counts on a three-level number only. The number itself is often in the body's
+# Latin face ("2．2．1" in 方正书宋's E-BZ): a span of digits and dots takes the face beside it.
+_HEI_FONT = re.compile(r"SimHei|FZHT|黑体")
+_KAI_FONT = re.compile(r"KaiTi|STKaiti|FZKT|楷体")
+_NUMBERED_ZH = re.compile(r"^\d{1,2}(?:\.\d{1,2})+\s*[\u4e00-\u9fff]")
+_NUMBERED_ZH_3 = re.compile(r"^\d{1,2}(?:\.\d{1,2}){2,}\s*[\u4e00-\u9fff]")
+_NUMBER_ONLY = re.compile(r"^[\d.．\s]+$")
+
+
+def face_heading(text: str, face: str) -> bool:
+    """Is a line in this face a numbered Chinese heading (Hei: "2.1……", Kai: "2.2.1……")?"""
+    return (face == "hei" and bool(_NUMBERED_ZH.match(text))) or (face == "kai" and bool(_NUMBERED_ZH_3.match(text)))
+
+
+def span_face(span: dict) -> str:
+    """A MuPDF span's face by its font's name: "hei", "kai", "num" (digits and dots in any face) or ""."""
+    if _NUMBER_ONLY.match(span["text"]):
+        return "num"
+    name = font_name(span["font"])
+    return "hei" if _HEI_FONT.search(name) else "kai" if _KAI_FONT.search(name) else ""
+
+
+def joined_face(faces) -> str:
+    """One face for spans or line fragments: a number takes the face beside it; mixed faces: ""."""
+    named = set(faces) - {"num"}
+    return "num" if not named else named.pop() if len(named) == 1 else ""
 
 
 def font_name(font: str) -> str:

@@ -566,6 +566,38 @@ def test_numbered_chinese_headings_set_in_a_hei_face_are_headings(pdf):
     assert not any("原型系统功能" in h for h in headings)
 
 
+def test_three_level_chinese_headings_set_in_a_kai_face_are_headings(pdf):
+    """Third-level headings ("2.2.1基础通信工作流程") are set in a Kai face (方正楷体, KaiTi) at the
+    body's size, the number in the body's own Latin face. Kai also sets abstracts, so a line in it
+    that starts with a two-level number ("2.5倍……") is not a heading."""
+    page = pdf.new_page()
+    page.insert_font(fontname="F0", fontbuffer=pymupdf.Font("china-s").buffer)  # renamed KaiTi below
+    y = pdf.column(60, 70, [f"正文第{i}行介绍标识网络的基础通信流程。" for i in range(1, 5)], size=10, leading=15, font="china-s")
+    # in the flow of the text at its leading, as printed: no space above or below to tell it apart
+    page.insert_text((60, y), "2.2.1", fontsize=10, fontname="helv")  # the body's Latin face
+    page.insert_text((82.3, y), "基础通信工作流程", fontsize=10, fontname="F0")  # no space between
+    y = pdf.column(80, y + 15, ["以图1中的拓扑结构下移动终端与有线终端的通信为例介绍"], size=10, leading=15, font="china-s")
+    y = pdf.column(60, y, [f"基于可编程平台的标识网络通信的具体工作流程，第{i}行。" for i in range(1, 4)], size=10, leading=15, font="china-s")
+    page.insert_text((60, y), "2.5倍的吞吐量提升表明该机制的转发性能较好", fontsize=10, fontname="F0")
+    pdf.column(60, y + 15, [f"摘要第{i}行继续说明实验结果。" for i in range(1, 3)], size=10, leading=15, font="china-s")
+    _rename_font(pdf.doc, {f[4]: f[0] for f in page.get_fonts()}["F0"], "/ABCDEF+KaiTi_GB2312")
+    blocks, _, _ = blocks_of(pdf.save())
+    headings = [b.text.replace(" ", "") for b in blocks if b.kind == "heading"]
+    assert "2.2.1基础通信工作流程" in headings, headings
+    assert any(b.kind == "body" and b.text.startswith("以图1中的拓扑结构") for b in blocks)
+    assert not any("2.5倍" in h for h in headings)
+
+
+def test_corpus_kai_headings_are_headings(shared_corpus):
+    from ingest.parse import parse_pdf
+
+    folder, _ = shared_corpus
+    blocks = parse_pdf(folder / "paper-01.pdf").blocks  # 2．2．1 in E-BZ, its title in 方正楷体_GBK
+    headings = {b.text for b in blocks if b.kind == "heading"}
+    assert {"2.1.1数据平面设计", "2.2.1基础通信工作流程", "2.2.2移动切换工作流程"} <= headings
+    assert not any(b.kind == "body" and b.text.startswith("2.2.1") for b in blocks)
+
+
 def _rename_font(doc: pymupdf.Document, xref: int, name: str) -> None:
     """Give a Type0 font, its descendant and its descriptor another name (MuPDF reports the last)."""
     doc.xref_set_key(xref, "BaseFont", name)
