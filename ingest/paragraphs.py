@@ -27,6 +27,9 @@ CJK_RE = re.compile(f"[{_CJK}\u3000-\u303f\uff00-\uffef]")
 _CAPTION = re.compile(
     r"^(supplementary\s+|extended\s+data\s+)?(figure|fig\.?|table|scheme)\s*S?\d+[a-zA-Z]?\b|^[图表]\s*\d+", re.I
 )
+# Not a title after a line's number: a stop after a Chinese word ("②智能算力.当用于……"), a bracket
+# left open by a wrapped line ("3 万个Trainium芯片（Amazon专为训练……"), a quantity ("3 万个").
+_NOT_A_TITLE = re.compile(r"[\u4e00-\u9fff][.．]|[（(][^）)]*$|^[万亿千百]")
 _NUMBERED = re.compile(r"^(\d{1,2}(\.\d{1,2}){0,3})\.?\s+(\S.*)$|^([一二三四五六七八九十]{1,3})\s*[、.．]\s*(\S.*)$")
 _SECTION_NAMES = set(
     "abstract|introduction|background|methods|method|materials and methods|material and methods|results|"
@@ -90,7 +93,7 @@ def is_heading(ln: _Line, body_size: float) -> bool:
     numbered = _NUMBERED.match(text)
     if numbered:
         rest = numbered.group(3) or numbered.group(5) or ""
-        if not rest or text.endswith(".") or re.search("[，。,；;]", rest):
+        if not rest or text.endswith(".") or re.search("[，。,；;]", rest) or _NOT_A_TITLE.search(rest):
             return False  # numbered list items and sentences, not headings
         return (rest[0].isupper() or bool(cjk)) and (styled or bool(cjk))
     # bold and a size up, a heading may be a sentence of its own (ASM: "A. lwoffii forms less biofilm, and the

@@ -242,6 +242,33 @@ def test_join_lines_rules():
     assert join_lines(["see http://x.org/", "path"], vocab) == "see http://x.org/path"
 
 
+def test_numbered_chinese_lines_that_are_not_titles_are_body():
+    """A Chinese line after a number is a heading at the body's size, unless it is an item with a
+    sentence in it, a wrapped line with a bracket left open, or a quantity."""
+    from ingest.layout import _Line
+    from ingest.paragraphs import is_heading
+
+    def line(text):
+        return _Line(1, 77, 190, 287, 201, text, 9.7, False)
+
+    assert is_heading(line("3 当前技术途径"), 9.7) and is_heading(line("3.1.3 集合通信库——解决异构算力间的互通性"), 9.7)
+    assert is_heading(line("1.2 挑战2：提高智算集群网络传输效率"), 9.7)
+    assert not is_heading(line("2 智能算力.当用于深度学习应用程序、大规模"), 9.7)  # "②" after NFKC
+    assert not is_heading(line("3 万个Trainium芯片（Amazon专为训练AI模型而"), 9.7)
+    assert not is_heading(line("3 万个国产加速卡组成的集群"), 9.7)
+
+
+def test_corpus_numbered_items_and_wrapped_lines_are_not_headings(shared_corpus):
+    from ingest.parse import parse_pdf
+
+    folder, _ = shared_corpus
+    sections = {b.section for b in parse_pdf(folder / "paper-07.pdf").blocks}
+    assert "2.1 设计原则" in sections and not any(s.startswith(("2 智能算力", "4 网络能力")) for s in sections)
+    blocks = parse_pdf(folder / "paper-30.pdf").blocks
+    assert not any(b.section.startswith("3 万个") for b in blocks)
+    assert any("3 万个Trainium芯片（Amazon专为训练AI模型而设计的芯片）" in b.text for b in blocks)
+
+
 def test_bold_line_running_into_a_sentence_is_body_not_heading():
     from ingest.layout import _Line
     from ingest.paragraphs import is_heading, wraps_into_sentence
