@@ -59,10 +59,9 @@ _INLINE_HEAD = re.compile(
 )
 _FORMULA = re.compile(r"[=∃∀∈∉⊂⊆∑∏√≤≥<>\[\]]|^[(（]")
 _REF_MARK = re.compile(r"^(\[\d{1,4}\]|\d{1,4}\.\s|\d{1,4}\s+\S)")
-
-
 _CJK_SPACING = re.compile(f"(?<=[{_CJK}])\\s+(?=[{_CJK}])")
-_NUMBERING = re.compile(r"^(\d{1,2}(\.\d{1,2})*\.?|[IVX]{1,4}\.|[一二三四五六七八九十]{1,3}[、.．]|[A-H]\.?)\s*")
+# "A Appendix" and "B. Filters" are lettered; "Abstract" and "Discussion" are not ("bstract" missed every name)
+_NUMBERING = re.compile(r"^(\d{1,2}(\.\d{1,2})*\.?|[IVX]{1,4}\.|[一二三四五六七八九十]{1,3}[、.．]|[A-H](?=[.\s])\.?)\s*")
 _SPACES = re.compile(r"\s+")
 
 
@@ -226,9 +225,10 @@ def assemble(lines: list[_Line], body_size: float, vocab: set[str]) -> tuple[lis
         head = (is_heading(ln, body_size) and not wraps_into_sentence(ln, nxt, body_size)
                 or opens_wrapped_heading(ln, nxt, body_size))
         name = heading_name(ln.text)
-        if head and _REF_HEAD.match(_bare(name)) and (_same_row(prev, ln) or _same_row(nxt, ln)):
-            # A table's "参考文献" (references) column header beside the other headers: taken for
-            # the list's heading, it sent two pages of a paper's body to the reference list.
+        if head and (_same_row(prev, ln) or _same_row(nxt, ln)) and (
+                _REF_HEAD.match(_bare(name)) or not (_bare(name) in _SECTION_NAMES or _NUMBERED.match(name))):
+            # A table's header cell beside the others ("Compounds", "Fold change") named the section of
+            # the text after the table; a "参考文献" column sent a paper's body to the reference list.
             head = False
         if in_refs:
             lettered = ln.bold and re.match(r"^[A-H](\.\d{1,2})*\.?\s+[A-Z]", name)  # "A Appendix title"

@@ -638,3 +638,40 @@ def test_gbk_font_names_are_read():
     from ingest.textfix import font_name
 
     assert font_name("·½ÕýºÚÌå_GBK") == "方正黑体_GBK" and font_name("Times-Bold") == "Times-Bold"
+
+
+def test_section_names_starting_with_a_to_h_are_known_names():
+    """A heading's letter numbering ("A Background", "B. PDF filters") is dropped before its name is
+    matched; "Abstract", "Discussion" or "Funding" have none ("bstract" had matched no name, and the
+    back matter printed after the references was read as more references)."""
+    from ingest.paragraphs import _bare
+
+    assert [_bare(t) for t in ("Abbreviations", "Discussion", "Funding", "ACKNOWLEDGEMENTS")] == [
+        "abbreviations", "discussion", "funding", "acknowledgements"]
+    assert _bare("A Background & Terminology") == "background & terminology" and _bare("B. PDF filters") == "pdf filters"
+
+
+def test_a_tables_header_cells_are_not_headings(pdf):
+    """Bold header cells side by side ("Compound", "Fold change", "P-value") are a table row: taken
+    for headings they named the section of the text after the table."""
+    pdf.new_page()
+    pdf.line(60, 60, "Results", size=12, font="hebo")
+    y = pdf.column(60, 80, [f"Metabolite levels changed under heat stress in line {i} of the study." for i in range(1, 4)])
+    for x, cell in ((60, "Compound"), (200, "Fold change"), (330, "P-value")):
+        pdf.line(x, y + 15, cell, font="hebo")
+    y = pdf.column(60, y + 30, [f"Sucrose {i}      2.{i}      0.0{i}" for i in range(1, 4)])
+    pdf.column(60, y + 15, [f"Grain yield per spike fell by a quarter in the {w} plants." for w in ("stressed", "tolerant")])
+    blocks, _, _ = blocks_of(pdf.save())
+    assert [b.text for b in blocks if b.kind == "heading"] == ["Results"]
+    assert all(b.section == "Results" for b in blocks)
+
+
+def test_corpus_back_matter_and_table_cells(shared_corpus):
+    from ingest.parse import parse_pdf
+
+    folder, _ = shared_corpus
+    sections = {b.section for b in parse_pdf(folder / "paper-04.pdf").blocks}
+    assert "Discussion" in sections and not sections & {"Fold change", "P-value", "Compound", "FV/FM"}
+    parsed = parse_pdf(folder / "paper-32.pdf")  # acknowledgements after the references, in the body
+    assert {"Acknowledgements", "Author contributions"} <= {b.section for b in parsed.blocks}
+    assert not any(r.startswith("Acknowledgements") for r in parsed.references)
