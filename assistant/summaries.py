@@ -212,11 +212,28 @@ def salience(sentences: Sequence[PaperSentence], idf) -> np.ndarray:
     return scores / scores.max() if len(scores) and scores.max() > 0 else scores
 
 
+# A limitation said as one: the facet's cue words also catch "However, instead of flooding with
+# liquid media, plates were flooded with water" (a method) and "include, but are not limited to".
+_STATED_LIMITATION = re.compile(
+    r"\b(limitations?|limited by|caveats?|shortcomings?|drawbacks?|beyond the scope|(?:were|was|are|is) not able to|"
+    r"(?:were|was) unable to|remains? (?:unclear|unknown|to be)|future (?:work|studies|research)|"
+    r"(?:further|more) (?:work|studies|research|experiments) (?:is|are|will be) (?:needed|required|warranted))\b|不足|局限|有待",
+    re.I)
+_NOT_A_LIMITATION = re.compile(r"not limited to", re.I)
+# The cue of a sentence that only turns ("however", "may not", "进一步") counts this share. Dev
+# summary keywords 75.8 -> 76.4% (at 0.3 the same), the project's 87.5 -> 88.5%; of the 16 + 12
+# summaries' limitation lines, 12 changed, 9 of them to a stated limitation or future work.
+WEAK_LIMITATION = 0.5
+
+
 def facet_scores(sentences: Sequence[PaperSentence], facet: str) -> np.ndarray:
     cue, section = (re.compile(p, re.I) for p in FACETS[facet])
     scores = []
     for s in sentences:
-        score = 0.5 * bool(cue.search(s.text)) + 0.35 * bool(section.search(s.section))
+        cued = bool(cue.search(s.text))
+        if facet == "limitations" and cued:  # a stated limitation outweighs a "however"
+            cued = 1.0 if _STATED_LIMITATION.search(s.text) and not _NOT_A_LIMITATION.search(s.text) else WEAK_LIMITATION
+        score = 0.5 * cued + 0.35 * bool(section.search(s.section))
         if facet == "aim":
             score += 0.15 * (1 - s.position)  # aims are stated early
         elif facet == "limitations":

@@ -105,3 +105,20 @@ def test_sentence_pool_leaves_out_the_byline_under_the_title():
     texts = [s.text for s in pool]
     assert abstract in texts and any(t.startswith("The circuit drove") for t in texts)
     assert not any("Allen" in t or "Francisco" in t for t in texts), texts
+
+
+def test_a_stated_limitation_outweighs_a_sentence_that_only_turns():
+    """"However, ..." in the methods is not a limitation, nor "include, but are not limited to"; a
+    sentence that states one ("A limitation of ...", "Future studies are needed ...") is."""
+    from assistant.lexical import tokenize
+    from assistant.summaries import PaperSentence, facet_scores
+
+    texts = ["However, instead of flooding with liquid media, plates were flooded with sterile water.",
+             "Other styles include, but are not limited to, bracket-style numbers.",
+             "A limitation of short-read sequencing is that some mutations may have been missed.",
+             "Future studies are needed to identify the patients who will benefit.",
+             "有待进一步研究的是节点移动速度对时延的影响。"]
+    pool = [PaperSentence(None, t, frozenset(tokenize(t)), "Results", 0.5) for t in texts]
+    scores = facet_scores(pool, "limitations")
+    assert scores[2] > scores[0] and scores[3] > scores[0] and scores[4] > scores[0]
+    assert scores[1] == scores[0]  # a weak cue, like "however"
