@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from ingest.layout import _Line
 
 _MAX_PARA = 2000  # characters; longer paragraphs are split at a sentence end
-
+_SENTENCE_END = re.compile(r"(?<=[.!?])(?=\s)|(?<=[。！？])")  # zero-width: split_long keeps every character
 _CJK = r"\u3400-\u9fff\uf900-\ufaff"
 CJK_RE = re.compile(f"[{_CJK}\u3000-\u303f\uff00-\uffef]")
 _CAPTION = re.compile(
@@ -41,7 +41,7 @@ _SECTION_NAMES = set(
     "limitations|materials & methods|experimental procedures|star methods|key resources table|figure legends|"
     "figures|tables|abbreviations|ethics statement|摘要|引言|前言|结论|结束语|参考文献|致谢|相关工作|附录|总结|讨论".split("|")
 )
-_REF_HEAD = re.compile(r"^(references|bibliography|literature cited|references and notes|works cited|参考文献)$", re.I)
+REF_HEAD = re.compile(r"^(references|bibliography|literature cited|references and notes|works cited|参考文献)$", re.I)
 _AFTER_REFS = re.compile(
     r"^(appendix|appendices|supplementary|supporting information|figure legends|figures|tables|"
     r"acknowledge?ments?|author contributions|competing interests|data availability|funding|附录|致谢)", re.I
@@ -70,7 +70,7 @@ def heading_name(text: str) -> str:
     return _CJK_SPACING.sub("", text).strip()
 
 
-def _bare(text: str) -> str:
+def bare_name(text: str) -> str:
     """Heading text without numbering or trailing punctuation, lower-cased, for name matching."""
     return _SPACES.sub(" ", _NUMBERING.sub("", text).rstrip(" .:：")).lower()
 
@@ -84,7 +84,7 @@ def is_heading(ln: _Line, body_size: float) -> bool:
         return False
     if text[-1] in ",;，；" or text[0].islower() or sum(c.isalpha() for c in text) < 2:
         return False
-    if _bare(text) in _SECTION_NAMES:
+    if bare_name(text) in _SECTION_NAMES:
         return True
     if _FORMULA.search(text) or text.endswith("。"):
         return False  # a formula's line, set larger by its math font, or a sentence
@@ -126,15 +126,15 @@ def join_lines(parts: list[str], vocab: set[str]) -> str:
 
 
 def split_long(text: str) -> list[str]:
-    """Cut over-long paragraphs at sentence ends so blocks stay paragraph-sized."""
+    """Cut over-long paragraphs at sentence ends, the text kept as it was ("2.6%" had read "2. 6%")."""
     if len(text) <= _MAX_PARA:
         return [text]
     out = [""]
-    for sent in re.split(r"(?<=[.!?。！？])\s*", text):
-        if out[-1] and len(out[-1]) + len(sent) > _MAX_PARA:
+    for sent in _SENTENCE_END.split(text):
+        if out[-1].strip() and len(out[-1]) + len(sent) > _MAX_PARA:
             out.append("")
-        out[-1] = f"{out[-1]} {sent}".strip() if out[-1] and not CJK_RE.match(sent[:1]) else out[-1] + sent
-    return [p for p in out if p]
+        out[-1] += sent
+    return [p.strip() for p in out if p.strip()]
 
 
 def split_references(lines: list[_Line], vocab: set[str]) -> list[str]:
@@ -226,7 +226,7 @@ def assemble(lines: list[_Line], body_size: float, vocab: set[str]) -> tuple[lis
                 or opens_wrapped_heading(ln, nxt, body_size))
         name = heading_name(ln.text)
         if head and (_same_row(prev, ln) or _same_row(nxt, ln)) and (
-                _REF_HEAD.match(_bare(name)) or not (_bare(name) in _SECTION_NAMES or _NUMBERED.match(name))):
+                REF_HEAD.match(bare_name(name)) or not (bare_name(name) in _SECTION_NAMES or _NUMBERED.match(name))):
             # A table's header cell beside the others ("Compounds", "Fold change") named the section of
             # the text after the table; a "参考文献" column sent a paper's body to the reference list.
             head = False
@@ -235,7 +235,7 @@ def assemble(lines: list[_Line], body_size: float, vocab: set[str]) -> tuple[lis
             # A numbered heading set larger than the text ("2 方案设计") is the body going on: no
             # reference entry is printed that way.
             section_head = _NUMBERED.match(name) and ln.size >= body_size + 1.0
-            after = _AFTER_REFS.match(_bare(name)) or _bare(name) in _BODY_AFTER_REFS
+            after = _AFTER_REFS.match(bare_name(name)) or bare_name(name) in _BODY_AFTER_REFS
             if not (head and (after or lettered or section_head)
                     or _CAPTION.match(ln.text) and ln.size < body_size):
                 ref_lines.append(ln)
@@ -247,7 +247,7 @@ def assemble(lines: list[_Line], body_size: float, vocab: set[str]) -> tuple[lis
                 flush()
                 kind, para = "footnote", []
             para.append(ln)
-        elif head and _REF_HEAD.match(_bare(name)):
+        elif head and REF_HEAD.match(bare_name(name)):
             flush()
             in_refs, section = True, name
         elif kind == "heading" and continues_heading(prev, ln) and (head or ends_wrapped_heading(para, ln, body_size, nxt)):
@@ -292,7 +292,7 @@ def wraps_into_sentence(ln: _Line, nxt: _Line | None, body_size: float) -> bool:
     """A heading-like line whose sentence runs on into the next line (lower-case start, same style,
     just below) is body text: a bold abstract's first line (PNAS) or an intro line set a size up
     (BMC) was taken for a heading and dropped from the passages. Big title lines are exempt."""
-    if nxt is None or nxt.page != ln.page or _bare(heading_name(ln.text)) in _SECTION_NAMES or _NUMBERED.match(ln.text):
+    if nxt is None or nxt.page != ln.page or bare_name(heading_name(ln.text)) in _SECTION_NAMES or _NUMBERED.match(ln.text):
         return False
     # A wrapped heading's second line is short ("to source sentences?"); a sentence runs on full width.
     full_width = (nxt.x1 - nxt.x0) >= 0.8 * (ln.x1 - ln.x0)

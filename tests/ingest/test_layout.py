@@ -644,11 +644,11 @@ def test_section_names_starting_with_a_to_h_are_known_names():
     """A heading's letter numbering ("A Background", "B. PDF filters") is dropped before its name is
     matched; "Abstract", "Discussion" or "Funding" have none ("bstract" had matched no name, and the
     back matter printed after the references was read as more references)."""
-    from ingest.paragraphs import _bare
+    from ingest.paragraphs import bare_name
 
-    assert [_bare(t) for t in ("Abbreviations", "Discussion", "Funding", "ACKNOWLEDGEMENTS")] == [
+    assert [bare_name(t) for t in ("Abbreviations", "Discussion", "Funding", "ACKNOWLEDGEMENTS")] == [
         "abbreviations", "discussion", "funding", "acknowledgements"]
-    assert _bare("A Background & Terminology") == "background & terminology" and _bare("B. PDF filters") == "pdf filters"
+    assert bare_name("A Background & Terminology") == "background & terminology" and bare_name("B. PDF filters") == "pdf filters"
 
 
 def test_a_tables_header_cells_are_not_headings(pdf):
@@ -675,3 +675,47 @@ def test_corpus_back_matter_and_table_cells(shared_corpus):
     parsed = parse_pdf(folder / "paper-32.pdf")  # acknowledgements after the references, in the body
     assert {"Acknowledgements", "Author contributions"} <= {b.section for b in parsed.blocks}
     assert not any(r.startswith("Acknowledgements") for r in parsed.references)
+
+
+def test_body_size_is_read_before_the_reference_list(pdf):
+    """A short review's references (and tables) in small type can outweigh its body text; the body's
+    size is the commonest before the reference list, or its wrapped lines read as headings a size up."""
+    pdf.new_page()
+    pdf.line(60, 60, "Introduction", size=12, font="hebo")
+    body = ["Three prophylactic modalities are common: pharmacologic anticoagulation, mechanical",
+            "compression devices, and inferior vena cava filtration. A systematic review was",
+            "completed to evaluate the potential complications of each prophylactic option, and"]
+    y = pdf.column(60, 80, body * 4, size=10, leading=13)
+    pdf.line(60, y + 10, "References", size=12, font="hebo")
+    refs = [f"{i}. Author A, Author B: Thromboprophylaxis in trauma patients, part {i}. J Trauma 2008, {i}:1-9."
+            for i in range(1, 60)]
+    pdf.column(60, y + 28, refs[:45], size=7, leading=9)
+    pdf.new_page()
+    pdf.column(60, 60, refs[45:], size=7, leading=9)
+    blocks, references, _ = blocks_of(pdf.save())
+    assert [b.text for b in blocks if b.kind == "heading"] == ["Introduction"]
+    assert any(b.kind == "body" and b.text.startswith("Three prophylactic modalities") for b in blocks)
+    assert len(references) >= 50
+
+
+def test_corpus_short_review_keeps_its_abstract_and_sections(shared_corpus):
+    from ingest.parse import parse_pdf
+
+    folder, _ = shared_corpus
+    parsed = parse_pdf(folder / "paper-13.pdf")  # 63% of its text is references and tables in 7.3 pt
+    assert "Inferior vena cava filters migrate" in parsed.metadata.abstract
+    assert {b.section for b in parsed.blocks} >= {"Abstract", "Introduction", "Methods", "Conclusion"}
+    assert not any(b.section.startswith(("Three prophylactic", "LMWHs,")) for b in parsed.blocks)
+
+
+def test_long_paragraphs_are_cut_at_sentence_ends_without_changing_the_text():
+    """Every "." had been a cut, and the pieces were joined with a space: "2.6%" read "2. 6%", "e.g."
+    read "e. g." in every paragraph over 2,000 characters (corpus: 75 decimals on 13 papers)."""
+    from ingest.paragraphs import split_long
+
+    text = " ".join(f"Bleeding risk was 2.{i}% (e.g. in trial {i}), see Fig. 3." for i in range(60)) + "中文句子。第二句！" * 20
+    parts = split_long(text)
+    assert len(parts) > 1 and all(len(p) <= 2000 for p in parts)
+    assert re.sub(r"\s", "", "".join(parts)) == re.sub(r"\s", "", text)  # nothing changed but the cuts
+    assert not any("2. " in p or "e. g." in p for p in parts)
+    assert all(p.endswith((".", "。", "！")) for p in parts)
