@@ -156,11 +156,15 @@ def drop_page_furniture(pages: list[list[_Line]], doc: pymupdf.Document) -> list
         running = [(key := _margin_key(ln, rect.height, _TOP_RUNNING, _BOTTOM_RUNNING)) is not None
                    and (wide[key] >= need or bool(_PAGE_NO.match(ln.text))) for ln in lines]
         keep = []
+        # Line numbers stand outside the text's left and right edges; a heading's number ("3" of
+        # "3 原型系统搭建与测试", a fragment of its own) starts at the column's edge.
+        prose = [ln for ln in lines if not _PAGE_NO.match(ln.text)]
+        left, right = min((ln.x0 for ln in prose), default=0.0), max((ln.x1 for ln in prose), default=rect.width)
         for i, ln in enumerate(lines):
             key = _margin_key(ln, rect.height)
             in_margin = key is not None
             numeric = bool(_PAGE_NO.match(ln.text))
-            side = ln.x1 < 0.15 * rect.width or ln.x0 > 0.85 * rect.width
+            side = (ln.x1 < 0.15 * rect.width and ln.x0 < left - 1) or (ln.x0 > 0.85 * rect.width and ln.x1 > right + 1)
             if (in_margin and (counts[key] >= need or numeric or _JOURNAL.search(ln.text))) or (numeric and side):
                 continue
             if running[i] and _runs_alone(i, lines, running) and not _CAPTION_START.match(ln.text):

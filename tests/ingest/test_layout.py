@@ -719,3 +719,32 @@ def test_long_paragraphs_are_cut_at_sentence_ends_without_changing_the_text():
     assert re.sub(r"\s", "", "".join(parts)) == re.sub(r"\s", "", text)  # nothing changed but the cuts
     assert not any("2. " in p or "e. g." in p for p in parts)
     assert all(p.endswith((".", "。", "！")) for p in parts)
+
+
+def test_line_numbers_go_but_a_headings_number_at_the_columns_edge_stays(pdf):
+    """Numbers in the margin outside the text (a preprint's line numbers) are dropped; a heading's
+    number printed as a fragment of its own at the column's left edge ("3" of "3 Results", "0引言")
+    is the heading's, and a table's first column of numbers is the table's."""
+    page = pdf.new_page()
+    y = 80
+    for i in range(1, 7):
+        pdf.line(30, y, str(i), size=8)  # line numbers, left of the text
+        pdf.line(72, y, f"Body line {i} describes how the handover delay was measured on the testbed", size=10)
+        y += 13
+    pdf.line(72, y + 12, "3", size=12, font="hebo")
+    pdf.line(90, y + 12, "Results and evaluation", size=12, font="hebo")
+    pdf.column(72, y + 30, [f"Result line {i} reports the delay of each handover in milliseconds" for i in range(1, 4)])
+    blocks, _, _ = blocks_of(pdf.save())
+    assert [b.text for b in blocks if b.kind == "heading"] == ["3 Results and evaluation"]
+    body = " ".join(b.text for b in blocks if b.kind == "body")
+    assert "Body line 1 describes" in body and not any(f" {i} Body line" in body for i in range(2, 7))
+
+
+def test_corpus_heading_numbers_and_table_numbers_are_kept(shared_corpus):
+    from ingest.parse import parse_pdf
+
+    folder, _ = shared_corpus
+    sections = {b.section for b in parse_pdf(folder / "paper-01.pdf").blocks}
+    assert {"0引言", "3原型系统搭建与测试"} <= sections
+    sections = {b.section for b in parse_pdf(folder / "paper-16.pdf").blocks}
+    assert {"1 Introduction", "6 Applications of S2ORC"} <= sections
