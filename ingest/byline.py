@@ -17,7 +17,7 @@ import pymupdf
 
 from ingest.layout import normalise
 from ingest.pages import PageReads
-from ingest.paragraphs import join_lines
+from ingest.textfix import join_lines
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
 # Lines that are journal banners, licences or headers, never a title or a byline.

@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from assistant.types import Chunk, ParsedPaper, TextBlock
-from ingest.paragraphs import join_lines
+from ingest.textfix import join_lines
 from ingest.textfix import english_words
 
 CountTokens = Callable[[Sequence[str]], list[int]]

@@ -18,9 +18,10 @@ from dataclasses import dataclass, replace
 import pymupdf
 
 from assistant.types import TextBlock
-from ingest.paragraphs import CJK_RE, REF_HEAD, assemble, bare_name, heading_name, mark_footnotes
+from ingest.paragraphs import REF_HEAD, assemble, bare_name, heading_name, mark_footnotes
 from ingest.references import divert_unheaded_references
-from ingest.textfix import count_words, face_heading, joined_face, rejoin_split_words, repair_founder_glyphs, span_face
+from ingest.textfix import (CJK_RE, count_words, face_heading, joined_face, rejoin_split_words, repair_founder_glyphs,
+                            span_face)
 
 # No PRESERVE_LIGATURES: MuPDF then expands ﬁ/ﬂ itself; NFKC below catches the rest.
 _FLAGS = pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP
@@ -156,8 +157,7 @@ def drop_page_furniture(pages: list[list[_Line]], doc: pymupdf.Document) -> list
         running = [(key := _margin_key(ln, rect.height, _TOP_RUNNING, _BOTTOM_RUNNING)) is not None
                    and (wide[key] >= need or bool(_PAGE_NO.match(ln.text))) for ln in lines]
         keep = []
-        # Line numbers stand outside the text's left and right edges; a heading's number ("3" of
-        # "3 原型系统搭建与测试", a fragment of its own) starts at the column's edge.
+        # Line numbers stand outside the text's edges; a heading's lone "3" starts at the column's edge
         prose = [ln for ln in lines if not _PAGE_NO.match(ln.text)]
         left, right = min((ln.x0 for ln in prose), default=0.0), max((ln.x1 for ln in prose), default=rect.width)
         for i, ln in enumerate(lines):

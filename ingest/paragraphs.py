@@ -16,14 +16,11 @@ from typing import TYPE_CHECKING
 
 from assistant.types import TextBlock
 from ingest.captions import OVERLEAF, parse_caption_start
+from ingest.textfix import CJK_CHARS, CJK_RE, join_lines, split_long
 
 if TYPE_CHECKING:
     from ingest.layout import _Line
 
-_MAX_PARA = 2000  # characters; longer paragraphs are split at a sentence end
-_SENTENCE_END = re.compile(r"(?<=[.!?])(?=\s)|(?<=[。！？])")  # zero-width: split_long keeps every character
-_CJK = r"\u3400-\u9fff\uf900-\ufaff"
-CJK_RE = re.compile(f"[{_CJK}\u3000-\u303f\uff00-\uffef]")
 _CAPTION = re.compile(
     r"^(supplementary\s+|extended\s+data\s+)?(figure|fig\.?|table|scheme)\s*S?\d+[a-zA-Z]?\b|^[图表]\s*\d+", re.I
 )
@@ -59,7 +56,7 @@ _INLINE_HEAD = re.compile(
 )
 _FORMULA = re.compile(r"[=∃∀∈∉⊂⊆∑∏√≤≥<>\[\]]|^[(（]")
 _REF_MARK = re.compile(r"^(\[\d{1,4}\]|\d{1,4}\.\s|\d{1,4}\s+\S)")
-_CJK_SPACING = re.compile(f"(?<=[{_CJK}])\\s+(?=[{_CJK}])")
+_CJK_SPACING = re.compile(f"(?<=[{CJK_CHARS}])\\s+(?=[{CJK_CHARS}])")
 # "A Appendix" and "B. Filters" are lettered; "Abstract" and "Discussion" are not ("bstract" missed every name)
 _NUMBERING = re.compile(r"^(\d{1,2}(\.\d{1,2})*\.?|[IVX]{1,4}\.|[一二三四五六七八九十]{1,3}[、.．]|[A-H](?=[.\s])\.?)\s*")
 _SPACES = re.compile(r"\s+")
@@ -99,42 +96,6 @@ def is_heading(ln: _Line, body_size: float) -> bool:
     # biofilm is more susceptible to antibiotics" / "and biocides than ..."): a little longer
     longest = 14 if ln.bold and ln.size >= body_size + 1.0 else 12
     return styled and words <= longest and not text.endswith(".") and not re.search(r"\d{3,}", text)
-
-
-def join_lines(parts: list[str], vocab: set[str]) -> str:
-    """Concatenate wrapped lines: repair hyphenation, no spaces between CJK characters."""
-    text = ""
-    for part in parts:
-        if not text:
-            text = part
-            continue
-        m = re.search(r"([A-Za-z]+)[-\u2010]$", text) if text[-1] in "-\u2010" else None
-        n = re.match(r"([a-z]+)", part) if m else None
-        if m and n:
-            left, right = m.group(1), n.group(1)
-            joined = (left + right).lower()
-            keep = f"{left}-{right}".lower() in vocab or (
-                joined not in vocab and left.lower() in vocab and right.lower() in vocab and len(left) > 2
-            )
-            text = (text if keep else text[:-1]) + part
-            continue
-        if CJK_RE.match(part[:1]) or CJK_RE.match(text[-1:]) or text.endswith(("/", "-")):
-            text += part
-        else:
-            text += " " + part
-    return text
-
-
-def split_long(text: str) -> list[str]:
-    """Cut over-long paragraphs at sentence ends, the text kept as it was ("2.6%" had read "2. 6%")."""
-    if len(text) <= _MAX_PARA:
-        return [text]
-    out = [""]
-    for sent in _SENTENCE_END.split(text):
-        if out[-1].strip() and len(out[-1]) + len(sent) > _MAX_PARA:
-            out.append("")
-        out[-1] += sent
-    return [p.strip() for p in out if p.strip()]
 
 
 def split_references(lines: list[_Line], vocab: set[str]) -> list[str]:

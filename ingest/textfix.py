@@ -15,7 +15,9 @@ time they occur), and languages other than English (Chinese text has no spaces t
 Also here: Founder (方正) typesetting's Latin fonts ("E-BZ", "E-HZ", "E-BX") whose text layer maps
 spaces, punctuation, Greek letters and math signs to Chinese characters ("3郾3 GHz", "ndn鄄SIM",
 "关摇键摇词", "t + 1臆n", "对称密钥酌"); see `repair_founder_glyphs`. And the Chinese faces that mark
-a numbered heading at the body's size (Hei, Kai; `span_face`, `face_heading`), by font name.
+a numbered heading at the body's size (Hei, Kai; `span_face`, `face_heading`), by font name, and
+joining a paragraph's lines (`join_lines`: end-of-line hyphens, no space between Chinese
+characters) and cutting an over-long one at sentence ends (`split_long`).
 """
 from __future__ import annotations
 
@@ -110,6 +112,48 @@ def _glues_letter_to_word(pieces: list[str], broken: list[bool]) -> bool:
     real = any(len(p) >= 3 and not b for p, b in zip(pieces, broken))
     long_broken = any(len(p) >= 2 and b for p, b in zip(pieces, broken))
     return real and not long_broken
+
+
+_MAX_PARA = 2000  # characters; longer paragraphs are split at a sentence end
+_SENTENCE_END = re.compile(r"(?<=[.!?])(?=\s)|(?<=[。！？])")  # zero-width: split_long keeps every character
+CJK_CHARS = r"\u3400-\u9fff\uf900-\ufaff"
+CJK_RE = re.compile(f"[{CJK_CHARS}\u3000-\u303f\uff00-\uffef]")
+
+
+def join_lines(parts: list[str], vocab: set[str]) -> str:
+    """Concatenate wrapped lines: repair hyphenation, no spaces between CJK characters."""
+    text = ""
+    for part in parts:
+        if not text:
+            text = part
+            continue
+        m = re.search(r"([A-Za-z]+)[-\u2010]$", text) if text[-1] in "-\u2010" else None
+        n = re.match(r"([a-z]+)", part) if m else None
+        if m and n:
+            left, right = m.group(1), n.group(1)
+            joined = (left + right).lower()
+            keep = f"{left}-{right}".lower() in vocab or (
+                joined not in vocab and left.lower() in vocab and right.lower() in vocab and len(left) > 2
+            )
+            text = (text if keep else text[:-1]) + part
+            continue
+        if CJK_RE.match(part[:1]) or CJK_RE.match(text[-1:]) or text.endswith(("/", "-")):
+            text += part
+        else:
+            text += " " + part
+    return text
+
+
+def split_long(text: str) -> list[str]:
+    """Cut over-long paragraphs at sentence ends, the text kept as it was ("2.6%" had read "2. 6%")."""
+    if len(text) <= _MAX_PARA:
+        return [text]
+    out = [""]
+    for sent in _SENTENCE_END.split(text):
+        if out[-1].strip() and len(out[-1]) + len(sent) > _MAX_PARA:
+            out.append("")
+        out[-1] += sent
+    return [p.strip() for p in out if p.strip()]
 
 
 # Chinese journals set headings in a Hei face (方正黑体, FZHT..., SimHei) at the body's size. Hei also

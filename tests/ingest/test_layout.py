@@ -8,7 +8,7 @@ import pymupdf
 import pytest
 
 from ingest.layout import extract_blocks, normalise
-from ingest.paragraphs import join_lines
+from ingest.textfix import join_lines
 
 LEFT = [f"left column sentence number {i} continues the argument" for i in range(1, 16)]
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
@@ -711,7 +711,7 @@ def test_corpus_short_review_keeps_its_abstract_and_sections(shared_corpus):
 def test_long_paragraphs_are_cut_at_sentence_ends_without_changing_the_text():
     """Every "." had been a cut, and the pieces were joined with a space: "2.6%" read "2. 6%", "e.g."
     read "e. g." in every paragraph over 2,000 characters (corpus: 75 decimals on 13 papers)."""
-    from ingest.paragraphs import split_long
+    from ingest.textfix import split_long
 
     text = " ".join(f"Bleeding risk was 2.{i}% (e.g. in trial {i}), see Fig. 3." for i in range(60)) + "中文句子。第二句！" * 20
     parts = split_long(text)
@@ -725,7 +725,7 @@ def test_line_numbers_go_but_a_headings_number_at_the_columns_edge_stays(pdf):
     """Numbers in the margin outside the text (a preprint's line numbers) are dropped; a heading's
     number printed as a fragment of its own at the column's left edge ("3" of "3 Results", "0引言")
     is the heading's, and a table's first column of numbers is the table's."""
-    page = pdf.new_page()
+    pdf.new_page()
     y = 80
     for i in range(1, 7):
         pdf.line(30, y, str(i), size=8)  # line numbers, left of the text
