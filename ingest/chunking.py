@@ -26,9 +26,10 @@ from ingest.textfix import join_lines
 from ingest.textfix import english_words
 
 CountTokens = Callable[[Sequence[str]], list[int]]
-# Part of the library fingerprint: bump when chunk boundaries change. 6: footnotes one per line;
+# Part of the library fingerprint: bump when chunk boundaries change. 7: a short body block left open
+# (no sentence end: a byline's line) ends its line, so no sentence runs on from it; 6: footnotes one per line;
 # 5: a "；" between English words ends no sentence.
-CHUNKER_VERSION = 6
+CHUNKER_VERSION = 7
 
 # A sentence ends at . ! ? (followed by space and a capital, digit or bracket) or at a Chinese
 # full stop. Abbreviations common in papers are protected so "Fig. 3" and "et al. (2020)" stay whole.
@@ -84,11 +85,14 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _join(parts: Sequence[str]) -> str:
-    """Join sentences: no space between two CJK sides, one space otherwise."""
+def _join(parts: Sequence[str], breaks: Sequence[bool] = ()) -> str:
+    """Join sentences: a line break before part i + 1 where `breaks[i]`, else no space between two
+    CJK sides and one space otherwise."""
     out = ""
-    for part in parts:
-        if out and not (_CJK_RE.match(out[-1]) and _CJK_RE.match(part[0])):
+    for i, part in enumerate(parts):
+        if out and i <= len(breaks) and breaks[i - 1]:
+            out += "\n"
+        elif out and not (_CJK_RE.match(out[-1]) and _CJK_RE.match(part[0])):
             out += " "
         out += part
     return out
@@ -210,7 +214,10 @@ def chunk_paper(
     for group in groups:
         texts = [s.text for s, _ in group]
         # footnotes are one per line: no full stop ends "∗denotes equal contribution" before "1 Instructions …"
-        text = "\n".join(texts) if group[0][0].kind == "footnote" else _join(texts)
+        # a short block left open (a byline's line, a label) ends its line: no sentence runs on from it
+        breaks = [s.new_block and before.new_block and len(before.text) < 60 and bool(_OPEN_END.search(before.text))
+                  for (before, _), (s, _) in zip(group, group[1:])]
+        text = "\n".join(texts) if group[0][0].kind == "footnote" else _join(texts, breaks)
         pieces = [text]
         if sum(n for _, n in group) > max_tokens or len(group) == 1 and group[0][1] > max_tokens:
             pieces = _split_long(text, count_tokens, max_tokens)

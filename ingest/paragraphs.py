@@ -174,7 +174,10 @@ def assemble(lines: list[_Line], body_size: float, vocab: set[str]) -> tuple[lis
 
     leading = typical_gaps(lines)
     turned: _Line | None = None  # a legend's last line before it goes on overleaf (`goes_on_overleaf`)
-    for prev, ln, nxt in zip([None, *lines], lines, [*lines[1:], None]):
+    below = [0] * (len(lines) + 1)  # how many lines of the same style follow each at its leading
+    for i in range(len(lines) - 2, -1, -1):
+        below[i] = below[i + 1] + 1 if continues_heading(lines[i], lines[i + 1], 0.3) and lines[i].col == lines[i + 1].col else 0
+    for i, (prev, ln, nxt) in enumerate(zip([None, *lines], lines, [*lines[1:], None])):
         if turned is not None and ln.page > turned.page:
             if goes_on_overleaf(turned, ln, body_size):
                 if kind != "caption" or para[0].page != ln.page:
@@ -190,6 +193,12 @@ def assemble(lines: list[_Line], body_size: float, vocab: set[str]) -> tuple[lis
                 REF_HEAD.match(bare_name(name)) or not (bare_name(name) in _SECTION_NAMES or _NUMBERED.match(name))):
             # A table's header cell beside the others ("Compounds", "Fold change") named the section of
             # the text after the table; a "参考文献" column sent a paper's body to the reference list.
+            head = False
+        if head and not _NUMBERED.match(name) and bare_name(name) not in _SECTION_NAMES and (
+                kind == "body" and para and runs_on_from(para[-1], ln) and (len(para) > 1 or not _NUMBERED.match(para[0].text))
+                or below[i] >= 3 and ln.size < body_size + 3):
+            # The sentence of the line above goes on (a bold abstract's line of eleven words, PNAS), or
+            # three more lines of its style follow (an abstract set a size up: Nature Communications).
             head = False
         if in_refs:
             lettered = ln.bold and re.match(r"^[A-H](\.\d{1,2})*\.?\s+[A-Z]", name)  # "A Appendix title"
@@ -328,10 +337,18 @@ def goes_on_overleaf(turned: _Line, ln: _Line, body_size: float) -> bool:
             and parse_caption_start(ln.text) is None)  # another legend starts its own caption
 
 
-def continues_heading(prev: _Line | None, ln: _Line) -> bool:
+def runs_on_from(prev: _Line, ln: _Line) -> bool:
+    """Does `ln` carry on the sentence of the body line above it: same style and column, just below,
+    no sentence end above, and the line above as wide?"""
+    return (prev.page == ln.page and prev.col == ln.col and abs(prev.size - ln.size) < 0.3 and prev.bold == ln.bold
+            and -2 <= ln.y0 - prev.y1 < 0.8 * ln.size and prev.x1 - prev.x0 >= 0.8 * (ln.x1 - ln.x0)
+            and not prev.text.endswith((".", "!", "?", ":", ";", "。", "！", "？", "：", "；")))
+
+
+def continues_heading(prev: _Line | None, ln: _Line, size_gap: float = 0.5) -> bool:
     """True when `ln` is the next line of the same multi-line heading (same style, just below)."""
     return bool(
-        prev and prev.page == ln.page and abs(prev.size - ln.size) < 0.5 and prev.bold == ln.bold
+        prev and prev.page == ln.page and abs(prev.size - ln.size) < size_gap and prev.bold == ln.bold
         and -2 <= ln.y0 - prev.y1 < 0.8 * ln.size and not _NUMBERED.match(ln.text)
     )
 

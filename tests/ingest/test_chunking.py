@@ -116,6 +116,23 @@ def test_a_sentence_cut_by_a_page_break_is_one_sentence_again():
     assert "A new paragraph starts here." in " ".join(texts) and chunks[-1].text.startswith("lower-case start")
 
 
+def test_a_short_block_left_open_ends_its_line_in_the_chunk():
+    """A byline's line ("3 & Meng Li 1,2") has no full stop: joined by a space, it and the abstract's
+    first sentence were quoted as one sentence. A long block cut at a page break still runs on."""
+    from assistant.sentence_cache import split_passage
+
+    blocks = [TextBlock(1, "Check for updates", "Title"),
+              TextBlock(1, "3 & Meng Li 1,2", "Title"),
+              TextBlock(1, "The archaeal ancestor of eukaryotes apparently belonged to the phylum Asgardarchaeota.", "Title"),
+              TextBlock(1, "Previously, kinetic studies have shown that the ribosomes of the strain show no defect at", "Title"),
+              TextBlock(2, "37 C, while they translocate 20% slower than wild-type ribosomes.", "Title")]
+    chunks = chunk_paper(_paper(blocks), "p1", count_words, max_tokens=256, target_tokens=200, overlap_tokens=0)
+    assert len(chunks) == 1
+    sentences = split_passage(chunks[0].text)
+    assert "The archaeal ancestor of eukaryotes apparently belonged to the phylum Asgardarchaeota." in sentences
+    assert any(s.startswith("Previously, kinetic studies") and s.endswith("slower than wild-type ribosomes.") for s in sentences)
+
+
 @pytest.mark.slow
 def test_real_tokenizer_never_exceeds_minilm_window(minilm):
     text = ("Mutation rates vary at the sub-gene scale because local DNA hypermutability differs "

@@ -748,3 +748,37 @@ def test_corpus_heading_numbers_and_table_numbers_are_kept(shared_corpus):
     assert {"0引言", "3原型系统搭建与测试"} <= sections
     sections = {b.section for b in parse_pdf(folder / "paper-16.pdf").blocks}
     assert {"1 Introduction", "6 Applications of S2ORC"} <= sections
+
+
+def test_a_bold_abstracts_lines_and_an_abstract_set_a_size_up_are_not_headings(pdf):
+    """PNAS sets its abstract in bold: a line of eleven words in it read as a heading ("UFMylation,
+    delayed CHK1 activation and inhibits nascent DNA degradation during") and cut the abstract.
+    Nature Communications sets its abstract a size up: its ten-word first line read as one."""
+    pdf.new_page()
+    pdf.line(60, 60, "Abstract", size=12, font="hebo")
+    bold = ["The S-phase checkpoint involving CHK1 is essential for fork stability in response to fork",
+            "stalling and PARP1 acts as a sensor of replication stress that is required for",
+            "UFMylation, delayed CHK1 activation and inhibits nascent DNA degradation during",
+            "replication blockage as seen in PARP1-deficient cells, which we confirm here."]
+    y = pdf.column(60, 80, bold, font="hebo")
+    larger = ["The archaeal ancestor of eukaryotes apparently belonged to the phylum",
+              "Asgardarchaeota, but the ecology and evolution of Asgard archaea are poorly",
+              "understood, and the optimal GDP-binding temperature of a translation factor",
+              "correlates with the optimal growth temperature of diverse prokaryotes, so",
+              "we reconstructed ancestral sequences of the factor to estimate it."]
+    y = pdf.column(60, y + 30, larger, size=11, leading=14)
+    pdf.column(60, y + 20, [f"Body text line {i} of the introduction, which is set in the body's size." for i in range(1, 9)], size=9)
+    blocks, _, _ = blocks_of(pdf.save())
+    assert [b.text for b in blocks if b.kind == "heading"] == ["Abstract"]
+    text = " ".join(b.text for b in blocks)
+    assert "required for UFMylation, delayed CHK1" in text and "the phylum Asgardarchaeota" in text
+
+
+def test_corpus_abstracts_are_whole(shared_corpus):
+    from ingest.parse import parse_pdf
+
+    folder, _ = shared_corpus
+    pnas = parse_pdf(folder / "paper-06.pdf").metadata.abstract  # bold abstract
+    assert pnas.startswith("The S-phase checkpoint") and pnas.endswith("thus safeguarding genome integrity.")
+    nature = parse_pdf(folder / "paper-32.pdf").metadata.abstract  # an abstract set a size up
+    assert nature.startswith("The archaeal ancestor of eukaryotes apparently belonged to the phylum Asgardarchaeota")
