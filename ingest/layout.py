@@ -18,10 +18,9 @@ from dataclasses import dataclass, replace
 import pymupdf
 
 from assistant.types import TextBlock
-from ingest.paragraphs import REF_HEAD, assemble, bare_name, heading_name, mark_footnotes
+from ingest.paragraphs import REF_HEAD, assemble, bare_name, heading_name, mark_footnotes, merge_same_row
 from ingest.references import divert_unheaded_references
-from ingest.textfix import (CJK_RE, count_words, face_heading, joined_face, rejoin_split_words, repair_founder_glyphs,
-                            span_face)
+from ingest.textfix import count_words, face_heading, joined_face, rejoin_split_words, repair_founder_glyphs, span_face
 
 # No PRESERVE_LIGATURES: MuPDF then expands ﬁ/ﬂ itself; NFKC below catches the rest.
 _FLAGS = pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP
@@ -338,27 +337,6 @@ def _band_of(ln: _Line, band: int, spans: list[_Line]) -> int:
     while band > 0 and beside(spans[band - 1]):
         band -= 1
     return band
-
-
-def merge_same_row(lines: list[_Line]) -> list[_Line]:
-    """Join fragments MuPDF split on one baseline (e.g. spaced-out CJK headings "引 言")."""
-    out: list[_Line] = []
-    for ln in lines:
-        prev = out[-1] if out else None
-        if (
-            prev is not None and prev.page == ln.page and prev.col == ln.col
-            and min(prev.y1, ln.y1) - max(prev.y0, ln.y0) > 0.5 * min(prev.y1 - prev.y0, ln.y1 - ln.y0)
-            and 0 <= ln.x0 - prev.x1 + 1 < 3 * max(ln.size, 1)
-        ):
-            sep = "" if CJK_RE.match(ln.text[:1]) or CJK_RE.match(prev.text[-1:]) else " "
-            prev.text, prev.x1 = prev.text + sep + ln.text, ln.x1
-            prev.y0, prev.y1 = min(prev.y0, ln.y0), max(prev.y1, ln.y1)
-            prev.face = joined_face((prev.face, ln.face))  # "2．1" (bold Latin) and its title (方正黑体)
-            prev.bold = prev.bold and ln.bold or face_heading(prev.text, prev.face)
-            prev.size = max(prev.size, ln.size)
-            continue
-        out.append(ln)
-    return out
 
 
 def extract_blocks(

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from assistant.types import TextBlock
 from ingest.captions import OVERLEAF, parse_caption_start
-from ingest.textfix import CJK_CHARS, CJK_RE, join_lines, split_long
+from ingest.textfix import CJK_CHARS, CJK_RE, face_heading, join_lines, joined_face, split_long
 
 if TYPE_CHECKING:
     from ingest.layout import _Line
@@ -52,7 +52,8 @@ _BODY_AFTER_REFS = frozenset({
 })
 _INLINE_HEAD = re.compile(
     r"^(?i:(abstract|summary|摘\s*要|key\s*words?|keywords|index terms|关\s*键\s*词))\s*[:：.．]\s*|"
-    r"^(?i:(abstract|摘\s*要|key\s*words?|keywords|关\s*键\s*词))\s+(?=[A-Z\u4e00-\u9fff])"  # "Abstract　With"
+    r"^(?i:(abstract|摘\s*要|key\s*words?|keywords|关\s*键\s*词))\s+(?=[A-Z\u4e00-\u9fff])|"  # "Abstract　With"
+    r"^(ABSTRACT|KEYWORDS|KEY WORDS)\s+(?=[a-z])"  # "KEYWORDS antibiotic resistance, virulence, ..." (ASM)
 )
 _FORMULA = re.compile(r"[=∃∀∈∉⊂⊆∑∏√≤≥<>\[\]]|^[(（]")
 _REF_MARK = re.compile(r"^(\[\d{1,4}\]|\d{1,4}\.\s|\d{1,4}\s+\S)")
@@ -130,17 +131,11 @@ def _opens_note(ln: _Line) -> bool:
 
 def mark_footnotes(lines: list[_Line], body_size: float, height: float) -> list[_Line]:
     """Flag the footnotes of a page (its ordered lines, returned): the lines in smaller type below a
-    column's last line of body text (body-size type: a first page's title does not count, so its
-    affiliations and abstract in small type are not taken), from one that opens with a footnote mark
-    in the lower half of the page (`height`: NAR's "* To whom correspondence …" under the byline
-    opens no footnote).
-
-    In reading order they sat between a column's last line and the next column's first, and the
-    chunker joined a sentence across them: "... for both inline (He 15https://github.com/google-
-    research/bert 16https://github.com/allenai/scibert et al., 2010; ...)" (an ACL paper), or two
-    footnotes into one ("7pronounced “stork” 8The papers included in S2ORC ..."). Flagged, they
-    become blocks of their own (kind "footnote", one per mark) that sentences run on across, as
-    they do across captions; in the reference list they stay references.
+    column's last body-size line, from one that opens with a footnote mark in the lower half of the
+    page (NAR's "* To whom correspondence …" under the byline opens none). In reading order they
+    sat between two columns and a sentence was joined across them ("... inline (He 15https://github.
+    com/google-research/bert ... et al., 2010"); flagged, they become blocks of their own (kind
+    "footnote", one per mark) that sentences run on across; in the reference list they stay references.
     """
     for col in {ln.col for ln in lines}:
         own = [ln for ln in lines if ln.col == col]
@@ -154,6 +149,33 @@ def mark_footnotes(lines: list[_Line], body_size: float, height: float) -> list[
                 if ln.raised and _NUMBER_MARK.match(ln.text):
                     ln.text = re.sub(r"^(\d+)(?=\S)", r"\1 ", ln.text)  # "7pronounced" reads "7 pronounced"
     return lines
+
+
+def merge_same_row(lines: list[_Line]) -> list[_Line]:
+    """Join fragments MuPDF split on one baseline (e.g. spaced-out CJK headings "引 言")."""
+    out: list[_Line] = []
+    for ln in lines:
+        prev = out[-1] if out else None
+        if (
+            prev is not None and prev.page == ln.page and prev.col == ln.col
+            and min(prev.y1, ln.y1) - max(prev.y0, ln.y0) > 0.5 * min(prev.y1 - prev.y0, ln.y1 - ln.y0)
+            and 0 <= ln.x0 - prev.x1 + 1 < 3 * max(ln.size, 1)
+        ):
+            if len(prev.text) == 1 and prev.text.isalpha() and prev.size >= 1.8 * ln.size:
+                # a drop cap ("A" over three lines of "cinetobacter spp. are ..."): the line's own
+                # size and rows, or the paragraph's first line reads as a heading set large
+                prev.text, prev.x1, prev.y0, prev.y1, prev.size = prev.text + ln.text, ln.x1, ln.y0, ln.y1, ln.size
+                prev.bold, prev.face = ln.bold, ln.face
+                continue
+            sep = "" if CJK_RE.match(ln.text[:1]) or CJK_RE.match(prev.text[-1:]) else " "
+            prev.text, prev.x1 = prev.text + sep + ln.text, ln.x1
+            prev.y0, prev.y1 = min(prev.y0, ln.y0), max(prev.y1, ln.y1)
+            prev.face = joined_face((prev.face, ln.face))  # "2．1" (bold Latin) and its title (方正黑体)
+            prev.bold = prev.bold and ln.bold or face_heading(prev.text, prev.face)
+            prev.size = max(prev.size, ln.size)
+            continue
+        out.append(ln)
+    return out
 
 
 def assemble(lines: list[_Line], body_size: float, vocab: set[str]) -> tuple[list[TextBlock], list[str]]:
@@ -228,7 +250,7 @@ def assemble(lines: list[_Line], body_size: float, vocab: set[str]) -> tuple[lis
             kind, para, section = "heading", [ln], name
         elif inline:
             flush()
-            label = heading_name(inline.group(1) or inline.group(2))
+            label = heading_name(inline.group(1) or inline.group(2) or inline.group(3))
             section = label.capitalize() if label.isascii() else label
             kind, para = "body", [ln]
         elif _CAPTION.match(ln.text) and parse_caption_start(ln.text) is not None:

@@ -782,3 +782,32 @@ def test_corpus_abstracts_are_whole(shared_corpus):
     assert pnas.startswith("The S-phase checkpoint") and pnas.endswith("thus safeguarding genome integrity.")
     nature = parse_pdf(folder / "paper-32.pdf").metadata.abstract  # an abstract set a size up
     assert nature.startswith("The archaeal ancestor of eukaryotes apparently belonged to the phylum Asgardarchaeota")
+
+
+def test_a_drop_cap_joins_its_line_and_capital_keywords_are_an_inline_head(pdf):
+    """A drop cap over three lines ("A" + "cinetobacter spp. are ...") took the line's size up, and
+    the paragraph's first line read as a heading set large; "KEYWORDS antibiotic resistance, ..."
+    (ASM: capitals, then a lower-case word) was read into the abstract, the keywords left empty."""
+    pdf.new_page()
+    pdf.line(42, 60, "ABSTRACT The two species that account for most cases of bacteremia differ in resistance.", size=9)
+    pdf.line(42, 80, "KEYWORDS antibiotic resistance, virulence, efflux pumps, Gram-negative bacteria", size=9)
+    pdf.line(42, 128, "A", size=27)
+    pdf.line(59.5, 110, "cinetobacter spp. are Gram-negative, soil-dwelling Gammaproteobacteria. Despite", size=9)
+    pdf.column(59.5, 121, ["being typically found in soil, some species within the genus also cause severe",
+                           "infections in hospitals, and the two species differ in how they resist drugs."], size=9, leading=11)
+    pdf.column(42, 143, [f"Body line {i} goes on about the strains that were used in this study here." for i in range(1, 5)],
+               size=9, leading=11)
+    blocks, _, _ = blocks_of(pdf.save())
+    assert not [b.text for b in blocks if b.kind == "heading"]
+    assert any(b.section == "Keywords" and b.text.startswith("KEYWORDS antibiotic") for b in blocks)
+    assert any(b.text.startswith("Acinetobacter spp. are Gram-negative") for b in blocks)
+
+
+def test_corpus_asm_keywords_and_drop_cap(shared_corpus):
+    from ingest.parse import parse_pdf
+
+    folder, _ = shared_corpus
+    parsed = parse_pdf(folder / "paper-15.pdf")
+    assert parsed.metadata.keywords[:3] == ("antibiotic resistance", "virulence", "efflux pumps")
+    assert parsed.metadata.abstract.endswith("could inform future novel treatment strategies.")
+    assert not any(b.kind == "heading" and "cinetobacter spp. are" in b.text for b in parsed.blocks)
