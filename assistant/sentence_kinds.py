@@ -84,6 +84,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ingest.captions import parse_caption_start
+from ingest.metadata import PUBLISHING_MATTER as _FRONT_MATTER
 
 KEYWORD_LINE_SHARE = 0.5
 CAPTION_SHARE = 0.8
@@ -119,14 +120,6 @@ _LINK_ONLY = re.compile(r"^\s*(?:\d{1,3}|[*†‡§¶#])?\s*(?:https?://|www\.)\
 _COMPLIANCE = re.compile(r"\b(?:IACUC|institutional animal care and use committee|institutional review board|"
                          r"ethics? committee|ethic(?:s|al) approval|informed consent|declaration of helsinki)\b|"
                          r"伦理委员会|知情同意", re.IGNORECASE)
-
-# Labels of publishing matter, anywhere in a sentence (the page's reading order glues them into text).
-_FRONT_MATTER = re.compile(
-    r"中图(?:法)?分类号|收稿日期|修回日期|录用日期|基金项目|作者简介|文献标[识志]码|文章编号|引用格式|通[信讯]作者|"
-    r"\bfoundation items?\s*[:：]|\bcorresponding authors?\b|\baddress correspondence to\b|"
-    r"(?-i:\bEditor\s+[A-Z][a-z]+\s+[A-Z])|\be-?mail\s*[:：]|\bcitation\s*[:：]\s*[A-Z][\w'-]+,\s*[A-Z]\.|"
-    r"\bacademic editors?\s*[:：]|\bcopyright\s*[:：©]|©\s*(?:19|20)\d\d|\b(?:received|revised|accepted|"
-    r"published(?: online)?)\s*[:：]\s*(?:\d|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)", re.IGNORECASE)
 
 KEYWORD_LABEL = re.compile(r"key ?words?|index terms|关\s*键\s*[词字]", re.IGNORECASE)  # also assistant.summaries
 _KEYWORD_LINE = re.compile(rf"^\s*(?:{KEYWORD_LABEL.pattern})\s*[:：.—-]", re.IGNORECASE)

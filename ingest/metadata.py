@@ -148,6 +148,16 @@ def pick_title(doc: pymupdf.Document, first: list, reads: PageReads) -> tuple[st
     return visual, alt
 
 
+# Labels of publishing matter, anywhere in a sentence (the page's reading order glues them into text):
+# answers weigh such sentences less (assistant.sentence_kinds), abstracts leave out blocks opening with one.
+PUBLISHING_MATTER = re.compile(
+    r"中图(?:法)?分类号|收稿日期|修回日期|录用日期|基金项目|作者简介|文献标[识志]码|文章编号|引用格式|通[信讯]作者|"
+    r"\bfoundation items?\s*[:：]|\bcorresponding authors?\b|\baddress correspondence to\b|"
+    r"(?-i:\bEditor\s+[A-Z][a-z]+\s+[A-Z])|\be-?mail\s*[:：]|\bcitation\s*[:：]\s*[A-Z][\w'-]+,\s*[A-Z]\.|"
+    r"\bacademic editors?\s*[:：]|\bcopyright\s*[:：©]|©\s*(?:19|20)\d\d|\b(?:received|revised|accepted|"
+    r"published(?: online)?)\s*[:：]\s*(?:\d|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)", re.IGNORECASE)
+
+
 def section_text(blocks: Sequence[TextBlock], pattern: str) -> list[str]:
     """Body text of blocks whose section matches `pattern` (labels like "Abstract:" stripped)."""
     out = []
@@ -173,7 +183,9 @@ def extract_metadata(
     title, alt = pick_title(doc, first, reads)
     if lang == "zh" and not _CJK.search(title) and _CJK.search(alt):
         title, alt = alt, title
-    abstracts = section_text(blocks, r"abstract|summary|摘要")
+    # MDPI's sidebar ("Citation: Shi, C.; ...", "Academic Editor: ...", "Received: ...") is read
+    # where it starts, inside the abstract
+    abstracts = [a for a in section_text(blocks, r"abstract|summary|摘要") if not PUBLISHING_MATTER.match(a)]
     zh_abs = " ".join(a for a in abstracts if _CJK.search(a[:40]))
     en_abs = " ".join(a for a in abstracts if not _CJK.search(a[:40]))
     keywords, keywords_alt = pick_keywords(section_text(blocks, r"key ?words?|keywords|index terms|关键词"), lang)

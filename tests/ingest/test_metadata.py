@@ -231,3 +231,19 @@ def test_corpus_bylines(shared_corpus):
     # NAR's metadata lists "Family Given"; the page prints "Rya Ero"
     assert parse_pdf(folder / "paper-02.pdf", figures=False).metadata.authors[:2] == ("Rya Ero", "Margus Leppik")
     assert parse_pdf(folder / "paper-21.pdf", figures=False).metadata.authors[0] == "Greg M. Allen"
+
+
+def test_publishing_matter_read_into_the_abstract_is_left_out(shared_corpus):
+    """MDPI's sidebar is read where it starts, inside the abstract ("Citation: Shi, C.; ...",
+    "Academic Editor: ...", "Received: ...", "Copyright: © 2024 ..."); a Chinese journal's 收稿日期 /
+    基金项目 lines sat in the Chinese abstract's section. Blocks that open with such a label are left out."""
+    from ingest.metadata import PUBLISHING_MATTER
+    from ingest.parse import parse_pdf
+
+    assert PUBLISHING_MATTER.match("Academic Editor: Sathiyaraj Srinivasan") and not PUBLISHING_MATTER.match(
+        "Deinococcus radiodurans is an extremophilic microorganism")
+    folder, _ = shared_corpus
+    mdpi = parse_pdf(folder / "paper-11.pdf").metadata.abstract
+    assert mdpi.endswith("defending foreign DNA in D. radiodurans.") and "Citation:" not in mdpi and "Licensee" not in mdpi
+    zh = parse_pdf(folder / "paper-30.pdf").metadata.abstract
+    assert zh.endswith("为国产化大规模智算集群建设提供理论支撑与实践参考。") and "Program" not in zh
