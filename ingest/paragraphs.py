@@ -121,7 +121,7 @@ def split_references(lines: list[_Line], vocab: set[str]) -> list[str]:
 # …"; not "33RE Ki (nM)" in a table) or a symbol ("*Correspondence", "†These authors …", and BMC's
 # licence box "© The Author(s) 2024. Open Access This article is licensed ...", which cut a first
 # page's last sentence in two: "... because double-stranded © The Author(s) 2024. Open Access ...").
-_SYMBOL_MARK = re.compile(r"^[*†‡§¶∗©]\s?(?:https?:|[A-Za-z\u3400-\u9fff])")
+_SYMBOL_MARK = re.compile(r"^[*†‡§¶∗©]\s?(?:https?:|[A-Za-z\u3400-\u9fff])|^This (?:work|article) is licensed\b")
 _NUMBER_MARK = re.compile(r"^\d{1,2}\s?(?:https?:|[A-Za-z\u3400-\u9fff])")
 
 

@@ -811,3 +811,24 @@ def test_corpus_asm_keywords_and_drop_cap(shared_corpus):
     assert parsed.metadata.keywords[:3] == ("antibiotic resistance", "virulence", "efflux pumps")
     assert parsed.metadata.abstract.endswith("could inform future novel treatment strategies.")
     assert not any(b.kind == "heading" and "cinetobacter spp. are" in b.text for b in parsed.blocks)
+
+
+def test_a_licence_line_at_the_foot_opens_the_footnotes(pdf):
+    """An author manuscript's page ends with its licence, the corresponding author and the author
+    contributions in small type, the first without a mark: "Author contributions:" had become a
+    section, and the abstract's end on the next page fell under it."""
+    pdf.new_page()
+    pdf.line(60, 60, "Abstract", size=12, font="hebo")
+    y = pdf.column(60, 80, [f"Abstract line {i} says what the engineered circuits were built to do." for i in range(1, 40)]
+                   + ["so that tumor-specific receptors locally"], size=10, leading=15)
+    notes = ["This work is licensed under a Creative Commons Attribution 4.0 International License.",
+             "*Corresponding author. lab@example.edu.", "Author contributions:",
+             "Conceptualization: GMA, NWF. Methodology: GMA, NWF, MAY."]
+    pdf.column(60, y + 10, notes, size=8, leading=10)
+    pdf.new_page()
+    pdf.column(60, 80, ["induce production of the cytokine interleukin-2 in the tumor, which we show here."]
+               + [f"Next line {i} of the abstract carries on with the circuits." for i in range(1, 5)], size=10, leading=15)
+    blocks, _, _ = blocks_of(pdf.save())
+    assert [b.text for b in blocks if b.kind == "heading"] == ["Abstract"]
+    assert any(b.kind == "footnote" and b.text.startswith("This work is licensed") for b in blocks)
+    assert all(b.section == "Abstract" for b in blocks)

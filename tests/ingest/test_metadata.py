@@ -247,3 +247,12 @@ def test_publishing_matter_read_into_the_abstract_is_left_out(shared_corpus):
     assert mdpi.endswith("defending foreign DNA in D. radiodurans.") and "Citation:" not in mdpi and "Licensee" not in mdpi
     zh = parse_pdf(folder / "paper-30.pdf").metadata.abstract
     assert zh.endswith("为国产化大规模智算集群建设提供理论支撑与实践参考。") and "Program" not in zh
+
+
+def test_an_author_manuscripts_abstract_runs_on_past_its_footnotes(shared_corpus):
+    from ingest.parse import parse_pdf
+
+    folder, _ = shared_corpus
+    abstract = parse_pdf(folder / "paper-21.pdf").metadata.abstract  # UCSF / PMC author manuscript
+    assert abstract.endswith("in a manner that evades key points of tumor suppression.")
+    assert "licensed" not in abstract and "Corresponding author" not in abstract
