@@ -20,10 +20,10 @@ import hashlib
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from itertools import chain, repeat
 
 from assistant.types import Chunk, ParsedPaper, TextBlock
-from ingest.textfix import join_lines
-from ingest.textfix import english_words
+from ingest.textfix import english_words, join_lines
 
 CountTokens = Callable[[Sequence[str]], list[int]]
 # Part of the library fingerprint: bump when chunk boundaries change. 7: a short body block left open
@@ -89,8 +89,8 @@ def _join(parts: Sequence[str], breaks: Sequence[bool] = ()) -> str:
     """Join sentences: a line break before part i + 1 where `breaks[i]`, else no space between two
     CJK sides and one space otherwise."""
     out = ""
-    for i, part in enumerate(parts):
-        if out and i <= len(breaks) and breaks[i - 1]:
+    for part, breaks_before in zip(parts, chain([False], breaks, repeat(False))):
+        if out and breaks_before:
             out += "\n"
         elif out and not (_CJK_RE.match(out[-1]) and _CJK_RE.match(part[0])):
             out += " "

@@ -88,9 +88,9 @@ def read_lines(page: pymupdf.Page, pno: int, info: dict | None = None) -> list[_
             if not text:
                 continue
             main = max(spans, key=lambda s: len(s["text"]))
-            bold = all((s["flags"] & 16) or _BOLD_FONT.search(s["font"]) for s in spans)
-            face = "hei" if bold else joined_face("hei" if (s["flags"] & 16) or _BOLD_FONT.search(s["font"])
-                                                  else span_face(s) for s in spans)
+            bolds = [bool(s["flags"] & 16 or _BOLD_FONT.search(s["font"])) for s in spans]
+            bold = all(bolds)
+            face = "hei" if bold else joined_face("hei" if b else span_face(s) for s, b in zip(spans, bolds))
             x0, y0, x1, y1 = line["bbox"] if turn is None else pymupdf.Rect(line["bbox"]) * turn
             first = spans[0]
             raised = first is not main and (first["flags"] & 1 or first["size"] < 0.8 * main["size"])

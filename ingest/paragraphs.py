@@ -211,12 +211,12 @@ def assemble(lines: list[_Line], body_size: float, vocab: set[str]) -> tuple[lis
         head = (is_heading(ln, body_size) and not wraps_into_sentence(ln, nxt, body_size)
                 or opens_wrapped_heading(ln, nxt, body_size))
         name = heading_name(ln.text)
-        if head and (_same_row(prev, ln) or _same_row(nxt, ln)) and (
-                REF_HEAD.match(bare_name(name)) or not (bare_name(name) in _SECTION_NAMES or _NUMBERED.match(name))):
+        known = bare_name(name) in _SECTION_NAMES or bool(_NUMBERED.match(name))  # named or numbered: a heading
+        if head and (_same_row(prev, ln) or _same_row(nxt, ln)) and (REF_HEAD.match(bare_name(name)) or not known):
             # A table's header cell beside the others ("Compounds", "Fold change") named the section of
             # the text after the table; a "参考文献" column sent a paper's body to the reference list.
             head = False
-        if head and not _NUMBERED.match(name) and bare_name(name) not in _SECTION_NAMES and (
+        if head and not known and (
                 kind == "body" and para and runs_on_from(para[-1], ln) and (len(para) > 1 or not _NUMBERED.match(para[0].text))
                 or below[i] >= 3 and ln.size < body_size + 3):
             # The sentence of the line above goes on (a bold abstract's line of eleven words, PNAS), or
