@@ -312,29 +312,28 @@ def opens_wrapped_heading(ln: _Line, nxt: _Line | None, body_size: float) -> boo
 
 
 def ends_wrapped_heading(para: list[_Line], ln: _Line, body_size: float, nxt: _Line | None = None) -> bool:
-    """The next line of a heading that `is_heading` alone would refuse for its lower-case start: the
-    rest of a title set far larger than the text ("LncRNA DANA1 promotes drought tolerance and" /
-    "histone deacetylation of drought responsive genes", which became a body paragraph), or of a
-    heading whose first line ends at a comma (`opens_wrapped_heading`). The middle line of a
-    three-line heading counts when the line after it (`nxt`) ends the heading short (eLife's middle
-    lines were body text run on into the section's first sentence)."""
-    if not para:
-        return False
+    """The next line of a heading that `is_heading` alone refuses for its lower-case start (it became
+    a body paragraph, or opened one): the rest of a title ("LncRNA DANA1 promotes drought tolerance
+    and" / "histone deacetylation of ..."), of a heading that ends at a comma (`opens_wrapped_heading`)
+    or of one whose last line is short; the middle line of a three-line heading when `nxt` ends it."""
     lines = [*para, ln]
-    if (len(lines) > 5 or ln.text.rstrip().endswith((".", "。")) or para[-1].text.rstrip().endswith(":")
-            or any(re.search(r"[.!?]\s+[A-Z“\"]", x.text) for x in lines)):
-        return False  # a heading holds no sentence's end
-    if len(" ".join(x.text for x in lines).split()) > 40 or re.match(r"\d+[A-Z]", para[0].text):
-        return False  # a paragraph set large, an affiliation ("7Departments of ...")
+    # a heading holds no sentence's end; a paragraph set large, an affiliation ("7Departments of ...")
+    if (not para or len(lines) > 5 or ln.text.rstrip().endswith((".", "。")) or para[-1].text.rstrip().endswith(":")
+            or any(re.search(r"[.!?]\s+[A-Z“\"]", x.text) for x in lines)
+            or len(" ".join(x.text for x in lines).split()) > 40 or re.match(r"\d+[A-Z]", para[0].text)):
+        return False
     # A title, set at twice the text's size or more; or a heading in distinct type whose last line is
-    # short ("... is spliced post-" / "transcriptionally"): a BMC abstract set 2.5 pt up runs full width.
+    # short ("... is spliced post-" / "transcriptionally"): a BMC abstract set 2.5 pt up runs full width;
+    # or a bold (or larger) heading in about the text's size whose short line the text's type follows
+    # ("... sensitivity of C. elegans" / "to Pseudomonas aeruginosa", BMC: it opened the paragraph).
     short = (ln.x1 - ln.x0) < 0.8 * (para[-1].x1 - para[-1].x0)
     if not short and nxt is not None and len(lines) == 2 and continues_heading(ln, nxt):
         short = (nxt.x1 - nxt.x0) < 0.8 * (ln.x1 - ln.x0) and not nxt.text.rstrip().endswith((".", "。"))
     distinct = ln.size >= body_size + 2.5 or (ln.size >= body_size + 1.0 and ln.bold)
     if para[-1].text.rstrip().endswith(","):  # a byline wraps at commas too: a third line only in distinct type
         return len(lines) == 2 or (len(lines) == 3 and distinct and short)
-    return ln.size >= 2 * body_size or (distinct and short)
+    styled = (ln.bold or ln.size >= body_size + 0.8) and (nxt is None or not continues_heading(ln, nxt))
+    return ln.size >= 2 * body_size or (short and (distinct or styled))
 
 
 def continues_legend(para: list[_Line], ln: _Line, body_size: float) -> bool:

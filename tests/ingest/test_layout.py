@@ -516,6 +516,45 @@ def test_corpus_three_line_headings_stay_whole(shared_corpus):
     assert any(b.kind == "heading" and b.text.endswith("technical pathways, and future trends") for b in title)
 
 
+def test_a_heading_in_the_texts_size_keeps_its_short_last_line(pdf):
+    """BMC sets result headings in bold at the text's size over two lines; the short second line
+    ("to Pseudomonas aeruginosa") opened the section's first paragraph, so the section was named
+    by half its heading and the paragraph's first sentence read "to Pseudomonas aeruginosa To
+    determine ...". A bold sentence that runs on full width stays body text."""
+    pdf.new_page()
+    y = pdf.column(60, 70, [f"Body line {i} of the first section goes on." for i in range(1, 6)], size=10, leading=13)
+    pdf.line(60, y + 16, "Loss of the editing enzymes increases sensitivity of worms", 10, "hebo")
+    pdf.line(60, y + 28, "to Pseudomonas aeruginosa", 10, "hebo")
+    y = pdf.column(60, y + 42, ["To determine whether the enzymes influence survival, we infected them."]
+                   + [f"Result line {i} of this section is reported." for i in range(1, 5)], size=10, leading=13)
+    pdf.line(60, y + 16, "Worms lacking the enzymes exhibit an altered cuticle structure", 10, "hebo")
+    pdf.line(60, y + 28, "and survival to several bacterial species", 10, "hebo")
+    pdf.column(60, y + 42, ["As the molecular data suggest, the cuticle changes in mutant animals."]
+               + [f"Closing line {i} of this section is reported." for i in range(1, 5)], size=10, leading=13)
+    blocks, _, _ = blocks_of(pdf.save())
+    headings = [b.text for b in blocks if b.kind == "heading"]
+    assert "Loss of the editing enzymes increases sensitivity of worms to Pseudomonas aeruginosa" in headings
+    assert "Worms lacking the enzymes exhibit an altered cuticle structure and survival to several bacterial species" in headings
+    body = [b for b in blocks if b.kind == "body"]
+    assert any(b.text.startswith("To determine whether") and b.section.endswith("to Pseudomonas aeruginosa") for b in body)
+    assert any(b.text.startswith("As the molecular data suggest") for b in body)
+    assert not any(b.text.startswith(("to Pseudomonas", "and survival")) for b in body)
+
+
+def test_corpus_headings_in_the_texts_size_keep_their_last_line(shared_corpus):
+    from ingest.parse import parse_pdf
+
+    folder, _ = shared_corpus
+    bmc = parse_pdf(folder / "paper-24.pdf").blocks
+    assert any(b.kind == "heading" and b.text.endswith("sensitivity of C. elegans to Pseudomonas aeruginosa") for b in bmc)
+    assert any(b.kind == "body" and b.text.startswith("To determine whether C. elegans ADR-1 and ADR-2") for b in bmc)
+    assert not any(b.kind == "body" and b.text.startswith(("to Pseudomonas aeruginosa", "infection The upregulation"))
+                   for b in bmc)
+    embo = parse_pdf(folder / "paper-03.pdf").blocks  # a heading a point larger than the text, not bold
+    assert any(b.kind == "heading" and b.text.endswith("involved in Arabidopsis response to drought") for b in embo)
+    assert not any(b.kind == "body" and b.text == "to drought" for b in embo)
+
+
 def test_a_legend_continued_overleaf_stays_a_caption(pdf):
     """eLife ends a long legend with "Figure 2 continued on next page" and goes on at the top of the
     next page in the legend's small type: those lines were body text that ran into the Results."""
