@@ -18,7 +18,8 @@ from dataclasses import dataclass, replace
 import pymupdf
 
 from assistant.types import TextBlock
-from ingest.paragraphs import REF_HEAD, assemble, bare_name, heading_name, mark_footnotes, merge_same_row
+from ingest.headings import REF_HEAD, bare_name, heading_name
+from ingest.paragraphs import assemble, mark_footnotes, merge_same_row
 from ingest.references import divert_unheaded_references
 from ingest.textfix import count_words, face_heading, joined_face, rejoin_split_words, repair_founder_glyphs, span_face
 

@@ -11,34 +11,18 @@ list (after References/参考文献, until an appendix heading) into entries of 
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from assistant.types import TextBlock
 from ingest.captions import OVERLEAF, parse_caption_start
-from ingest.textfix import CJK_CHARS, CJK_RE, face_heading, join_lines, joined_face, split_long
+from ingest.headings import (CAPTION, NUMBERED, REF_HEAD, SECTION_NAMES, bare_name, continues_heading,
+                             ends_wrapped_heading, heading_name, is_heading, opens_wrapped_heading,
+                             wraps_into_sentence)
+from ingest.textfix import CJK_RE, face_heading, join_lines, joined_face, split_long
 
 if TYPE_CHECKING:
     from ingest.layout import _Line
 
-_CAPTION = re.compile(
-    r"^(supplementary\s+|extended\s+data\s+)?(figure|fig\.?|table|scheme)\s*S?\d+[a-zA-Z]?\b|^[图表]\s*\d+", re.I
-)
-# Not a title after a line's number: a stop after a Chinese word ("②智能算力.当用于……"), a bracket
-# left open by a wrapped line ("3 万个Trainium芯片（Amazon专为训练……"), a quantity ("3 万个").
-_NOT_A_TITLE = re.compile(r"[\u4e00-\u9fff][.．]|[（(][^）)]*$|^[万亿千百]")
-_NUMBERED = re.compile(r"^(\d{1,2}(\.\d{1,2}){0,3})\.?\s+(\S.*)$|^([一二三四五六七八九十]{1,3})\s*[、.．]\s*(\S.*)$")
-_SECTION_NAMES = set(
-    "abstract|introduction|background|methods|method|materials and methods|material and methods|results|"
-    "methods and materials|discussion|results and discussion|conclusion|conclusions|acknowledgements|"
-    "conclusions and future work|acknowledgments|acknowledgement|acknowledgment|references|bibliography|"
-    "literature cited|references and notes|related work|experiments|experimental|evaluation|funding|"
-    "author contributions|competing interests|conflict of interest|conflicts of interest|data availability|"
-    "declarations|appendix|supplementary material|supplementary information|supplementary materials|summary|"
-    "limitations|materials & methods|experimental procedures|star methods|key resources table|figure legends|"
-    "figures|tables|abbreviations|ethics statement|摘要|引言|前言|结论|结束语|参考文献|致谢|相关工作|附录|总结|讨论".split("|")
-)
-REF_HEAD = re.compile(r"^(references|bibliography|literature cited|references and notes|works cited|参考文献)$", re.I)
 _AFTER_REFS = re.compile(
     r"^(appendix|appendices|supplementary|supporting information|figure legends|figures|tables|"
     r"acknowledge?ments?|author contributions|competing interests|data availability|funding|附录|致谢)", re.I
@@ -55,50 +39,7 @@ _INLINE_HEAD = re.compile(
     r"^(?i:(abstract|摘\s*要|key\s*words?|keywords|关\s*键\s*词))\s+(?=[A-Z\u4e00-\u9fff])|"  # "Abstract　With"
     r"^(ABSTRACT|KEYWORDS|KEY WORDS)\s+(?=[a-z])"  # "KEYWORDS antibiotic resistance, virulence, ..." (ASM)
 )
-_FORMULA = re.compile(r"[=∃∀∈∉⊂⊆∑∏√≤≥<>\[\]]|^[(（]")
 _REF_MARK = re.compile(r"^(\[\d{1,4}\]|\d{1,4}\.\s|\d{1,4}\s+\S)")
-_CJK_SPACING = re.compile(f"(?<=[{CJK_CHARS}])\\s+(?=[{CJK_CHARS}])")
-# "A Appendix" and "B. Filters" are lettered; "Abstract" and "Discussion" are not ("bstract" missed every name)
-_NUMBERING = re.compile(r"^(\d{1,2}(\.\d{1,2})*\.?|[IVX]{1,4}\.|[一二三四五六七八九十]{1,3}[、.．]|[A-H](?=[.\s])\.?)\s*")
-_SPACES = re.compile(r"\s+")
-
-
-def heading_name(text: str) -> str:
-    """Text of a heading with CJK letter-spacing removed ("1 引 言" -> "1 引言")."""
-    return _CJK_SPACING.sub("", text).strip()
-
-
-def bare_name(text: str) -> str:
-    """Heading text without numbering or trailing punctuation, lower-cased, for name matching."""
-    return _SPACES.sub(" ", _NUMBERING.sub("", text).rstrip(" .:：")).lower()
-
-
-def is_heading(ln: _Line, body_size: float) -> bool:
-    """Known section names, numbered short lines in a distinct style, or bold/larger short lines."""
-    text = heading_name(ln.text)
-    words = len(text.split())
-    cjk = len(CJK_RE.findall(text))
-    if not text or len(text) > 120 or words > 14 or (cjk and cjk > 30) or _CAPTION.match(text):
-        return False
-    if text[-1] in ",;，；" or text[0].islower() or sum(c.isalpha() for c in text) < 2:
-        return False
-    if bare_name(text) in _SECTION_NAMES:
-        return True
-    if _FORMULA.search(text) or text.endswith("。"):
-        return False  # a formula's line, set larger by its math font, or a sentence
-    styled = ln.bold or ln.size >= body_size + 1.0
-    numbered = _NUMBERED.match(text)
-    if numbered:
-        rest = numbered.group(3) or numbered.group(5) or ""
-        if not rest or text.endswith(".") or re.search("[，。,；;]", rest) or _NOT_A_TITLE.search(rest):
-            return False  # numbered list items and sentences, not headings
-        return (rest[0].isupper() or bool(cjk)) and (styled or bool(cjk))
-    # bold and a size up, a heading may be a sentence of its own (ASM: "A. lwoffii forms less biofilm, and the
-    # biofilm is more susceptible to antibiotics" / "and biocides than ..."): a little longer
-    longest = 14 if ln.bold and ln.size >= body_size + 1.0 else 12
-    return styled and words <= longest and not text.endswith(".") and not re.search(r"\d{3,}", text)
-
-
 def split_references(lines: list[_Line], vocab: set[str]) -> list[str]:
     """Cut reference-list lines into entries by number marks, hanging indent, or gaps."""
     if not lines:
@@ -143,7 +84,7 @@ def mark_footnotes(lines: list[_Line], body_size: float, height: float) -> list[
         if bottom is None:
             continue
         foot = sorted((ln for ln in own if ln.y0 >= bottom - 1 and ln.size <= 0.9 * body_size), key=lambda ln: ln.y0)
-        if foot and foot[0].y0 >= 0.5 * height and _opens_note(foot[0]) and not _CAPTION.match(foot[0].text):
+        if foot and foot[0].y0 >= 0.5 * height and _opens_note(foot[0]) and not CAPTION.match(foot[0].text):
             for ln in foot:
                 ln.note = True
                 if ln.raised and _NUMBER_MARK.match(ln.text):
@@ -211,13 +152,13 @@ def assemble(lines: list[_Line], body_size: float, vocab: set[str]) -> tuple[lis
         head = (is_heading(ln, body_size) and not wraps_into_sentence(ln, nxt, body_size)
                 or opens_wrapped_heading(ln, nxt, body_size))
         name = heading_name(ln.text)
-        known = bare_name(name) in _SECTION_NAMES or bool(_NUMBERED.match(name))  # named or numbered: a heading
+        known = bare_name(name) in SECTION_NAMES or bool(NUMBERED.match(name))  # named or numbered: a heading
         if head and (_same_row(prev, ln) or _same_row(nxt, ln)) and (REF_HEAD.match(bare_name(name)) or not known):
             # A table's header cell beside the others ("Compounds", "Fold change") named the section of
             # the text after the table; a "参考文献" column sent a paper's body to the reference list.
             head = False
         if head and not known and (
-                kind == "body" and para and runs_on_from(para[-1], ln) and (len(para) > 1 or not _NUMBERED.match(para[0].text))
+                kind == "body" and para and runs_on_from(para[-1], ln) and (len(para) > 1 or not NUMBERED.match(para[0].text))
                 or below[i] >= 3 and ln.size < body_size + 3):
             # The sentence of the line above goes on (a bold abstract's line of eleven words, PNAS), or
             # three more lines of its style follow (an abstract set a size up: Nature Communications).
@@ -226,10 +167,10 @@ def assemble(lines: list[_Line], body_size: float, vocab: set[str]) -> tuple[lis
             lettered = ln.bold and re.match(r"^[A-H](\.\d{1,2})*\.?\s+[A-Z]", name)  # "A Appendix title"
             # A numbered heading set larger than the text ("2 方案设计") is the body going on: no
             # reference entry is printed that way.
-            section_head = _NUMBERED.match(name) and ln.size >= body_size + 1.0
+            section_head = NUMBERED.match(name) and ln.size >= body_size + 1.0
             after = _AFTER_REFS.match(bare_name(name)) or bare_name(name) in _BODY_AFTER_REFS
             if not (head and (after or lettered or section_head)
-                    or _CAPTION.match(ln.text) and ln.size < body_size):
+                    or CAPTION.match(ln.text) and ln.size < body_size):
                 ref_lines.append(ln)
                 continue
             in_refs = False
@@ -253,7 +194,7 @@ def assemble(lines: list[_Line], body_size: float, vocab: set[str]) -> tuple[lis
             label = heading_name(inline.group(1) or inline.group(2) or inline.group(3))
             section = label.capitalize() if label.isascii() else label
             kind, para = "body", [ln]
-        elif _CAPTION.match(ln.text) and parse_caption_start(ln.text) is not None:
+        elif CAPTION.match(ln.text) and parse_caption_start(ln.text) is not None:
             # "Table 4, we find that ..." (a line-broken "In Table 4, ...") is body text
             flush()
             kind, para = "caption", [ln]
@@ -278,62 +219,6 @@ def _same_row(other: _Line | None, ln: _Line) -> bool:
     """Is `other` beside `ln` on the same text row (another cell of a table row)?"""
     return bool(other and other.page == ln.page and abs(other.y0 - ln.y0) < 0.5 * ln.size
                 and (other.x0 >= ln.x1 or other.x1 <= ln.x0))
-
-
-def wraps_into_sentence(ln: _Line, nxt: _Line | None, body_size: float) -> bool:
-    """A heading-like line whose sentence runs on into the next line (lower-case start, same style,
-    just below) is body text: a bold abstract's first line (PNAS) or an intro line set a size up
-    (BMC) was taken for a heading and dropped from the passages. Big title lines are exempt."""
-    if nxt is None or nxt.page != ln.page or bare_name(heading_name(ln.text)) in _SECTION_NAMES or _NUMBERED.match(ln.text):
-        return False
-    # A wrapped heading's second line is short ("to source sentences?"); a sentence runs on full width.
-    full_width = (nxt.x1 - nxt.x0) >= 0.8 * (ln.x1 - ln.x0)
-    return (
-        full_width and nxt.text[:1].islower() and abs(nxt.size - ln.size) < 0.3 and nxt.bold == ln.bold
-        and ln.size <= body_size + 2.5 and -2 <= nxt.y0 - ln.y1 < 0.8 * ln.size
-        and abs(nxt.x0 - ln.x0) < 3 * ln.size
-    )
-
-
-def opens_wrapped_heading(ln: _Line, nxt: _Line | None, body_size: float) -> bool:
-    """A heading set larger than the text whose first line ends at a comma ("Knockout of PWWP3, a
-    protein interacting with DIP1," / "attenuates drought tolerance in Arabidopsis", EMBO Reports):
-    the comma rule of `is_heading`, which keeps sentence lines out, read it as body text, glued to
-    the paragraph below. Only type at least a point larger than the text, with a short second line
-    of the same style that does not end a sentence."""
-    text = ln.text.rstrip()
-    if not text.endswith(",") or ln.size < body_size + 1.0 or nxt is None or not continues_heading(ln, nxt):
-        return False
-    rest = nxt.text.rstrip()
-    # a byline wraps at commas too ("Jun Yang1," / "María Florencia Legascue4, Zhen-Yu Wang3, ..."):
-    # its lines hold more commas, and its first may open with an affiliation mark
-    return (not re.search(r"[.,;]", rest) and text.count(",") <= 2 and not text[:1].isdigit()
-            and len(text.split()) + len(rest.split()) <= 20 and is_heading(replace(ln, text=text[:-1]), body_size))
-
-
-def ends_wrapped_heading(para: list[_Line], ln: _Line, body_size: float, nxt: _Line | None = None) -> bool:
-    """The next line of a heading that `is_heading` alone refuses for its lower-case start (it became
-    a body paragraph, or opened one): the rest of a title ("LncRNA DANA1 promotes drought tolerance
-    and" / "histone deacetylation of ..."), of a heading that ends at a comma (`opens_wrapped_heading`)
-    or of one whose last line is short; the middle line of a three-line heading when `nxt` ends it."""
-    lines = [*para, ln]
-    # a heading holds no sentence's end; a paragraph set large, an affiliation ("7Departments of ...")
-    if (not para or len(lines) > 5 or ln.text.rstrip().endswith((".", "。")) or para[-1].text.rstrip().endswith(":")
-            or any(re.search(r"[.!?]\s+[A-Z“\"]", x.text) for x in lines)
-            or len(" ".join(x.text for x in lines).split()) > 40 or re.match(r"\d+[A-Z]", para[0].text)):
-        return False
-    # A title, set at twice the text's size or more; or a heading in distinct type whose last line is
-    # short ("... is spliced post-" / "transcriptionally"): a BMC abstract set 2.5 pt up runs full width;
-    # or a bold (or larger) heading in about the text's size whose short line the text's type follows
-    # ("... sensitivity of C. elegans" / "to Pseudomonas aeruginosa", BMC: it opened the paragraph).
-    short = (ln.x1 - ln.x0) < 0.8 * (para[-1].x1 - para[-1].x0)
-    if not short and nxt is not None and len(lines) == 2 and continues_heading(ln, nxt):
-        short = (nxt.x1 - nxt.x0) < 0.8 * (ln.x1 - ln.x0) and not nxt.text.rstrip().endswith((".", "。"))
-    distinct = ln.size >= body_size + 2.5 or (ln.size >= body_size + 1.0 and ln.bold)
-    if para[-1].text.rstrip().endswith(","):  # a byline wraps at commas too: a third line only in distinct type
-        return len(lines) == 2 or (len(lines) == 3 and distinct and short)
-    styled = (ln.bold or ln.size >= body_size + 0.8) and (nxt is None or not continues_heading(ln, nxt))
-    return ln.size >= 2 * body_size or (short and (distinct or styled))
 
 
 def continues_legend(para: list[_Line], ln: _Line, body_size: float) -> bool:
@@ -364,14 +249,6 @@ def runs_on_from(prev: _Line, ln: _Line) -> bool:
     return (prev.page == ln.page and prev.col == ln.col and abs(prev.size - ln.size) < 0.3 and prev.bold == ln.bold
             and -2 <= ln.y0 - prev.y1 < 0.8 * ln.size and prev.x1 - prev.x0 >= 0.8 * (ln.x1 - ln.x0)
             and not prev.text.endswith((".", "!", "?", ":", ";", "。", "！", "？", "：", "；")))
-
-
-def continues_heading(prev: _Line | None, ln: _Line, size_gap: float = 0.5) -> bool:
-    """True when `ln` is the next line of the same multi-line heading (same style, just below)."""
-    return bool(
-        prev and prev.page == ln.page and abs(prev.size - ln.size) < size_gap and prev.bold == ln.bold
-        and -2 <= ln.y0 - prev.y1 < 0.8 * ln.size and not _NUMBERED.match(ln.text)
-    )
 
 
 def typical_gaps(lines: list[_Line]) -> dict[float, float]:

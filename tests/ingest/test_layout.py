@@ -246,7 +246,7 @@ def test_numbered_chinese_lines_that_are_not_titles_are_body():
     """A Chinese line after a number is a heading at the body's size, unless it is an item with a
     sentence in it, a wrapped line with a bracket left open, or a quantity."""
     from ingest.layout import _Line
-    from ingest.paragraphs import is_heading
+    from ingest.headings import is_heading
 
     def line(text):
         return _Line(1, 77, 190, 287, 201, text, 9.7, False)
@@ -271,7 +271,7 @@ def test_corpus_numbered_items_and_wrapped_lines_are_not_headings(shared_corpus)
 
 def test_bold_line_running_into_a_sentence_is_body_not_heading():
     from ingest.layout import _Line
-    from ingest.paragraphs import is_heading, wraps_into_sentence
+    from ingest.headings import is_heading, wraps_into_sentence
 
     first = _Line(1, 36, 200, 376, 212, "UFMylation is required for the efficient activation of CHK1", 10.0, True)
     second = _Line(1, 36, 213, 376, 225, "at K548 during replication stress.", 10.0, True)
@@ -683,7 +683,7 @@ def test_section_names_starting_with_a_to_h_are_known_names():
     """A heading's letter numbering ("A Background", "B. PDF filters") is dropped before its name is
     matched; "Abstract", "Discussion" or "Funding" have none ("bstract" had matched no name, and the
     back matter printed after the references was read as more references)."""
-    from ingest.paragraphs import bare_name
+    from ingest.headings import bare_name
 
     assert [bare_name(t) for t in ("Abbreviations", "Discussion", "Funding", "ACKNOWLEDGEMENTS")] == [
         "abbreviations", "discussion", "funding", "acknowledgements"]

@@ -1,0 +1,144 @@
+"""What is a section heading: known names, numbered lines, short bold or larger lines, and
+headings wrapped over two or three lines.
+
+`is_heading` judges one line against the body's type size; `wraps_into_sentence`,
+`opens_wrapped_heading`, `ends_wrapped_heading` and `continues_heading` judge a line beside its
+neighbours (a heading's second line, a bold sentence that runs on); `heading_name` and `bare_name`
+give the text a section is named by and matched on. `ingest.paragraphs.assemble` applies them while
+it groups a page's lines into blocks.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from ingest.textfix import CJK_CHARS, CJK_RE
+
+if TYPE_CHECKING:
+    from ingest.layout import _Line
+
+CAPTION = re.compile(
+    r"^(supplementary\s+|extended\s+data\s+)?(figure|fig\.?|table|scheme)\s*S?\d+[a-zA-Z]?\b|^[图表]\s*\d+", re.I
+)
+# Not a title after a line's number: a stop after a Chinese word ("②智能算力.当用于……"), a bracket
+# left open by a wrapped line ("3 万个Trainium芯片（Amazon专为训练……"), a quantity ("3 万个").
+_NOT_A_TITLE = re.compile(r"[\u4e00-\u9fff][.．]|[（(][^）)]*$|^[万亿千百]")
+NUMBERED = re.compile(r"^(\d{1,2}(\.\d{1,2}){0,3})\.?\s+(\S.*)$|^([一二三四五六七八九十]{1,3})\s*[、.．]\s*(\S.*)$")
+SECTION_NAMES = set(
+    "abstract|introduction|background|methods|method|materials and methods|material and methods|results|"
+    "methods and materials|discussion|results and discussion|conclusion|conclusions|acknowledgements|"
+    "conclusions and future work|acknowledgments|acknowledgement|acknowledgment|references|bibliography|"
+    "literature cited|references and notes|related work|experiments|experimental|evaluation|funding|"
+    "author contributions|competing interests|conflict of interest|conflicts of interest|data availability|"
+    "declarations|appendix|supplementary material|supplementary information|supplementary materials|summary|"
+    "limitations|materials & methods|experimental procedures|star methods|key resources table|figure legends|"
+    "figures|tables|abbreviations|ethics statement|摘要|引言|前言|结论|结束语|参考文献|致谢|相关工作|附录|总结|讨论".split("|")
+)
+REF_HEAD = re.compile(r"^(references|bibliography|literature cited|references and notes|works cited|参考文献)$", re.I)
+_FORMULA = re.compile(r"[=∃∀∈∉⊂⊆∑∏√≤≥<>\[\]]|^[(（]")
+_CJK_SPACING = re.compile(f"(?<=[{CJK_CHARS}])\\s+(?=[{CJK_CHARS}])")
+# "A Appendix" and "B. Filters" are lettered; "Abstract" and "Discussion" are not ("bstract" missed every name)
+_NUMBERING = re.compile(r"^(\d{1,2}(\.\d{1,2})*\.?|[IVX]{1,4}\.|[一二三四五六七八九十]{1,3}[、.．]|[A-H](?=[.\s])\.?)\s*")
+_SPACES = re.compile(r"\s+")
+
+
+def heading_name(text: str) -> str:
+    """Text of a heading with CJK letter-spacing removed ("1 引 言" -> "1 引言")."""
+    return _CJK_SPACING.sub("", text).strip()
+
+
+def bare_name(text: str) -> str:
+    """Heading text without numbering or trailing punctuation, lower-cased, for name matching."""
+    return _SPACES.sub(" ", _NUMBERING.sub("", text).rstrip(" .:：")).lower()
+
+
+def is_heading(ln: _Line, body_size: float) -> bool:
+    """Known section names, numbered short lines in a distinct style, or bold/larger short lines."""
+    text = heading_name(ln.text)
+    words = len(text.split())
+    cjk = len(CJK_RE.findall(text))
+    if not text or len(text) > 120 or words > 14 or (cjk and cjk > 30) or CAPTION.match(text):
+        return False
+    if text[-1] in ",;，；" or text[0].islower() or sum(c.isalpha() for c in text) < 2:
+        return False
+    if bare_name(text) in SECTION_NAMES:
+        return True
+    if _FORMULA.search(text) or text.endswith("。"):
+        return False  # a formula's line, set larger by its math font, or a sentence
+    styled = ln.bold or ln.size >= body_size + 1.0
+    numbered = NUMBERED.match(text)
+    if numbered:
+        rest = numbered.group(3) or numbered.group(5) or ""
+        if not rest or text.endswith(".") or re.search("[，。,；;]", rest) or _NOT_A_TITLE.search(rest):
+            return False  # numbered list items and sentences, not headings
+        return (rest[0].isupper() or bool(cjk)) and (styled or bool(cjk))
+    # bold and a size up, a heading may be a sentence of its own (ASM: "A. lwoffii forms less biofilm, and the
+    # biofilm is more susceptible to antibiotics" / "and biocides than ..."): a little longer
+    longest = 14 if ln.bold and ln.size >= body_size + 1.0 else 12
+    return styled and words <= longest and not text.endswith(".") and not re.search(r"\d{3,}", text)
+
+
+
+def wraps_into_sentence(ln: _Line, nxt: _Line | None, body_size: float) -> bool:
+    """A heading-like line whose sentence runs on into the next line (lower-case start, same style,
+    just below) is body text: a bold abstract's first line (PNAS) or an intro line set a size up
+    (BMC) was taken for a heading and dropped from the passages. Big title lines are exempt."""
+    if nxt is None or nxt.page != ln.page or bare_name(heading_name(ln.text)) in SECTION_NAMES or NUMBERED.match(ln.text):
+        return False
+    # A wrapped heading's second line is short ("to source sentences?"); a sentence runs on full width.
+    full_width = (nxt.x1 - nxt.x0) >= 0.8 * (ln.x1 - ln.x0)
+    return (
+        full_width and nxt.text[:1].islower() and abs(nxt.size - ln.size) < 0.3 and nxt.bold == ln.bold
+        and ln.size <= body_size + 2.5 and -2 <= nxt.y0 - ln.y1 < 0.8 * ln.size
+        and abs(nxt.x0 - ln.x0) < 3 * ln.size
+    )
+
+
+def opens_wrapped_heading(ln: _Line, nxt: _Line | None, body_size: float) -> bool:
+    """A heading set larger than the text whose first line ends at a comma ("Knockout of PWWP3, a
+    protein interacting with DIP1," / "attenuates drought tolerance in Arabidopsis", EMBO Reports):
+    the comma rule of `is_heading`, which keeps sentence lines out, read it as body text, glued to
+    the paragraph below. Only type at least a point larger than the text, with a short second line
+    of the same style that does not end a sentence."""
+    text = ln.text.rstrip()
+    if not text.endswith(",") or ln.size < body_size + 1.0 or nxt is None or not continues_heading(ln, nxt):
+        return False
+    rest = nxt.text.rstrip()
+    # a byline wraps at commas too ("Jun Yang1," / "María Florencia Legascue4, Zhen-Yu Wang3, ..."):
+    # its lines hold more commas, and its first may open with an affiliation mark
+    return (not re.search(r"[.,;]", rest) and text.count(",") <= 2 and not text[:1].isdigit()
+            and len(text.split()) + len(rest.split()) <= 20 and is_heading(replace(ln, text=text[:-1]), body_size))
+
+
+def ends_wrapped_heading(para: list[_Line], ln: _Line, body_size: float, nxt: _Line | None = None) -> bool:
+    """The next line of a heading that `is_heading` alone refuses for its lower-case start (it became
+    a body paragraph, or opened one): the rest of a title ("LncRNA DANA1 promotes drought tolerance
+    and" / "histone deacetylation of ..."), of a heading that ends at a comma (`opens_wrapped_heading`)
+    or of one whose last line is short; the middle line of a three-line heading when `nxt` ends it."""
+    lines = [*para, ln]
+    # a heading holds no sentence's end; a paragraph set large, an affiliation ("7Departments of ...")
+    if (not para or len(lines) > 5 or ln.text.rstrip().endswith((".", "。")) or para[-1].text.rstrip().endswith(":")
+            or any(re.search(r"[.!?]\s+[A-Z“\"]", x.text) for x in lines)
+            or len(" ".join(x.text for x in lines).split()) > 40 or re.match(r"\d+[A-Z]", para[0].text)):
+        return False
+    # A title, set at twice the text's size or more; or a heading in distinct type whose last line is
+    # short ("... is spliced post-" / "transcriptionally"): a BMC abstract set 2.5 pt up runs full width;
+    # or a bold (or larger) heading in about the text's size whose short line the text's type follows
+    # ("... sensitivity of C. elegans" / "to Pseudomonas aeruginosa", BMC: it opened the paragraph).
+    short = (ln.x1 - ln.x0) < 0.8 * (para[-1].x1 - para[-1].x0)
+    if not short and nxt is not None and len(lines) == 2 and continues_heading(ln, nxt):
+        short = (nxt.x1 - nxt.x0) < 0.8 * (ln.x1 - ln.x0) and not nxt.text.rstrip().endswith((".", "。"))
+    distinct = ln.size >= body_size + 2.5 or (ln.size >= body_size + 1.0 and ln.bold)
+    if para[-1].text.rstrip().endswith(","):  # a byline wraps at commas too: a third line only in distinct type
+        return len(lines) == 2 or (len(lines) == 3 and distinct and short)
+    styled = (ln.bold or ln.size >= body_size + 0.8) and (nxt is None or not continues_heading(ln, nxt))
+    return ln.size >= 2 * body_size or (short and (distinct or styled))
+
+
+def continues_heading(prev: _Line | None, ln: _Line, size_gap: float = 0.5) -> bool:
+    """True when `ln` is the next line of the same multi-line heading (same style, just below)."""
+    return bool(
+        prev and prev.page == ln.page and abs(prev.size - ln.size) < size_gap and prev.bold == ln.bold
+        and -2 <= ln.y0 - prev.y1 < 0.8 * ln.size and not NUMBERED.match(ln.text)
+    )
