@@ -29,7 +29,7 @@ _TOP, _BOTTOM = 0.09, 0.91  # margin zones as a share of page height
 _TOP_RUNNING, _BOTTOM_RUNNING = 0.12, 0.88  # wider zones for lines repeated on many pages
 
 _KEEP_WIDE = re.compile("([，：；！？（）])")  # Chinese punctuation NFKC would turn into ASCII
-_BOLD_FONT = re.compile(r"bold|black|heavy|semibold|demi|medi|[-,.]B$|HZ", re.I)
+_BOLD_FONT = re.compile(r"bold|black|heavy|semibold|demi|medi|[-,.]B(?:\+\w+)?$|HZ", re.I)  # "AdvOT...B+fb": its ligatures
 _PAGE_NO = re.compile(r"^(page\s*)?[-–—]?\s*\d{1,4}\s*[-–—]?(\s*(of|/)\s*\d{1,4})?$|^[ivxlc]{1,6}$", re.I)
 _JOURNAL = re.compile(
     r"\bdoi\b|\bvol\.|\bvolume\b|\bissn\b|©|\(c\)\s*\d{4}|copyright|https?://|www\.|downloaded from|"
@@ -53,6 +53,7 @@ class _Line:
     raised: bool = False  # opens with a raised or smaller mark ("⁷pronounced", "¹Department of ...")
     note: bool = False  # a footnote at the foot of its column (ingest.paragraphs.mark_footnotes)
     face: str = ""  # "hei": bold or a Chinese Hei face, "kai": a Kai face, "num": digits alone (textfix)
+    lead: int = 0  # characters of a bold run-in ending ("yeast." of "yeast. Previous work found ..."), else 0
 
 
 _WIDE_SPACE = re.compile(r"[ \t\u00a0\u3000]{2,}")
@@ -96,8 +97,18 @@ def read_lines(page: pymupdf.Page, pno: int, info: dict | None = None) -> list[_
             first = spans[0]
             raised = first is not main and (first["flags"] & 1 or first["size"] < 0.8 * main["size"])
             out.append(_Line(pno, x0, y0, x1, y1, text, round(main["size"], 1), bool(bold) or face_heading(text, face),
-                             raised=bool(raised), face=face))
+                             raised=bool(raised), face=face, lead=_bold_lead(line["spans"], text) if bolds[0] and not bold else 0))
     return out
+
+
+def _bold_lead(spans: list[dict], text: str) -> int:
+    """Length of the bold words that open `text` and end a sentence or a head ("yeast." of "yeast.
+    Previous work found ...": a Nature run-in head's last line), or 0."""
+    k = next((i for i, s in enumerate(spans) if s["text"].strip() and not (s["flags"] & 16 or _BOLD_FONT.search(s["font"]))), 0)
+    lead = normalise("".join(s["text"] for s in spans[:k])).strip()
+    if lead and text.startswith(lead) and text[len(lead):len(lead) + 1] in (".", ":"):
+        lead += text[len(lead)]  # the stop in the text's face ("yeast" bold, "." regular: Nature)
+    return len(lead) if lead.endswith((".", ":", "?")) and text.startswith(lead) and len(lead) < len(text) else 0
 
 
 def _reads_upright(info: dict, turn: pymupdf.Matrix) -> bool:

@@ -11,6 +11,7 @@ list (after References/参考文献, until an appendix heading) into entries of 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from assistant.types import TextBlock
@@ -183,6 +184,14 @@ def assemble(lines: list[_Line], body_size: float, vocab: set[str]) -> tuple[lis
         elif head and REF_HEAD.match(bare_name(name)):
             flush()
             in_refs, section = True, name
+        elif (kind == "heading" and ln.lead and len(para) < 3 and bare_name(section) not in SECTION_NAMES
+              and continues_heading(prev, replace(ln, bold=True))):
+            # a run-in head's last line: its bold words end the heading, the rest opens the paragraph
+            # ("Construction of an opioid biosensor in a cholesterol-producing" / "yeast. Previous work ...")
+            para.append(replace(ln, text=ln.text[:ln.lead]))
+            section = heading_name(join_lines([x.text for x in para], vocab))
+            flush()
+            kind, para = "body", [replace(ln, text=ln.text[ln.lead:].lstrip(), lead=0)]
         elif kind == "heading" and continues_heading(prev, ln) and (head or ends_wrapped_heading(para, ln, body_size, nxt)):
             para.append(ln)  # second line of a wrapped heading
             section = heading_name(join_lines([x.text for x in para], vocab))

@@ -555,6 +555,52 @@ def test_corpus_headings_in_the_texts_size_keep_their_last_line(shared_corpus):
     assert not any(b.kind == "body" and b.text == "to drought" for b in embo)
 
 
+def test_a_run_in_heads_last_line_ends_the_heading_and_opens_the_paragraph(pdf):
+    """Nature and ACL run a bold head into the paragraph: its last line holds the head's end in bold
+    ("yeast", the stop often in the text's face) and the paragraph's first words. The section was
+    named by the head's first line and the paragraph opened "yeast. Previous work found ..."."""
+    import pymupdf
+
+    def run_in(y: float, bold: str, rest: str) -> None:
+        pdf.line(60, y, bold, 10, "hebo")
+        pdf.line(60 + pymupdf.get_text_length(bold, fontname="hebo", fontsize=10), y, rest, 10)
+
+    pdf.new_page()
+    y = pdf.column(60, 70, [f"Body line {i} of the first section goes on." for i in range(1, 6)], size=10, leading=13)
+    pdf.line(60, y + 16, "Construction of an opioid biosensor in a cholesterol-producing", 10, "hebo")
+    run_in(y + 28, "yeast", ". Previous work found that the receptor was only able to bind")
+    y = pdf.column(60, y + 41, ["agonists in lysates of the engineered strains that we made."]
+                   + [f"Result line {i} of this section is reported." for i in range(1, 4)], size=10, leading=13)
+    pdf.line(60, y + 16, "Long-form summaries are rarely evaluated by", 10, "hebo")
+    run_in(y + 28, "humans.", " We find that most of the papers do not perform any evaluation")
+    pdf.column(60, y + 41, ["by humans at all, and a few evaluate short summaries only."]
+               + [f"Closing line {i} of this section is reported." for i in range(1, 4)], size=10, leading=13)
+    blocks, _, _ = blocks_of(pdf.save())
+    headings = [b.text for b in blocks if b.kind == "heading"]
+    assert "Construction of an opioid biosensor in a cholesterol-producing yeast." in headings
+    assert "Long-form summaries are rarely evaluated by humans." in headings
+    body = [b for b in blocks if b.kind == "body"]
+    assert any(b.text.startswith("Previous work found that the receptor was only able to bind agonists in lysates")
+               and b.section.endswith("yeast.") for b in body)
+    assert any(b.text.startswith("We find that most of the papers") for b in body)
+    assert not any(b.text.startswith(("yeast", "humans")) for b in body)
+
+
+def test_corpus_run_in_heads_end_in_their_heading(shared_corpus):
+    from ingest.parse import parse_pdf
+
+    folder, _ = shared_corpus
+    nature = parse_pdf(folder / "paper-31.pdf").blocks  # its bold face's ligatures are in a font "...B+fb"
+    headings = {b.text for b in nature if b.kind == "heading"}
+    assert "Construction of an opioid biosensor in a cholesterol-producing yeast." in headings
+    assert "An array of biosensors based on different opioid receptors reveals fidelity of agonist selectivity." in headings
+    assert any(b.kind == "body" and b.text.startswith("Previous work found that yeast-expressed human mu opioid")
+               for b in nature)
+    acl = parse_pdf(folder / "paper-17.pdf").blocks
+    assert any(b.kind == "heading" and b.text == "Long-form summaries are rarely evaluated by humans." for b in acl)
+    assert not any(b.kind == "body" and b.text.startswith(("humans. We find", "maries are not")) for b in acl)
+
+
 def test_a_legend_continued_overleaf_stays_a_caption(pdf):
     """eLife ends a long legend with "Figure 2 continued on next page" and goes on at the top of the
     next page in the legend's small type: those lines were body text that ran into the Results."""
