@@ -132,13 +132,17 @@ def ends_wrapped_heading(para: list[_Line], ln: _Line, body_size: float, nxt: _L
     distinct = ln.size >= body_size + 2.5 or (ln.size >= body_size + 1.0 and ln.bold)
     if para[-1].text.rstrip().endswith(","):  # a byline wraps at commas too: a third line only in distinct type
         return len(lines) == 2 or (len(lines) == 3 and distinct and short)
-    styled = (ln.bold or ln.size >= body_size + 0.8) and (nxt is None or not continues_heading(ln, nxt))
-    return ln.size >= 2 * body_size or (short and (distinct or styled))
+    ends = nxt is None or not continues_heading(ln, nxt)
+    styled = (ln.bold or ln.size >= body_size + 0.8) and ends
+    return ln.size >= 2 * body_size or (short and (distinct or styled)) or (distinct and ends)
 
 
-def continues_heading(prev: _Line | None, ln: _Line, size_gap: float = 0.5) -> bool:
-    """True when `ln` is the next line of the same multi-line heading (same style, just below)."""
+def continues_heading(prev: _Line | None, ln: _Line, size_gap: float = 0.5, leading: float = 0.0) -> bool:
+    """True when `ln` is the next line of the same multi-line heading (same style, just below);
+    `leading`: the normal gap between the lines of a paragraph in `ln`'s size, when a heading's
+    lower-case last line may sit as far below as a manuscript's double-spaced lines do."""
     return bool(
         prev and prev.page == ln.page and abs(prev.size - ln.size) < size_gap and prev.bold == ln.bold
-        and -2 <= ln.y0 - prev.y1 < 0.8 * ln.size and not NUMBERED.match(ln.text)
+        and -max(2.0, 0.15 * ln.size) <= ln.y0 - prev.y1 < max(0.8 * ln.size, leading + 0.3 * ln.size)
+        and not NUMBERED.match(ln.text)
     )

@@ -192,7 +192,8 @@ def assemble(lines: list[_Line], body_size: float, vocab: set[str]) -> tuple[lis
             section = heading_name(join_lines([x.text for x in para], vocab))
             flush()
             kind, para = "body", [replace(ln, text=ln.text[ln.lead:].lstrip(), lead=0)]
-        elif kind == "heading" and continues_heading(prev, ln) and (head or ends_wrapped_heading(para, ln, body_size, nxt)):
+        elif kind == "heading" and (continues_heading(prev, ln) if head else continues_heading(
+                prev, ln, leading=leading.get(ln.size, 0.0)) and ends_wrapped_heading(para, ln, body_size, nxt)):
             para.append(ln)  # second line of a wrapped heading
             section = heading_name(join_lines([x.text for x in para], vocab))
         elif head:

@@ -541,6 +541,44 @@ def test_a_heading_in_the_texts_size_keeps_its_short_last_line(pdf):
     assert not any(b.text.startswith(("to Pseudomonas", "and survival")) for b in body)
 
 
+def test_a_double_spaced_manuscripts_heading_keeps_its_last_line(pdf):
+    """A manuscript (bioRxiv, PLOS Genetics) sets every line double-spaced, headings too: the last
+    line of a bold heading sat too far below its first to be read as the heading's, and opened the
+    paragraph ("forks We previously showed ..."). Two headings stacked as far apart stay two."""
+    pdf.new_page()
+    y = pdf.column(60, 70, [f"Body line {i} of the first section goes on." for i in range(1, 6)], size=11, leading=24)
+    pdf.line(60, y + 6, "Results", 11, "hebo")
+    pdf.line(60, y + 30, "Mutant larvae are hypersensitive to damaging agents that stall replication", 11, "hebo")
+    pdf.line(60, y + 54, "forks", 11, "hebo")
+    pdf.column(60, y + 78, ["We previously showed that the mutant larvae are sensitive to radiation."]
+               + [f"Result line {i} of this section is reported." for i in range(1, 5)], size=11, leading=24)
+    blocks, _, _ = blocks_of(pdf.save())
+    headings = [b.text for b in blocks if b.kind == "heading"]
+    assert headings == ["Results", "Mutant larvae are hypersensitive to damaging agents that stall replication forks"]
+    assert any(b.kind == "body" and b.text.startswith("We previously showed") for b in blocks)
+
+
+def test_tight_and_centred_titles_stay_whole(pdf):
+    """A title set large on tight leading (its lines' boxes overlap: Genome Biology's "A
+    comprehensive map of human" / "glucokinase variant activity") and a centred title whose second
+    line is nearly as wide as its first (a Chinese journal's English title) each left their second
+    line as a paragraph of its own."""
+    pdf.new_page()
+    pdf.line(60, 80, "A comprehensive map of human", 24)
+    pdf.line(60, 110, "glucokinase variant activity", 24)  # the lines' boxes overlap by 3 pt
+    pdf.line(60, 140, "Sarah Gersing, Matteo Cagiada and Rasmus Petersen", 11)
+    pdf.line(71, 200, "Research on heterogeneous identifier namespace management and", 16, "hebo")
+    pdf.line(99, 222, "control architecture in polymorphic network environment", 16, "hebo")
+    pdf.line(173, 250, "GAO Shuai, HOU Xindi, LIU Ningchun", 10.5)
+    pdf.column(60, 290, [f"Body line {i} of the abstract runs on and on." for i in range(1, 8)], size=9, leading=12)
+    blocks, _, _ = blocks_of(pdf.save())
+    headings = [b.text for b in blocks if b.kind == "heading"]
+    assert "A comprehensive map of human glucokinase variant activity" in headings
+    assert ("Research on heterogeneous identifier namespace management and control architecture in polymorphic "
+            "network environment") in headings
+    assert not any(b.kind == "body" and b.text.startswith(("glucokinase", "control architecture")) for b in blocks)
+
+
 def test_corpus_headings_in_the_texts_size_keep_their_last_line(shared_corpus):
     from ingest.parse import parse_pdf
 
@@ -550,6 +588,12 @@ def test_corpus_headings_in_the_texts_size_keep_their_last_line(shared_corpus):
     assert any(b.kind == "body" and b.text.startswith("To determine whether C. elegans ADR-1 and ADR-2") for b in bmc)
     assert not any(b.kind == "body" and b.text.startswith(("to Pseudomonas aeruginosa", "infection The upregulation"))
                    for b in bmc)
+    manuscript = parse_pdf(folder / "paper-33.pdf").blocks  # double-spaced
+    assert any(b.kind == "heading" and b.text.endswith("damaging agents that stall replication forks") for b in manuscript)
+    assert not any(b.kind == "body" and b.text.startswith(("forks We", "compromised In")) for b in manuscript)
+    titles = [b for name in ("paper-25.pdf", "paper-26.pdf") for b in parse_pdf(folder / name).blocks if b.page == 1]
+    assert any(b.kind == "heading" and b.text == "A comprehensive map of human glucokinase variant activity" for b in titles)
+    assert not any(b.kind == "body" and b.text.startswith("control architecture in polymorphic") for b in titles)
     embo = parse_pdf(folder / "paper-03.pdf").blocks  # a heading a point larger than the text, not bold
     assert any(b.kind == "heading" and b.text.endswith("involved in Arabidopsis response to drought") for b in embo)
     assert not any(b.kind == "body" and b.text == "to drought" for b in embo)
