@@ -312,7 +312,17 @@ def order_page(lines: list[_Line], width: float) -> list[_Line]:
         (above if ln.y1 <= top else side if ln.x1 <= x + 2 else beside).append(ln)
     for ln in side:
         ln.bold = False
-    return _order_columns(above, width) + sort_rows(side) + _order_columns(beside, width)
+    above, beside = _order_columns(above, width), _order_columns(beside, width)
+    # the paragraph the sidebar starts beside ends first (MDPI: "... R-M system for" / "defending ...")
+    while above and beside and _runs_on(above[-1], beside[0]):
+        above.append(beside.pop(0))
+    return above + sort_rows(side) + beside
+
+
+def _runs_on(prev: _Line, ln: _Line) -> bool:
+    """Is `ln` the next line of `prev`'s sentence (same size, just below, no sentence end between)?"""
+    return (abs(prev.size - ln.size) < 0.3 and -2 <= ln.y0 - prev.y1 < 0.8 * ln.size and abs(ln.x0 - prev.x0) < 2 * ln.size
+            and not prev.text.rstrip().endswith((".", "!", "?", ":", "。", "！", "？", "：")))
 
 
 def _order_columns(lines: list[_Line], width: float) -> list[_Line]:

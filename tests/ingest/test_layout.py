@@ -103,6 +103,24 @@ def test_a_narrow_small_type_sidebar_is_read_whole_where_it_starts(pdf):
     assert {b.section for b in blocks if "introduction sentence" in b.text} == {"1. Introduction"}
 
 
+def test_the_paragraph_a_sidebar_starts_beside_ends_before_it(pdf):
+    """MDPI's sidebar starts beside the abstract's last line: read where it starts, it cut the
+    abstract's last sentence in two ("... plays key roles in" | "Citation: ..." | "defending foreign
+    DNA ..."), and the chunker made the tail a passage of its own."""
+    pdf.new_page()
+    pdf.line(40, 80, "A Study of Sidebars in Scholarly Documents", 16, "hebo")
+    abstract = [f"Abstract sentence part {i} runs across the main column" for i in range(1, 8)]
+    y = pdf.column(170, 140, abstract + ["and its last line ends here with the final words."])
+    pdf.column(40, y - 13, ["Citation: Shi, C.; Wang, L.", "Academic Editor: A. Editor", "Received: 21 December 2023",
+                            "Accepted: 25 January 2024", "Copyright: 2024 by the authors."], 7, leading=24)
+    pdf.line(170, y + 20, "1. Introduction", 11, "hebo")
+    pdf.column(170, y + 36, [f"introduction sentence part {i} runs across the wide main column here" for i in range(1, 12)])
+    blocks, _, _ = blocks_of(pdf.save())
+    text = " ".join(b.text for b in blocks)
+    assert "part 7 runs across the main column and its last line ends here with the final words." in text
+    assert text.index("final words") < text.index("Citation") < text.index("introduction sentence part 1 ")
+
+
 def test_a_single_column_page_with_a_table_keeps_its_rows(pdf):
     """Table cells side by side are not two columns: the rows stay whole."""
     pdf.new_page()

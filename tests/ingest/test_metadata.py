@@ -245,6 +245,9 @@ def test_publishing_matter_read_into_the_abstract_is_left_out(shared_corpus):
     folder, _ = shared_corpus
     mdpi = parse_pdf(folder / "paper-11.pdf").metadata.abstract
     assert mdpi.endswith("defending foreign DNA in D. radiodurans.") and "Citation:" not in mdpi and "Licensee" not in mdpi
+    # and the abstract's last line is read before the sidebar that starts beside it
+    assert any(b.text.endswith("key roles in maintaining cell viability and defending foreign DNA in D. radiodurans.")
+               for b in parse_pdf(folder / "paper-11.pdf").blocks if b.section == "Abstract")
     zh = parse_pdf(folder / "paper-30.pdf").metadata.abstract
     assert zh.endswith("为国产化大规模智算集群建设提供理论支撑与实践参考。") and "Program" not in zh
 
