@@ -19,7 +19,7 @@ import pymupdf
 
 from assistant.types import TextBlock
 from ingest.headings import REF_HEAD, bare_name, heading_name
-from ingest.paragraphs import assemble, mark_footnotes, merge_same_row
+from ingest.paragraphs import assemble, mark_footnotes, merge_same_row, runs_on_from
 from ingest.references import divert_unheaded_references
 from ingest.textfix import count_words, face_heading, joined_face, rejoin_split_words, repair_founder_glyphs, span_face
 
@@ -29,7 +29,8 @@ _TOP, _BOTTOM = 0.09, 0.91  # margin zones as a share of page height
 _TOP_RUNNING, _BOTTOM_RUNNING = 0.12, 0.88  # wider zones for lines repeated on many pages
 
 _KEEP_WIDE = re.compile("([，：；！？（）])")  # Chinese punctuation NFKC would turn into ASCII
-_BOLD_FONT = re.compile(r"bold|black|heavy|semibold|demi|medi|[-,.]B(?:\+\w+)?$|HZ", re.I)  # "AdvOT...B+fb": its ligatures
+# "AdvOT...B+fb": a bold face's ligatures, set in a subset font of their own
+_BOLD_FONT = re.compile(r"bold|black|heavy|semibold|demi|medi|[-,.]B(?:\+\w+)?$|HZ", re.I)
 _PAGE_NO = re.compile(r"^(page\s*)?[-–—]?\s*\d{1,4}\s*[-–—]?(\s*(of|/)\s*\d{1,4})?$|^[ivxlc]{1,6}$", re.I)
 _JOURNAL = re.compile(
     r"\bdoi\b|\bvol\.|\bvolume\b|\bissn\b|©|\(c\)\s*\d{4}|copyright|https?://|www\.|downloaded from|"
@@ -96,15 +97,17 @@ def read_lines(page: pymupdf.Page, pno: int, info: dict | None = None) -> list[_
             x0, y0, x1, y1 = line["bbox"] if turn is None else pymupdf.Rect(line["bbox"]) * turn
             first = spans[0]
             raised = first is not main and (first["flags"] & 1 or first["size"] < 0.8 * main["size"])
+            lead = _bold_lead(line["spans"], text) if bolds[0] and not bold else 0
             out.append(_Line(pno, x0, y0, x1, y1, text, round(main["size"], 1), bool(bold) or face_heading(text, face),
-                             raised=bool(raised), face=face, lead=_bold_lead(line["spans"], text) if bolds[0] and not bold else 0))
+                             raised=bool(raised), face=face, lead=lead))
     return out
 
 
 def _bold_lead(spans: list[dict], text: str) -> int:
     """Length of the bold words that open `text` and end a sentence or a head ("yeast." of "yeast.
     Previous work found ...": a Nature run-in head's last line), or 0."""
-    k = next((i for i, s in enumerate(spans) if s["text"].strip() and not (s["flags"] & 16 or _BOLD_FONT.search(s["font"]))), 0)
+    k = next((i for i, s in enumerate(spans)
+              if s["text"].strip() and not (s["flags"] & 16 or _BOLD_FONT.search(s["font"]))), 0)
     lead = normalise("".join(s["text"] for s in spans[:k])).strip()
     if lead and text.startswith(lead) and text[len(lead):len(lead) + 1] in (".", ":"):
         lead += text[len(lead)]  # the stop in the text's face ("yeast" bold, "." regular: Nature)
@@ -314,15 +317,9 @@ def order_page(lines: list[_Line], width: float) -> list[_Line]:
         ln.bold = False
     above, beside = _order_columns(above, width), _order_columns(beside, width)
     # the paragraph the sidebar starts beside ends first (MDPI: "... R-M system for" / "defending ...")
-    while above and beside and _runs_on(above[-1], beside[0]):
+    while above and beside and runs_on_from(above[-1], beside[0]):
         above.append(beside.pop(0))
     return above + sort_rows(side) + beside
-
-
-def _runs_on(prev: _Line, ln: _Line) -> bool:
-    """Is `ln` the next line of `prev`'s sentence (same size, just below, no sentence end between)?"""
-    return (abs(prev.size - ln.size) < 0.3 and -2 <= ln.y0 - prev.y1 < 0.8 * ln.size and abs(ln.x0 - prev.x0) < 2 * ln.size
-            and not prev.text.rstrip().endswith((".", "!", "?", ":", "。", "！", "？", "：")))
 
 
 def _order_columns(lines: list[_Line], width: float) -> list[_Line]:
