@@ -8,6 +8,7 @@ more than two columns (one gutter per page at most).
 """
 from __future__ import annotations
 
+from collections import Counter
 from typing import TYPE_CHECKING
 
 from ingest.paragraphs import runs_on_from
@@ -56,13 +57,10 @@ def _columns_beside(left: list[_Line], right: list[_Line], width: float) -> bool
     if len(left) < 5 or len(right) < 5:
         return False
 
-    def level(a: _Line, b: _Line) -> bool:
-        return min(a.y1, b.y1) - max(a.y0, b.y0) > 0
-
     # Judged on the lines that have a partner across: a table's first column above the text
     # columns has none (its other cells cross the gutter) and must not make the left side narrow.
-    lefts = [a for a in left if any(level(a, b) for b in right)]
-    rights = [b for b in right if any(level(a, b) for a in left)]
+    lefts = [a for a in left if any(_level(a, b) for b in right)]
+    rights = [b for b in right if any(_level(a, b) for a in left)]
     if len(lefts) < max(8, 0.6 * min(len(left), len(right))):
         return False
     return min(_median_width(lefts), _median_width(rights)) >= 0.25 * width
@@ -138,8 +136,58 @@ def order_page(lines: list[_Line], width: float) -> list[_Line]:
 
 def _order_columns(lines: list[_Line], width: float) -> list[_Line]:
     gutter = find_gutter(lines, width)
-    if gutter is None:
+    if gutter is not None:
+        return _read_columns(lines, gutter)
+    band = columns_between(lines, width)
+    if band is None:
         return sort_rows(lines)
+    top, bottom, gutter = band
+    inside = [ln for ln in lines if top <= ln.y0 < bottom]
+    # footnotes in small type under both columns ("收稿日期: ...", "作者简介: ..." running across) last
+    sizes = Counter(ln.size for ln in inside if len(ln.text) > 3)
+    size = max((s for s, n in sizes.items() if n >= 3), default=max(sizes))  # the text's, not a heading's
+    end = max(ln.y1 for ln in inside if ln.size > size - 1)
+    foot = [ln for ln in inside if ln.size <= size - 1 and ln.y0 >= end - 1]
+    return (sort_rows([ln for ln in lines if ln.y0 < top]) + _read_columns([ln for ln in inside if ln not in foot], gutter)
+            + sort_rows(foot + [ln for ln in lines if ln.y0 >= bottom]))
+
+
+def columns_between(lines: list[_Line], width: float) -> tuple[float, float, float] | None:
+    """(top, bottom, x) of a band between full-width lines whose text runs in two columns split at
+    x, in too few lines for `find_gutter`: a Chinese journal's first page sets title, abstracts and
+    keywords across the page and starts the introduction's two columns under them, two to six rows
+    above the footnotes (read row by row, "结构固定，使得IP 具有身份和位置双重属性[1]，这种在传统互联网……"
+    mixed the columns' sentences). Only small type (a footnote) may cross; each side needs two
+    lines a column wide, and two rows must hold both sides. The lowest such band counts."""
+    wide = sorted((ln for ln in lines if ln.x1 - ln.x0 > 0.5 * width), key=lambda ln: ln.y0)
+    for k in range(len(wide) - 1, -1, -1):
+        top, bottom = wide[k].y1, wide[k + 1].y0 if k + 1 < len(wide) else float("inf")
+        band = [ln for ln in lines if top <= ln.y0 < bottom and len(ln.text) > 3]
+        x = _gutter_of_band(band, width) if len(band) >= 6 else None
+        if x is not None:
+            return top, bottom, x
+    return None
+
+
+def _gutter_of_band(band: list[_Line], width: float) -> float | None:
+    for x in (width * i / 100 for i in range(40, 61)):
+        left = [ln for ln in band if ln.x1 <= x + 2]
+        right = [ln for ln in band if ln.x0 >= x - 2]
+        crossing = [ln for ln in band if ln.x0 < x - 2 and ln.x1 > x + 2]
+        if not left or not right or any(ln.size > max(s.size for s in left + right) - 1 for ln in crossing):
+            continue
+        if (sum(ln.x1 - ln.x0 >= 0.3 * width for ln in left) >= 2 and sum(ln.x1 - ln.x0 >= 0.3 * width for ln in right) >= 2
+                and sum(any(_level(a, b) for b in right) for a in left) >= 2):
+            return (max(ln.x1 for ln in left) + min(ln.x0 for ln in right)) / 2  # the middle of the white
+    return None
+
+
+def _level(a: _Line, b: _Line) -> bool:
+    return min(a.y1, b.y1) - max(a.y0, b.y0) > 0
+
+
+def _read_columns(lines: list[_Line], gutter: float) -> list[_Line]:
+    """Bands cut by the lines that cross `gutter`; in each band the left column, then the right."""
     spans = sorted((ln for ln in lines if ln.x0 < gutter - 2 and ln.x1 > gutter + 2), key=lambda ln: ln.y0)
     for ln in lines:
         ln.col = 0 if ln.x0 < gutter - 2 and ln.x1 > gutter + 2 else 1 if ln.x1 <= gutter + 2 else 2

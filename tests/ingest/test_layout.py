@@ -121,6 +121,46 @@ def test_the_paragraph_a_sidebar_starts_beside_ends_before_it(pdf):
     assert text.index("final words") < text.index("Citation") < text.index("introduction sentence part 1 ")
 
 
+def test_a_first_pages_few_column_rows_under_the_abstract_are_read_column_by_column(pdf):
+    """A Chinese journal's first page: title and abstracts across the page, then the introduction
+    starts in two columns for three rows above the footnotes (one of which runs across). Too few
+    column lines for the gutter search, the rows were read across both columns ("结构固定，使得IP
+    具有……[1]，这种在传统互联网……"): each column's sentence was cut into the other's."""
+    pdf.new_page()
+    pdf.line(60, 70, "基于可编程平台的标识网络移动性管理机制", 18, "china-s")
+    y = pdf.column(60, 110, ["摘要: 标识网络的提出解决了传统网络中地址二义性带来的移动性问题，然而在现网中部署存在困难。"] * 8,
+                   size=9, leading=13, font="china-s")
+    y = pdf.column(60, y + 10, ["Abstract: The proposal of the identifier network solves the mobility problem of IP."] * 6,
+                   size=9, leading=13)
+    pdf.line(60, y + 20, "0 引言", 12, "china-s")
+    pdf.column(60, y + 40, ["左栏第一句说明了研究的背景，它一直写到", "左栏的第二行，并且在这里结束了这句话。",
+                            "左栏第三行开始另一句话，写到右栏的顶上"], size=10.5, leading=15, font="china-s")
+    pdf.column(310, y + 20, ["右栏的第一行接着左栏的最后一句话写完。", "右栏的第二行开始新的一句，写完了它。",
+                             "右栏第三行是新的一段内容，也写完了。"], size=10.5, leading=15, font="china-s")
+    pdf.line(60, y + 100, "作者简介: 柳依岸，男，硕士，研究方向为新型网络; 郜帅，博士，教授，研究方向为未来网络架构。", 8, "china-s")
+    pdf.new_page()  # the paper's text, in the columns' type
+    pdf.column(60, 70, [f"第二页的正文第{i}行在这里继续写下去，写满一行。" for i in range(1, 40)], size=10.5, leading=15,
+               font="china-s")
+    blocks, _, _ = blocks_of(pdf.save())
+    text = "".join(b.text for b in blocks if b.kind == "body").replace(" ", "")
+    assert "左栏第一句说明了研究的背景，它一直写到左栏的第二行，并且在这里结束了这句话。" in text
+    assert "写到右栏的顶上右栏的第一行接着左栏的最后一句话写完。" in text
+    assert text.index("右栏第三行") < text.index("作者简介")
+
+
+def test_corpus_first_page_columns_under_the_abstract(shared_corpus):
+    from ingest.parse import parse_pdf
+
+    folder, _ = shared_corpus
+    for name, sentence in (("paper-01.pdf", "网络结构固定，使得IP具有身份和位置双重属性[1]，这种在当时简单有效的设计"),
+                           ("paper-26.pdf", "诸多新生业务对网络的服务能力提出了更高要求")):
+        text = "".join(b.text for b in parse_pdf(folder / name).blocks if b.page == 1).replace(" ", "")
+        assert sentence in text, name
+    springer = [b.text for b in parse_pdf(folder / "paper-27.pdf").blocks if b.section == "Introduction" and b.page == 1]
+    assert any(t.startswith("The central role of the ATP-sensitive potassium (KATP) channel in glucose-stimulated "
+                            "insulin secretion from pancreatic beta cells is well understood [1]. Glucose uptake") for t in springer)
+
+
 def test_a_single_column_page_with_a_table_keeps_its_rows(pdf):
     """Table cells side by side are not two columns: the rows stay whole."""
     pdf.new_page()
