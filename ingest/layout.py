@@ -29,8 +29,8 @@ _TOP, _BOTTOM = 0.09, 0.91  # margin zones as a share of page height
 _TOP_RUNNING, _BOTTOM_RUNNING = 0.12, 0.88  # wider zones for lines repeated on many pages
 
 _KEEP_WIDE = re.compile("([，：；！？（）])")  # Chinese punctuation NFKC would turn into ASCII
-# "AdvOT...B+fb": a bold face's ligatures, set in a subset font of their own
-_BOLD_FONT = re.compile(r"bold|black|heavy|semibold|demi|medi|[-,.]B(?:\+\w+)?$|HZ", re.I)
+# Adobe's renamed fonts: "...B" bold, "...B+fb" its ligatures, "-H" heavy (not a CJK font's "-UCS2-H" direction)
+_BOLD_FONT = re.compile(r"bold|black|heavy|semibold|demi|medi|[-,.]B(?:\+\w+)?$|(?<!UCS2)-H$|HZ", re.I)
 _PAGE_NO = re.compile(r"^(page\s*)?[-–—]?\s*\d{1,4}\s*[-–—]?(\s*(of|/)\s*\d{1,4})?$|^[ivxlc]{1,6}$", re.I)
 _JOURNAL = re.compile(
     r"\bdoi\b|\bvol\.|\bvolume\b|\bissn\b|©|\(c\)\s*\d{4}|copyright|https?://|www\.|downloaded from|"

@@ -827,6 +827,27 @@ def test_gbk_font_names_are_read():
     assert font_name("·½ÕýºÚÌå_GBK") == "方正黑体_GBK" and font_name("Times-Bold") == "Times-Bold"
 
 
+def test_bold_faces_are_read_from_adobe_font_names():
+    """Adobe's renamed fonts say their weight only in a suffix: "-B" bold, "-H" heavy (Cell's
+    subheadings in "AdvPSHN-H" were glued to their paragraphs), a bold face's ligatures in
+    "...B+fb"; a CJK font's "-UCS2-H" is its writing direction, not a weight."""
+    from ingest.layout import _BOLD_FONT
+
+    assert all(_BOLD_FONT.search(name) for name in ("AdvPSHN-H", "AdvOTb65e897d.B", "AdvOTb65e897d.B+fb", "Times-Bold"))
+    assert not any(_BOLD_FONT.search(name) for name in ("AdvPSHN-M", "AdvOTb65e897d", "STSong-Light-UniGB-UCS2-H"))
+
+
+def test_corpus_cell_subheadings_in_a_heavy_face_are_headings(shared_corpus):
+    from ingest.parse import parse_pdf
+
+    folder, _ = shared_corpus
+    blocks = parse_pdf(folder / "paper-23.pdf").blocks
+    headings = {b.text for b in blocks if b.kind == "heading"}
+    assert {"Viral discovery", "Viral integration", "Experimental infection of amphibians", "METHOD DETAILS"} <= headings
+    assert any(b.kind == "body" and b.section == "Viral integration" and b.text.startswith("To test whether BdDV-1")
+               for b in blocks)
+
+
 def test_section_names_starting_with_a_to_h_are_known_names():
     """A heading's letter numbering ("A Background", "B. PDF filters") is dropped before its name is
     matched; "Abstract", "Discussion" or "Funding" have none ("bstract" had matched no name, and the
