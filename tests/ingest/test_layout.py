@@ -837,6 +837,39 @@ def test_bold_faces_are_read_from_adobe_font_names():
     assert not any(_BOLD_FONT.search(name) for name in ("AdvPSHN-M", "AdvOTb65e897d", "STSong-Light-UniGB-UCS2-H"))
 
 
+def test_subheadings_a_little_larger_in_another_face_are_headings(pdf):
+    """NAR sets subheadings in Univers at 10 pt over text in Sabon at 9.2 (Nature Communications
+    likewise, half a point up): neither bold nor a point larger, they had opened their paragraphs
+    ("Bacterial growth Modification enzyme expression vectors were ..."). A byline or a keyword
+    line in such type stays text."""
+    pdf.new_page()
+    y = pdf.column(60, 70, [f"Body line {i} of the methods goes on in the text's face." for i in range(1, 9)],
+                   size=9.2, leading=12, font="tiro")
+    pdf.line(60, y + 14, "Bacterial growth", 10)
+    y = pdf.column(60, y + 28, ["Modification enzyme expression vectors were transformed into cells."]
+                   + [f"Growth line {i} of this part is reported here in full." for i in range(1, 6)],
+                   size=9.2, leading=12, font="tiro")
+    pdf.line(60, y + 14, "Keywords: proteomics; genomics; brewing yeast", 10)
+    pdf.column(60, y + 28, [f"Closing line {i} of the methods is reported here." for i in range(1, 6)],
+               size=9.2, leading=12, font="tiro")
+    blocks, _, _ = blocks_of(pdf.save())
+    assert [b.text for b in blocks if b.kind == "heading"] == ["Bacterial growth"]
+    assert any(b.section == "Bacterial growth" and b.text.startswith("Modification enzyme expression") for b in blocks)
+
+
+def test_corpus_subheadings_in_another_face_are_headings(shared_corpus):
+    from ingest.parse import parse_pdf
+
+    folder, _ = shared_corpus
+    nar = parse_pdf(folder / "paper-02.pdf")
+    assert {"Bacterial growth", "Modification enzymes stimulate large ribosome subunit assembly"} <= {
+        b.text for b in nar.blocks if b.kind == "heading"}
+    comms = parse_pdf(folder / "paper-32.pdf").blocks
+    assert any(b.section == "Reconstruction of ancestral sequences" and b.text.startswith("To infer the ancestral")
+               for b in comms)
+    assert parse_pdf(folder / "paper-19.pdf").metadata.keywords[:2] == ("proteomics", "genomics")
+
+
 def test_corpus_cell_subheadings_in_a_heavy_face_are_headings(shared_corpus):
     from ingest.parse import parse_pdf
 
