@@ -72,7 +72,8 @@ def is_heading(ln: _Line, body_size: float) -> bool:
         rest = numbered.group(3) or numbered.group(5) or ""
         if not rest or text.endswith(".") or re.search("[，。,；;]", rest) or _NOT_A_TITLE.search(rest):
             return False  # numbered list items and sentences, not headings
-        return (rest[0].isupper() or bool(cjk)) and (styled or bool(cjk))
+        # an italic numbered line is a heading too (MDPI's "4.2. DNA Manipulation")
+        return (rest[0].isupper() or bool(cjk)) and (styled or ln.italic or bool(cjk))
     # bold and a size up, a heading may be a sentence of its own (ASM: "A. lwoffii forms less biofilm, and the
     # biofilm is more susceptible to antibiotics" / "and biocides than ..."): a little longer
     longest = 14 if ln.bold and ln.size >= body_size + 1.0 else 12
@@ -119,7 +120,7 @@ def ends_wrapped_heading(para: list[_Line], ln: _Line, body_size: float, nxt: _L
     lines = [*para, ln]
     # a heading holds no sentence's end; a paragraph set large, an affiliation ("7Departments of ...")
     if (not para or len(lines) > 5 or ln.text.rstrip().endswith((".", "。")) or para[-1].text.rstrip().endswith(":")
-            or any(re.search(r"[.!?]\s+[A-Z“\"]", x.text) for x in lines)
+            or any(re.search(r"[.!?]\s+[A-Z“\"]", _NUMBERING.sub("", x.text)) for x in lines)
             or len(" ".join(x.text for x in lines).split()) > 40 or re.match(r"\d+[A-Z]", para[0].text)):
         return False
     # A title, set at twice the text's size or more; or a heading in distinct type whose last line is
@@ -132,8 +133,8 @@ def ends_wrapped_heading(para: list[_Line], ln: _Line, body_size: float, nxt: _L
     distinct = ln.size >= body_size + 2.5 or (ln.size >= body_size + 1.0 and ln.bold)
     if para[-1].text.rstrip().endswith(","):  # a byline wraps at commas too: a third line only in distinct type
         return len(lines) == 2 or (len(lines) == 3 and distinct and short)
-    ends = nxt is None or not continues_heading(ln, nxt)
-    styled = (ln.bold or ln.size >= body_size + 0.8) and ends
+    ends = nxt is None or not continues_heading(ln, nxt) or nxt.italic != ln.italic
+    styled = (ln.bold or ln.size >= body_size + 0.8 or ln.italic and para[-1].italic) and ends
     return ln.size >= 2 * body_size or (short and (distinct or styled)) or (distinct and ends)
 
 

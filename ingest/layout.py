@@ -58,6 +58,7 @@ class _Line:
     face: str = ""  # "hei": bold or a Chinese Hei face, "kai": a Kai face, "num": digits alone (textfix)
     lead: int = 0  # characters of a bold run-in ending ("yeast." of "yeast. Previous work found ..."), else 0
     font: str = ""  # the main span's font family (no subset tag, no style); "" for italic type
+    italic: bool = False  # the main span is italic
 
 
 _WIDE_SPACE = re.compile(r"[ \t\u00a0\u3000]{2,}")
@@ -103,7 +104,7 @@ def read_lines(page: pymupdf.Page, pno: int, info: dict | None = None) -> list[_
             lead = _bold_lead(line["spans"], text) if bolds[0] and not bold else 0
             out.append(_Line(pno, x0, y0, x1, y1, text, round(main["size"], 1), bool(bold) or face_heading(text, face),
                              raised=bool(raised), face=face, lead=lead,
-                             font="" if main["flags"] & 2 else _FAMILY.sub("", main["font"])))
+                             font="" if main["flags"] & 2 else _FAMILY.sub("", main["font"]), italic=bool(main["flags"] & 2)))
     return out
 
 

@@ -870,6 +870,39 @@ def test_corpus_subheadings_in_another_face_are_headings(shared_corpus):
     assert parse_pdf(folder / "paper-19.pdf").metadata.keywords[:2] == ("proteomics", "genomics")
 
 
+def test_italic_numbered_subheadings_are_headings(pdf):
+    """MDPI sets its numbered subheadings in italics at the text's size ("4.2. DNA Manipulation"):
+    not bold, not larger, they had opened their paragraphs. One that wraps keeps its second line
+    (its "2.3. R" is the numbering's stop, not a sentence's end)."""
+    pdf.new_page()
+    y = pdf.column(60, 70, [f"Body line {i} of the methods goes on in the text's face." for i in range(1, 9)],
+                   size=10, leading=13, font="tiro")
+    pdf.line(60, y + 14, "4.2. DNA Manipulation", 10, "tiit")
+    y = pdf.column(60, y + 28, ["We used tripartite ligation and double-crossover recombination methods."]
+                   + [f"Method line {i} of this part is reported here in full." for i in range(1, 6)], size=10, leading=13,
+                   font="tiro")
+    pdf.line(60, y + 14, "2.3. R.DraR1 of the DraI System Could Specifically Cleave Unmethylated or Methylated", 10, "tiit")
+    pdf.line(60, y + 26, "Sequences In Vitro", 10, "tiit")
+    pdf.column(60, y + 40, ["The R.DraR1 protein was purified and found to be a homodimer in solution."]
+               + [f"Result line {i} of this part is reported here in full." for i in range(1, 6)], size=10, leading=13,
+               font="tiro")
+    blocks, _, _ = blocks_of(pdf.save())
+    assert [b.text for b in blocks if b.kind == "heading"] == [
+        "4.2. DNA Manipulation", "2.3. R.DraR1 of the DraI System Could Specifically Cleave Unmethylated or Methylated "
+        "Sequences In Vitro"]
+    assert any(b.text.startswith("The R.DraR1 protein") and b.section.startswith("2.3.") for b in blocks)
+
+
+def test_corpus_mdpi_italic_subheadings_are_headings(shared_corpus):
+    from ingest.parse import parse_pdf
+
+    folder, _ = shared_corpus
+    blocks = parse_pdf(folder / "paper-11.pdf").blocks
+    assert {"4.2. DNA Manipulation", "4.10. Statistical Analysis"} <= {b.text for b in blocks if b.kind == "heading"}
+    assert any(b.kind == "body" and b.section == "4.2. DNA Manipulation" and b.text.startswith("We used tripartite")
+               for b in blocks)
+
+
 def test_corpus_cell_subheadings_in_a_heavy_face_are_headings(shared_corpus):
     from ingest.parse import parse_pdf
 
