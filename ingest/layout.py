@@ -110,13 +110,15 @@ def read_lines(page: pymupdf.Page, pno: int, info: dict | None = None) -> list[_
 
 def _bold_lead(spans: list[dict], text: str) -> int:
     """Length of the bold words that open `text` and end a sentence or a head ("yeast." of "yeast.
-    Previous work found ...": a Nature run-in head's last line), or 0."""
+    Previous work found ...": a Nature run-in head's last line; "Molecular genetics" before an en
+    space: Springer's run-in heads), or 0."""
     k = next((i for i, s in enumerate(spans)
               if s["text"].strip() and not (s["flags"] & 16 or _BOLD_FONT.search(s["font"]))), 0)
     lead = normalise("".join(s["text"] for s in spans[:k])).strip()
     if lead and text.startswith(lead) and text[len(lead):len(lead) + 1] in (".", ":"):
         lead += text[len(lead)]  # the stop in the text's face ("yeast" bold, "." regular: Nature)
-    return len(lead) if lead.endswith((".", ":", "?")) and text.startswith(lead) and len(lead) < len(text) else 0
+    spaced = 0 < k < len(spans) and spans[k]["text"][:1] in ("\u2002", "\u2003")
+    return len(lead) if (lead.endswith((".", ":", "?")) or spaced) and text.startswith(lead) and len(lead) < len(text) else 0
 
 
 def _reads_upright(info: dict, turn: pymupdf.Matrix) -> bool:

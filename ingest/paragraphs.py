@@ -176,6 +176,9 @@ def assemble(lines: list[_Line], body_size: float, vocab: set[str]) -> tuple[lis
                 continue
             in_refs = False
         inline = None if head else _INLINE_HEAD.match(ln.text)
+        # a bold run-in head of two words or more opens its paragraph (a structured abstract keeps its labels)
+        runs_in = (ln.lead > 0 and len(re.findall(r"[A-Za-z]{2,}", ln.text[:ln.lead])) >= 2
+                   and bare_name(section) not in ("abstract", "summary"))
         if ln.note:
             if kind != "footnote" or _opens_note(ln):  # one block per footnote
                 flush()
@@ -185,7 +188,7 @@ def assemble(lines: list[_Line], body_size: float, vocab: set[str]) -> tuple[lis
             flush()
             in_refs, section = True, name
         elif (kind == "heading" and ln.lead and len(para) < 3 and bare_name(section) not in SECTION_NAMES
-              and continues_heading(prev, replace(ln, bold=True))):
+              and continues_heading(prev, replace(ln, bold=True, size=prev.size))):  # its size: the text's
             # a run-in head's last line: its bold words end the heading, the rest opens the paragraph
             # ("Construction of an opioid biosensor in a cholesterol-producing" / "yeast. Previous work ...")
             para.append(replace(ln, text=ln.text[:ln.lead]))
@@ -216,9 +219,14 @@ def assemble(lines: list[_Line], body_size: float, vocab: set[str]) -> tuple[lis
             # took in "图9 为MN 移动切换30 次……") is the text under it; a table's cells start left too
             flush()
             kind, para = "body", [ln]
-        elif kind in ("heading", "footnote") or starts_paragraph(prev, ln, leading):
+        elif (kind in ("heading", "footnote") or starts_paragraph(prev, ln, leading)
+              or runs_in and prev is not None and prev.text.endswith((".", ":", "?", "!"))):
             flush()
             kind, para = "body", [ln]
+            if runs_in:  # a run-in head ("Molecular genetics  Next-generation sequencing ...", "Cell culture. HEK ...")
+                section = heading_name(ln.text[:ln.lead].rstrip(" .:"))
+                blocks.append(TextBlock(page=ln.page, text=section, section=section, kind="heading"))
+                para = [replace(ln, text=ln.text[ln.lead:].lstrip(), lead=0)]
         else:
             para.append(ln)
     flush()

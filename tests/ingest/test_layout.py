@@ -688,6 +688,36 @@ def test_a_run_in_heads_last_line_ends_the_heading_and_opens_the_paragraph(pdf):
     assert not any(b.text.startswith(("yeast", "humans")) for b in body)
 
 
+def test_a_paragraphs_bold_run_in_head_is_a_heading_of_its_own(pdf):
+    """PNAS and Springer set subsections as bold run-in heads ("PARP1 Is UFMylated on K548. To
+    identify ...", "Molecular genetics  Next-generation sequencing ..."), often with no gap above:
+    the heads were their paragraphs' first words, or the previous paragraph's last. A structured
+    abstract keeps its labels in its text."""
+    import pymupdf
+
+    def run_in(y: float, bold: str, rest: str) -> None:
+        pdf.line(60, y, bold, 10, "hebo")
+        pdf.line(60 + pymupdf.get_text_length(bold, fontname="hebo", fontsize=10), y, rest, 10)
+
+    pdf.new_page()
+    pdf.line(60, 60, "Abstract", 12, "hebo")
+    run_in(80, "Aims and hypothesis:", " The channel couples beta cell electrical activity to insulin secretion.")
+    y = pdf.column(60, 93, [f"Abstract line {i} of the structured abstract runs on." for i in range(1, 4)], size=10)
+    pdf.line(60, y + 16, "Methods", 12, "hebo")
+    y = pdf.column(60, y + 36, [f"Methods line {i} of the first part is reported in full." for i in range(1, 5)], size=10)
+    run_in(y, "Molecular genetics.", " Next-generation sequencing found the variant in her DNA.")  # no gap above
+    y = pdf.column(60, y + 13, [f"Genetics line {i} of this part is reported in full." for i in range(1, 5)], size=10)
+    run_in(y + 16, "PARP1 Is UFMylated on K548.", " To identify the mechanism we performed assays.")
+    pdf.column(60, y + 29, [f"Result line {i} of this part is reported in full." for i in range(1, 5)], size=10)
+    blocks, _, _ = blocks_of(pdf.save())
+    headings = [b.text for b in blocks if b.kind == "heading"]
+    assert headings == ["Abstract", "Methods", "Molecular genetics", "PARP1 Is UFMylated on K548"]
+    body = {b.section: b.text for b in blocks if b.kind == "body"}
+    assert body["Molecular genetics"].startswith("Next-generation sequencing found the variant")
+    assert body["PARP1 Is UFMylated on K548"].startswith("To identify the mechanism")
+    assert body["Abstract"].startswith("Aims and hypothesis:") and body["Methods"].endswith("reported in full.")
+
+
 def test_corpus_run_in_heads_end_in_their_heading(shared_corpus):
     from ingest.parse import parse_pdf
 
@@ -698,6 +728,11 @@ def test_corpus_run_in_heads_end_in_their_heading(shared_corpus):
     assert "An array of biosensors based on different opioid receptors reveals fidelity of agonist selectivity." in headings
     assert any(b.kind == "body" and b.text.startswith("Previous work found that yeast-expressed human mu opioid")
                for b in nature)
+    springer = parse_pdf(folder / "paper-27.pdf").blocks
+    assert any(b.section == "Molecular genetics" and b.text.startswith("Next-generation sequencing") for b in springer)
+    assert any(b.section == "Ethics statement" and b.text.startswith("Our research studies") for b in springer)
+    pnas = parse_pdf(folder / "paper-06.pdf").blocks  # the head's last line is set in the text's size
+    assert any(b.kind == "heading" and b.text.endswith("Stalled Replication Fork Stability and Restart.") for b in pnas)
     acl = parse_pdf(folder / "paper-17.pdf").blocks
     assert any(b.kind == "heading" and b.text == "Long-form summaries are rarely evaluated by humans." for b in acl)
     assert not any(b.kind == "body" and b.text.startswith(("humans. We find", "maries are not")) for b in acl)
