@@ -89,8 +89,11 @@ def wraps_into_sentence(ln: _Line, nxt: _Line | None, body_size: float) -> bool:
         return False
     # A wrapped heading's second line is short ("to source sentences?"); a sentence runs on full width.
     full_width = (nxt.x1 - nxt.x0) >= 0.8 * (ln.x1 - ln.x0)
+    # and a sentence's first line runs full width too: a short first line above a longer one is a
+    # heading that wraps where it likes (NAR: "Tissue-specificity in DNA" / "hypomethylation-associated ...")
+    opens_full = (ln.x1 - ln.x0) >= 0.8 * (nxt.x1 - nxt.x0)
     return (
-        full_width and nxt.text[:1].islower() and abs(nxt.size - ln.size) < 0.3 and nxt.bold == ln.bold
+        full_width and opens_full and nxt.text[:1].islower() and abs(nxt.size - ln.size) < 0.3 and nxt.bold == ln.bold
         and ln.size <= body_size + 2.5 and -2 <= nxt.y0 - ln.y1 < 0.8 * ln.size
         and abs(nxt.x0 - ln.x0) < 3 * ln.size
     )
@@ -135,7 +138,8 @@ def ends_wrapped_heading(para: list[_Line], ln: _Line, body_size: float, nxt: _L
         return len(lines) == 2 or (len(lines) == 3 and distinct and short)
     ends = nxt is None or not continues_heading(ln, nxt) or nxt.italic != ln.italic
     styled = (ln.bold or ln.size >= body_size + 0.8 or ln.italic and para[-1].italic) and ends
-    return ln.size >= 2 * body_size or (short and (distinct or styled)) or (distinct and ends)
+    wider = len(lines) == 2 and (ln.x1 - ln.x0) > 1.25 * (para[-1].x1 - para[-1].x0)  # see wraps_into_sentence
+    return ln.size >= 2 * body_size or ((short or wider) and (distinct or styled)) or (distinct and ends)
 
 
 def continues_heading(prev: _Line | None, ln: _Line, size_gap: float = 0.5, leading: float = 0.0) -> bool:

@@ -259,5 +259,6 @@ def extract_blocks(
                for ln in mark_footnotes(merge_same_row(order_page(lines, rect.width)), body_size, rect.height)]
     blocks, references = divert_unheaded_references(*assemble(ordered, body_size, vocab))
     counts = count_words(ln.text for ln in ordered)
-    blocks = [replace(b, text=rejoin_split_words(b.text, counts)) for b in blocks]
+    names = {name: rejoin_split_words(name, counts) for name in {b.section for b in blocks}}  # a section's name too
+    blocks = [replace(b, text=rejoin_split_words(b.text, counts), section=names[b.section]) for b in blocks]
     return blocks, references, empty

@@ -59,7 +59,9 @@ def rejoin_split_words(text: str, counts: Counter[str]) -> str:
     n = len(tokens)
     # Per-token facts computed once: this runs on every block of every paper (~4,000 on the
     # corpus), and re-testing each token for each of the up to 9 runs around it took ~1 s of CPU.
-    lows = [t.lower() if t.isascii() and t.isalpha() else "" for t in tokens]  # = [A-Za-z]+
+    # = [A-Za-z]+; a piece before a hyphen ("ylation-" of "h ypometh ylation-associated") can end a run
+    lows = [t.lower() if t.isascii() and t.isalpha() else t[:-1].lower() if t[-1] == "-" and len(t) > 3
+            and t[:-1].isascii() and t[:-1].isalpha() else "" for t in tokens]  # not "C-" of "a C-terminal"
     # broken: not a word, or a stray single letter other than "a" / "I"
     broken = [bool(low) and (low not in words or (len(low) == 1 and low not in "ai")) for low in lows]
     if not any(broken):

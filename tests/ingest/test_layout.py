@@ -892,6 +892,24 @@ def test_subheadings_a_little_larger_in_another_face_are_headings(pdf):
     assert any(b.section == "Bacterial growth" and b.text.startswith("Modification enzyme expression") for b in blocks)
 
 
+def test_a_heading_whose_second_line_is_the_longer_stays_whole(pdf):
+    """A heading breaks where it likes: NAR's "Tissue-specificity in DNA" over the longer
+    "hypomethylation-associated mutational coldspots" was read as a sentence running on (its first
+    line's words opened the paragraph); a sentence's first line runs full width."""
+    pdf.new_page()
+    y = pdf.column(60, 70, [f"Body line {i} of the results goes on in the text's face." for i in range(1, 9)],
+                   size=9.2, leading=12, font="tiro")
+    pdf.line(60, y + 14, "Tissue-specificity in DNA", 10)
+    pdf.line(60, y + 26, "hypomethylation-associated mutational coldspots", 10)
+    pdf.column(60, y + 40, ["We considered the differences in local DNA hypomethylation between tissues."]
+               + [f"Result line {i} of this part is reported here in full." for i in range(1, 6)], size=9.2, leading=12,
+               font="tiro")
+    blocks, _, _ = blocks_of(pdf.save())
+    assert [b.text for b in blocks if b.kind == "heading"] == [
+        "Tissue-specificity in DNA hypomethylation-associated mutational coldspots"]
+    assert any(b.text.startswith("We considered the differences") for b in blocks if b.kind == "body")
+
+
 def test_corpus_subheadings_in_another_face_are_headings(shared_corpus):
     from ingest.parse import parse_pdf
 
@@ -903,6 +921,9 @@ def test_corpus_subheadings_in_another_face_are_headings(shared_corpus):
     assert any(b.section == "Reconstruction of ancestral sequences" and b.text.startswith("To infer the ancestral")
                for b in comms)
     assert parse_pdf(folder / "paper-19.pdf").metadata.keywords[:2] == ("proteomics", "genomics")
+    nar2 = parse_pdf(folder / "paper-10.pdf").blocks
+    assert any(b.section == "Tissue-specificity in DNA hypomethylation-associated mutational coldspots"
+               and b.text.startswith("We considered the differences") for b in nar2)
 
 
 def test_italic_numbered_subheadings_are_headings(pdf):

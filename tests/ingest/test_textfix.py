@@ -80,3 +80,17 @@ def test_corpus_founder_paper_reads_its_numbers_and_symbols(shared_corpus):
                     "t + 1≤n", "对称密钥γ"):
         assert printed in text, printed
     assert paper.metadata.doi == "10.13190/j.jbupt.2020-203"
+
+
+def test_a_kerning_split_word_before_a_hyphen_is_rejoined():
+    """NAR's headings: "h ypometh ylation-associated" (the piece before the hyphen ends the run);
+    a single letter before a hyphen ("a C-terminal", "to N-domain") stays apart."""
+    from collections import Counter
+
+    from ingest.textfix import rejoin_split_words
+
+    counts = Counter({"hypomethylation": 30, "methylation": 50})
+    assert rejoin_split_words("in DNA h ypometh ylation-associated coldspots", counts) == \
+        "in DNA hypomethylation-associated coldspots"
+    assert rejoin_split_words("with a C-terminal region, binding to N-domain ACE", counts) == \
+        "with a C-terminal region, binding to N-domain ACE"
