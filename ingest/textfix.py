@@ -34,6 +34,10 @@ _TOKEN = re.compile(r"\S+-(?=[A-Za-z]+\s)|\S+|\s+")
 _ALPHA = re.compile(r"[A-Za-z]+")
 
 
+# Section names the WordPiece vocabulary lacks as whole words (a heading is split where the text is not)
+_SECTION_WORDS = frozenset({"acknowledgements", "acknowledgments", "acknowledgement", "abbreviations"})
+
+
 @functools.lru_cache(maxsize=1)
 def english_words() -> frozenset[str]:
     """Whole words of the bundled model's WordPiece vocabulary (empty if the package is absent)."""
@@ -74,7 +78,7 @@ def rejoin_split_words(text: str, counts: Counter[str]) -> str:
         if not broken[anchor] or taken[anchor] or not (linked[anchor] or (anchor >= 2 and linked[anchor - 2])):
             continue  # not a fragment, or one with no alphabetic neighbour to join
         best = None
-        for size in (2, 3, 4):
+        for size in (2, 3, 4, 5):  # NAR's "A c kno wledg ements"
             span = 2 * (size - 1)  # a run is every other token (the pieces) from first to last
             for first in range(anchor - span, anchor + 1, 2):
                 last = first + span
@@ -83,7 +87,7 @@ def rejoin_split_words(text: str, counts: Counter[str]) -> str:
                 pieces = lows[first:last + 1:2]
                 low = "".join(pieces)
                 short_ok = len(low) == size  # "t o" -> "to": every piece a single letter
-                if not ((len(low) >= 3 or short_ok) and (low in words or counts[low] >= 2)):
+                if not ((len(low) >= 3 or short_ok) and (low in words or low in _SECTION_WORDS or counts[low] >= 2)):
                     continue
                 flags = broken[first:last + 1:2]
                 if _glues_letter_to_word(pieces, flags):

@@ -94,3 +94,21 @@ def test_a_kerning_split_word_before_a_hyphen_is_rejoined():
         "in DNA hypomethylation-associated coldspots"
     assert rejoin_split_words("with a C-terminal region, binding to N-domain ACE", counts) == \
         "with a C-terminal region, binding to N-domain ACE"
+
+
+def test_a_section_name_split_in_five_is_rejoined():
+    """NAR kerns its back-matter heading into "A c kno wledg ements": five pieces, and a word the
+    WordPiece vocabulary lacks whole; read so, its text was not known as back matter."""
+    from collections import Counter
+
+    from ingest.textfix import rejoin_split_words
+
+    assert rejoin_split_words("A c kno wledg ements", Counter()) == "Acknowledgements"
+
+
+def test_corpus_nar_acknowledgements_are_named(shared_corpus):
+    from ingest.parse import parse_pdf
+
+    folder, _ = shared_corpus
+    for name in ("paper-02.pdf", "paper-10.pdf"):
+        assert any(b.kind == "heading" and b.text == "Acknowledgements" for b in parse_pdf(folder / name).blocks), name
