@@ -148,6 +148,6 @@ def continues_heading(prev: _Line | None, ln: _Line, size_gap: float = 0.5, lead
     lower-case last line may sit as far below as a manuscript's double-spaced lines do."""
     return bool(
         prev and prev.page == ln.page and abs(prev.size - ln.size) < size_gap and prev.bold == ln.bold
-        and -max(2.0, 0.15 * ln.size) <= ln.y0 - prev.y1 < max(0.8 * ln.size, leading + 0.3 * ln.size)
+        and -max(2.0, 0.2 * ln.size) <= ln.y0 - prev.y1 < max(0.8 * ln.size, leading + 0.3 * ln.size)
         and not NUMBERED.match(ln.text)
     )

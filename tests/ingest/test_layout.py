@@ -628,13 +628,16 @@ def test_tight_and_centred_titles_stay_whole(pdf):
     pdf.line(71, 200, "Research on heterogeneous identifier namespace management and", 16, "hebo")
     pdf.line(99, 222, "control architecture in polymorphic network environment", 16, "hebo")
     pdf.line(173, 250, "GAO Shuai, HOU Xindi, LIU Ningchun", 10.5)
-    pdf.column(60, 290, [f"Body line {i} of the abstract runs on and on." for i in range(1, 8)], size=9, leading=12)
+    pdf.line(64, 280, "A Data Access Control Scheme in Information-Centric Mobile", 14, "hebo")
+    pdf.line(197, 296.8, "Ad Hoc Networks", 14, "hebo")  # boxes overlapping by 2.5 pt (a Chinese paper's English title)
+    pdf.column(60, 330, [f"Body line {i} of the abstract runs on and on." for i in range(1, 8)], size=9, leading=12)
     blocks, _, _ = blocks_of(pdf.save())
     headings = [b.text for b in blocks if b.kind == "heading"]
     assert "A comprehensive map of human glucokinase variant activity" in headings
     assert ("Research on heterogeneous identifier namespace management and control architecture in polymorphic "
             "network environment") in headings
     assert not any(b.kind == "body" and b.text.startswith(("glucokinase", "control architecture")) for b in blocks)
+    assert "A Data Access Control Scheme in Information-Centric Mobile Ad Hoc Networks" in headings
 
 
 def test_corpus_headings_in_the_texts_size_keep_their_last_line(shared_corpus):
@@ -652,6 +655,8 @@ def test_corpus_headings_in_the_texts_size_keep_their_last_line(shared_corpus):
     titles = [b for name in ("paper-25.pdf", "paper-26.pdf") for b in parse_pdf(folder / name).blocks if b.page == 1]
     assert any(b.kind == "heading" and b.text == "A comprehensive map of human glucokinase variant activity" for b in titles)
     assert not any(b.kind == "body" and b.text.startswith("control architecture in polymorphic") for b in titles)
+    assert any(b.kind == "heading" and b.text.endswith("Information-Centric Mobile Ad Hoc Networks")
+               for b in parse_pdf(folder / "paper-28.pdf").blocks)
     embo = parse_pdf(folder / "paper-03.pdf").blocks  # a heading a point larger than the text, not bold
     assert any(b.kind == "heading" and b.text.endswith("involved in Arabidopsis response to drought") for b in embo)
     assert not any(b.kind == "body" and b.text == "to drought" for b in embo)
