@@ -339,8 +339,8 @@ _RUN_IN_LABEL = re.compile(r"^\s*(?:Background|Results|Conclusions?|Methods|Obje
 
 def readable(text: str) -> str:
     """A quoted sentence as an answer or summary shows it: without the paper's reference markers
-    (`strip_markers`) or a structured abstract's run-in label."""
-    return _RUN_IN_LABEL.sub("", strip_markers(text), count=1)
+    (`strip_markers`), a structured abstract's run-in label or a list item's bullet."""
+    return _RUN_IN_LABEL.sub("", strip_markers(text).lstrip("•▪● "), count=1)
 
 
 def strip_markers(text: str) -> str:

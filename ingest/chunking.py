@@ -26,10 +26,11 @@ from assistant.types import Chunk, ParsedPaper, TextBlock
 from ingest.textfix import english_words, join_lines
 
 CountTokens = Callable[[Sequence[str]], list[int]]
-# Part of the library fingerprint: bump when chunk boundaries change. 7: a short body block left open
+# Part of the library fingerprint: bump when chunk boundaries change. 8: a block that opens with a
+# bullet ("• BdDV-1 is ...": a list's item) starts its own line; 7: a short body block left open
 # (no sentence end: a byline's line) ends its line, so no sentence runs on from it; 6: footnotes one per line;
 # 5: a "；" between English words ends no sentence.
-CHUNKER_VERSION = 7
+CHUNKER_VERSION = 8
 
 # A sentence ends at . ! ? (followed by space and a capital, digit or bracket) or at a Chinese
 # full stop. Abbreviations common in papers are protected so "Fig. 3" and "et al. (2020)" stay whole.
@@ -215,7 +216,8 @@ def chunk_paper(
         texts = [s.text for s, _ in group]
         # footnotes are one per line: no full stop ends "∗denotes equal contribution" before "1 Instructions …"
         # a short block left open (a byline's line, a label) ends its line: no sentence runs on from it
-        breaks = [s.new_block and before.new_block and len(before.text) < 60 and bool(_OPEN_END.search(before.text))
+        breaks = [s.new_block and (before.new_block and len(before.text) < 60 and bool(_OPEN_END.search(before.text))
+                                   or s.text.startswith("•"))  # a list's item ends the line before it
                   for (before, _), (s, _) in zip(group, group[1:])]
         text = "\n".join(texts) if group[0][0].kind == "footnote" else _join(texts, breaks)
         pieces = [text]

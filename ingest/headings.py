@@ -60,7 +60,7 @@ def is_heading(ln: _Line, body_size: float) -> bool:
     cjk = len(CJK_RE.findall(text))
     if not text or len(text) > 120 or words > 14 or (cjk and cjk > 30) or CAPTION.match(text):
         return False
-    if text[-1] in ",;，；" or text[0].islower() or sum(c.isalpha() for c in text) < 2:
+    if text[-1] in ",;，；" or text[0].islower() or text[0] in "•▪●◦" or sum(c.isalpha() for c in text) < 2:
         return False
     if bare_name(text) in SECTION_NAMES:
         return True

@@ -31,6 +31,7 @@ _TOP_RUNNING, _BOTTOM_RUNNING = 0.12, 0.88  # wider zones for lines repeated on 
 _KEEP_WIDE = re.compile("([，：；！？（）])")  # Chinese punctuation NFKC would turn into ASCII
 # Adobe's renamed fonts: "...B" bold, "...B+fb" its ligatures, "-H" heavy (not a CJK font's "-UCS2-H" direction)
 _BOLD_FONT = re.compile(r"bold|black|heavy|semibold|demi|medi|[-,.]B(?:\+\w+)?$|(?<!UCS2)-H$|HZ", re.I)
+_PI_FONT = re.compile(r"MathPi|MPi\d|Dingbat|Wingding|ZapfD", re.I)
 _FAMILY = re.compile(r"^[A-Z]{6}\+|[-,.].*$")  # "AGJDJD+UniversLTStd" -> "UniversLTStd", "Times-Bold" -> "Times"
 _LIST_MARKS = re.compile(r"[,;:，；：]")
 _PAGE_NO = re.compile(r"^(page\s*)?[-–—]?\s*\d{1,4}\s*[-–—]?(\s*(of|/)\s*\d{1,4})?$|^[ivxlc]{1,6}$", re.I)
@@ -94,6 +95,9 @@ def read_lines(page: pymupdf.Page, pno: int, info: dict | None = None) -> list[_
             text = normalise("".join(s["text"] for s in line["spans"])).strip()
             if not text:
                 continue
+            if len(spans) > 1 and spans[0]["text"].strip().isalpha() and len(spans[0]["text"].strip()) == 1 \
+                    and _PI_FONT.search(spans[0]["font"]):
+                text = "• " + text[1:].lstrip()  # a list's bullet set as a letter of a symbol font (Cell: "d")
             main = max(spans, key=lambda s: len(s["text"]))
             bolds = [bool(s["flags"] & 16 or _BOLD_FONT.search(s["font"])) for s in spans]
             bold = all(bolds)

@@ -206,4 +206,5 @@ def test_a_quoted_sentence_is_shown_without_markers_or_a_run_in_label():
         "Here, by analyzing adr-1 mutants, we find that ..."
     assert readable("Conclusions Our data uncover a role.") == "Our data uncover a role."
     assert readable("Results were similar in both strains.") == "Results were similar in both strains."
+    assert readable("• BdDV-1 is a novel DNA virus") == "BdDV-1 is a novel DNA virus"
     assert readable("Methods and materials differ.") == "Methods and materials differ."

@@ -133,6 +133,29 @@ def test_a_short_block_left_open_ends_its_line_in_the_chunk():
     assert any(s.startswith("Previously, kinetic studies") and s.endswith("slower than wild-type ribosomes.") for s in sentences)
 
 
+def test_a_lists_items_are_sentences_of_their_own():
+    """Cell's highlights are a list without full stops: joined by spaces, the four items were one
+    "sentence" that a summary quoted whole ("d BdDV-1 is a novel DNA virus ... d BdDV-1 is ...")."""
+    from assistant.sentence_cache import split_passage
+
+    items = ["• BdDV-1 is a novel DNA virus of the amphibian pathogen Batrachochytrium dendrobatidis",
+             "• BdDV-1 is endogenous in the genome but absent from global panzootic lineage strains",
+             "• Strains with endogenized virus have reduced in vitro growth but increased virulence"]
+    chunks = chunk_paper(_paper([TextBlock(1, t, "Highlights") for t in items]), "p1", count_words, max_tokens=256,
+                         target_tokens=200, overlap_tokens=0)
+    assert split_passage(chunks[0].text) == items
+
+
+def test_corpus_cell_highlights_are_a_list(shared_corpus):
+    from ingest.parse import parse_pdf
+
+    folder = shared_corpus[0]
+    highlights = [b.text for b in parse_pdf(folder / "paper-23.pdf").blocks if b.section == "Highlights" and b.kind == "body"]
+    assert highlights[0] == "• BdDV-1 is a novel DNA virus of the amphibian pathogen Batrachochytrium dendrobatidis"
+    springer = parse_pdf(folder / "paper-27.pdf").blocks  # an asterisk in Wingdings is a footnote's mark, no bullet
+    assert any(b.kind == "footnote" and b.text.startswith("* Frances M. Ashcroft") for b in springer)
+
+
 @pytest.mark.slow
 def test_real_tokenizer_never_exceeds_minilm_window(minilm):
     text = ("Mutation rates vary at the sub-gene scale because local DNA hypermutability differs "
