@@ -39,6 +39,7 @@ from assistant.protocols import Embedder
 from assistant.sentence_cache import MIN_CHARS, SentenceCache
 from assistant.sentence_kinds import Asked, asks_about_back_matter, back_matter, kind_share, read_question
 from assistant.types import ScoredChunk
+from ingest.textfix import BULLETS
 
 W_COVERAGE, W_DENSE = 0.4, 0.4
 NEIGHBOUR_SHARE = 0.5  # a term found only in a neighbouring sentence counts half
@@ -340,7 +341,7 @@ _RUN_IN_LABEL = re.compile(r"^\s*(?:Background|Results|Conclusions?|Methods|Obje
 def readable(text: str) -> str:
     """A quoted sentence as an answer or summary shows it: without the paper's reference markers
     (`strip_markers`), a structured abstract's run-in label or a list item's bullet."""
-    return _RUN_IN_LABEL.sub("", strip_markers(text).lstrip("•▪● "), count=1)
+    return _RUN_IN_LABEL.sub("", strip_markers(text).lstrip(BULLETS + " "), count=1)
 
 
 def strip_markers(text: str) -> str:

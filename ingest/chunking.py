@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from itertools import chain, repeat
 
 from assistant.types import Chunk, ParsedPaper, TextBlock
-from ingest.textfix import english_words, join_lines
+from ingest.textfix import BULLETS, english_words, join_lines
 
 CountTokens = Callable[[Sequence[str]], list[int]]
 # Part of the library fingerprint: bump when chunk boundaries change. 8: a block that opens with a
@@ -217,7 +217,7 @@ def chunk_paper(
         # footnotes are one per line: no full stop ends "∗denotes equal contribution" before "1 Instructions …"
         # a short block left open (a byline's line, a label) ends its line: no sentence runs on from it
         breaks = [s.new_block and (before.new_block and len(before.text) < 60 and bool(_OPEN_END.search(before.text))
-                                   or s.text.startswith("•"))  # a list's item ends the line before it
+                                   or s.text[:1] in BULLETS)  # a list's item ends the line before it
                   for (before, _), (s, _) in zip(group, group[1:])]
         text = "\n".join(texts) if group[0][0].kind == "footnote" else _join(texts, breaks)
         pieces = [text]

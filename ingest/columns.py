@@ -107,7 +107,7 @@ def find_sidebar(lines: list[_Line], width: float) -> tuple[float, float] | None
         below = [ln for ln in text if ln.y1 > top and ln not in side]
         if any(ln.x0 < x - 2 for ln in below):
             continue  # a line crosses it, or one in the body's size sits in it: not a sidebar
-        if sum(1 for ln in below if any(min(a.y1, ln.y1) - max(a.y0, ln.y0) > 0 for a in side)) >= 5:
+        if sum(1 for ln in below if any(_level(a, ln) for a in side)) >= 5:
             return x, top
     return None
 
@@ -173,9 +173,11 @@ def _gutter_of_band(band: list[_Line], width: float) -> float | None:
     for x in (width * i / 100 for i in range(40, 61)):
         left = [ln for ln in band if ln.x1 <= x + 2]
         right = [ln for ln in band if ln.x0 >= x - 2]
-        crossing = [ln for ln in band if ln.x0 < x - 2 and ln.x1 > x + 2]
-        if not left or not right or any(ln.size > max(s.size for s in left + right) - 1 for ln in crossing):
+        if not left or not right:
             continue
+        text_size = max(ln.size for ln in left + right)
+        if any(ln.x0 < x - 2 and ln.x1 > x + 2 and ln.size > text_size - 1 for ln in band):
+            continue  # only small type (a footnote) may cross
         if (sum(ln.x1 - ln.x0 >= 0.3 * width for ln in left) >= 2 and sum(ln.x1 - ln.x0 >= 0.3 * width for ln in right) >= 2
                 and sum(any(_level(a, b) for b in right) for a in left) >= 2):
             return (max(ln.x1 for ln in left) + min(ln.x0 for ln in right)) / 2  # the middle of the white

@@ -13,7 +13,7 @@ import re
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from ingest.textfix import CJK_CHARS, CJK_RE
+from ingest.textfix import BULLETS, CJK_CHARS, CJK_RE
 
 if TYPE_CHECKING:
     from ingest.layout import _Line
@@ -60,7 +60,7 @@ def is_heading(ln: _Line, body_size: float) -> bool:
     cjk = len(CJK_RE.findall(text))
     if not text or len(text) > 120 or words > 14 or (cjk and cjk > 30) or CAPTION.match(text):
         return False
-    if text[-1] in ",;，；" or text[0].islower() or text[0] in "•▪●◦" or sum(c.isalpha() for c in text) < 2:
+    if text[-1] in ",;，；" or text[0].islower() or text[0] in BULLETS or sum(c.isalpha() for c in text) < 2:
         return False
     if bare_name(text) in SECTION_NAMES:
         return True
@@ -78,7 +78,6 @@ def is_heading(ln: _Line, body_size: float) -> bool:
     # biofilm is more susceptible to antibiotics" / "and biocides than ..."): a little longer
     longest = 14 if ln.bold and ln.size >= body_size + 1.0 else 12
     return styled and words <= longest and not text.endswith(".") and not re.search(r"\d{3,}", text)
-
 
 
 def wraps_into_sentence(ln: _Line, nxt: _Line | None, body_size: float) -> bool:

@@ -58,7 +58,7 @@ class _Line:
     note: bool = False  # a footnote at the foot of its column (ingest.paragraphs.mark_footnotes)
     face: str = ""  # "hei": bold or a Chinese Hei face, "kai": a Kai face, "num": digits alone (textfix)
     lead: int = 0  # characters of a bold run-in ending ("yeast." of "yeast. Previous work found ..."), else 0
-    font: str = ""  # the main span's font family (no subset tag, no style); "" for italic type
+    font: str = ""  # the main span's font family (no subset tag, no style)
     italic: bool = False  # the main span is italic
 
 
@@ -108,7 +108,7 @@ def read_lines(page: pymupdf.Page, pno: int, info: dict | None = None) -> list[_
             lead = _bold_lead(line["spans"], text) if bolds[0] and not bold else 0
             out.append(_Line(pno, x0, y0, x1, y1, text, round(main["size"], 1), bool(bold) or face_heading(text, face),
                              raised=bool(raised), face=face, lead=lead,
-                             font="" if main["flags"] & 2 else _FAMILY.sub("", main["font"]), italic=bool(main["flags"] & 2)))
+                             font=_FAMILY.sub("", main["font"]), italic=bool(main["flags"] & 2)))
     return out
 
 
@@ -218,11 +218,11 @@ def mark_other_faces(pages: list[list[_Line]], body_size: float) -> None:
     type, as bold does: NAR sets subheadings in Univers at 10 pt over Sabon at 9.2 ("Modification
     enzymes stimulate large ribosome subunit assembly" had opened its paragraph's first sentence).
     Not a line with a list's or a label's marks: a byline, "Keywords: proteomics; ..."."""
-    fonts: Counter[str] = Counter(ln.font for lines in pages for ln in lines if ln.size == body_size and ln.font)
+    fonts: Counter[str] = Counter(ln.font for lines in pages for ln in lines if ln.size == body_size and not ln.italic)
     body_font = fonts.most_common(1)[0][0] if fonts else ""
     for lines in pages:
         for ln in lines:
-            if (ln.font and ln.font != body_font and body_size + 0.4 <= ln.size < body_size + 1.0
+            if (not ln.italic and ln.font != body_font and body_size + 0.4 <= ln.size < body_size + 1.0
                     and not _LIST_MARKS.search(ln.text)):
                 ln.bold = True
 

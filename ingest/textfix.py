@@ -34,6 +34,8 @@ _TOKEN = re.compile(r"\S+-(?=[A-Za-z]+\s)|\S+|\s+")
 _ALPHA = re.compile(r"[A-Za-z]+")
 
 
+BULLETS = "•▪●◦"  # a list item's marks (ingest.layout turns a symbol font's letter into "•")
+
 # Section names the WordPiece vocabulary lacks as whole words (a heading is split where the text is not)
 _SECTION_WORDS = frozenset({"acknowledgements", "acknowledgments", "acknowledgement", "abbreviations"})
 

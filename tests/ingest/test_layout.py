@@ -20,6 +20,12 @@ def blocks_of(path):
         return extract_blocks(doc)
 
 
+def run_in(pdf, y: float, bold: str, rest: str) -> None:
+    """A line that opens with bold words and runs on in the text's face (a run-in head)."""
+    pdf.line(60, y, bold, 10, "hebo")
+    pdf.line(60 + pymupdf.get_text_length(bold, fontname="hebo", fontsize=10), y, rest, 10)
+
+
 def test_two_columns_read_left_then_right_with_title_first(pdf):
     pdf.new_page()
     pdf.line(150, 80, "A Study of Column Detection in Scholarly Documents", 16, "hebo")
@@ -666,20 +672,14 @@ def test_a_run_in_heads_last_line_ends_the_heading_and_opens_the_paragraph(pdf):
     """Nature and ACL run a bold head into the paragraph: its last line holds the head's end in bold
     ("yeast", the stop often in the text's face) and the paragraph's first words. The section was
     named by the head's first line and the paragraph opened "yeast. Previous work found ..."."""
-    import pymupdf
-
-    def run_in(y: float, bold: str, rest: str) -> None:
-        pdf.line(60, y, bold, 10, "hebo")
-        pdf.line(60 + pymupdf.get_text_length(bold, fontname="hebo", fontsize=10), y, rest, 10)
-
     pdf.new_page()
     y = pdf.column(60, 70, [f"Body line {i} of the first section goes on." for i in range(1, 6)], size=10, leading=13)
     pdf.line(60, y + 16, "Construction of an opioid biosensor in a cholesterol-producing", 10, "hebo")
-    run_in(y + 28, "yeast", ". Previous work found that the receptor was only able to bind")
+    run_in(pdf, y + 28, "yeast", ". Previous work found that the receptor was only able to bind")
     y = pdf.column(60, y + 41, ["agonists in lysates of the engineered strains that we made."]
                    + [f"Result line {i} of this section is reported." for i in range(1, 4)], size=10, leading=13)
     pdf.line(60, y + 16, "Long-form summaries are rarely evaluated by", 10, "hebo")
-    run_in(y + 28, "humans.", " We find that most of the papers do not perform any evaluation")
+    run_in(pdf, y + 28, "humans.", " We find that most of the papers do not perform any evaluation")
     pdf.column(60, y + 41, ["by humans at all, and a few evaluate short summaries only."]
                + [f"Closing line {i} of this section is reported." for i in range(1, 4)], size=10, leading=13)
     blocks, _, _ = blocks_of(pdf.save())
@@ -698,21 +698,15 @@ def test_a_paragraphs_bold_run_in_head_is_a_heading_of_its_own(pdf):
     identify ...", "Molecular genetics  Next-generation sequencing ..."), often with no gap above:
     the heads were their paragraphs' first words, or the previous paragraph's last. A structured
     abstract keeps its labels in its text."""
-    import pymupdf
-
-    def run_in(y: float, bold: str, rest: str) -> None:
-        pdf.line(60, y, bold, 10, "hebo")
-        pdf.line(60 + pymupdf.get_text_length(bold, fontname="hebo", fontsize=10), y, rest, 10)
-
     pdf.new_page()
     pdf.line(60, 60, "Abstract", 12, "hebo")
-    run_in(80, "Aims and hypothesis:", " The channel couples beta cell electrical activity to insulin secretion.")
+    run_in(pdf, 80, "Aims and hypothesis:", " The channel couples beta cell electrical activity to insulin secretion.")
     y = pdf.column(60, 93, [f"Abstract line {i} of the structured abstract runs on." for i in range(1, 4)], size=10)
     pdf.line(60, y + 16, "Methods", 12, "hebo")
     y = pdf.column(60, y + 36, [f"Methods line {i} of the first part is reported in full." for i in range(1, 5)], size=10)
-    run_in(y, "Molecular genetics.", " Next-generation sequencing found the variant in her DNA.")  # no gap above
+    run_in(pdf, y, "Molecular genetics.", " Next-generation sequencing found the variant in her DNA.")  # no gap above
     y = pdf.column(60, y + 13, [f"Genetics line {i} of this part is reported in full." for i in range(1, 5)], size=10)
-    run_in(y + 16, "PARP1 Is UFMylated on K548.", " To identify the mechanism we performed assays.")
+    run_in(pdf, y + 16, "PARP1 Is UFMylated on K548.", " To identify the mechanism we performed assays.")
     pdf.column(60, y + 29, [f"Result line {i} of this part is reported in full." for i in range(1, 5)], size=10)
     blocks, _, _ = blocks_of(pdf.save())
     headings = [b.text for b in blocks if b.kind == "heading"]
