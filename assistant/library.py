@@ -83,6 +83,7 @@ class Indexes:
         self.row_of = {int(r): i for i, r in enumerate(rowids)}
         self.generation = -1
         self.term_counts: dict[str, tuple[int, Counter[str]]] = {}  # per paper, filled on demand
+        self.glossed: dict[str, tuple[list[int], LexicalIndex]] = {}  # per paper (assistant.retrieval), on demand
 
 
 class Library:

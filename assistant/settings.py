@@ -109,8 +109,9 @@ class RetrievalSettings(BaseModel):
     )
     crosslingual_focus_weight: float = Field(
         1.0, ge=0.0, le=2.0,
-        description="RRF weight, for English queries, of the passages that the translated terms "
-        "rank best within each Chinese paper leading the query's own BM25 list (assistant.retrieval). "
+        description="RRF weight, for English queries, of the passages that the query's words rank "
+        "best (over the passages' English glosses) within each Chinese paper leading the query's own "
+        "BM25 list (assistant.retrieval). "
         "English questions on the corpus's Chinese papers (eval/xling_en_questions.jsonl), top-5 at 0 / "
         "1: 23.1 / 61.5%; dev figures otherwise unchanged. 0 turns it off.",
     )

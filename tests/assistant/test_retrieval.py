@@ -141,6 +141,37 @@ def test_english_question_finds_the_answer_inside_the_chinese_paper_it_is_about(
     assert zh and zh[0].paper.lang == "zh"
 
 
+ZH_ACCESS = paper("zh-dac", "zh", [
+    "Data access control for information-centric mobile ad hoc networks with an auxiliary key block.",
+    "为了保证辅助密钥块的真实性，辅助密钥块使用CP的私钥进行签名。",
+    "认证服务器分发密钥，密钥由消费者保管，认证过程需要密钥。",
+    "节点缓存的区块由附属节点保管，区块认证依靠密钥。",
+    "仿真环境为8 GB内存的计算机，节点数为50到200。",
+])
+EN_CIPHERS = paper("en-keys", "en", [
+    "The key block of the cipher is guaranteed to be authentic by the auxiliary server.",
+    "Key blocks and auxiliary keys guarantee authenticity in our cipher design.",
+    "An auxiliary key block guarantees the authenticity of stored keys.",
+])
+
+
+def test_english_question_ranks_the_chinese_passages_by_their_english_glosses(lib, hashing):
+    """CC-CEDICT renders "guarantee" as 保修/保准/保管 and "auxiliary" as 附属, not the paper's 保证 and
+    辅助: translated into Chinese, the question's words rank passages that hold those renderings
+    (and 密钥, 认证) first. The passages' own words glossed into English ("保证" -> "guarantee",
+    "辅助" -> "assist", "真实性" -> "authenticity") put the one that answers first."""
+    from assistant.lexicon import expand_terms
+
+    store(lib, hashing, ZH_ACCESS)
+    store(lib, hashing, EN_CIPHERS)
+    question = "How is the authenticity of the auxiliary key block guaranteed?"
+    assert not {"保证", "辅助"} & set(expand_terms(tokenize(question)))
+    # the focus list nearly alone (the translated terms' own list over all Chinese papers weighs little)
+    hits = retrieve(lib, hashing, question, RetrievalSettings(crosslingual_weight=0.01), k=5)
+    chinese = [h for h in hits if h.paper.lang == "zh" and "Data access" not in h.chunk.text]
+    assert chinese and "私钥进行签名" in chinese[0].chunk.text
+
+
 @pytest.mark.slow
 def test_real_minilm_keeps_bm25_in_charge(lib, minilm):
     store(lib, minilm, ENGLISH)
