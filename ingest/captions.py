@@ -251,10 +251,16 @@ def _with_overleaf(cap: Caption, texts: list[PageText]) -> Caption:
 
 
 def _caption_paragraph(pt: PageText, i: int, kind: str, num: str, absorbed: set[int]) -> tuple[str, tuple, tuple]:
-    """The caption's lines: its row, then lines below in the same column and font size."""
+    """The caption's lines: its row, then lines below in the same column and font size (or both
+    columns of a caption set in two, `_two_columns`)."""
     first = pt.lines[i]
     x0, y0, x1, y1 = first.bbox
     h = max(y1 - y0, 4.0)
+    if (columns := _two_columns(pt, i)) is not None:
+        taken = [i, *columns]
+        boxes = [pt.lines[j].bbox for j in taken]
+        return (_join([pt.lines[j].text for j in taken]),
+                (min(b[0] for b in boxes), y0, max(b[2] for b in boxes), max(b[3] for b in boxes)), tuple(taken))
     parts, size = [first.text], first.size
     taken = [i]
     for j, ln in enumerate(pt.lines):  # the rest of the first row ("图1" and its title as two lines)
@@ -285,6 +291,55 @@ def _caption_paragraph(pt: PageText, i: int, kind: str, num: str, absorbed: set[
         taken.append(j)
         bottom, right = max(bottom, ly1), max(right, lx1)
     return _join(parts), (left, y0, right, bottom), tuple(taken)
+
+
+def _two_columns(pt: PageText, i: int) -> list[int] | None:
+    """The lines after caption line `i` when the caption is set in two columns under a figure as
+    wide as the page (Springer's and Nature Communications' legends): the left column's lines
+    below it, then the right column from the line beside it, read column by column, not row by row
+    ("... (a, b) Representa-" had run on into the right column's first line, "are in μmol/l) ...",
+    and the rest of both columns was lost). Such a caption's first line fills its column, the line
+    beside it starts a column after a gutter, in the same type and nearly as wide, and both columns
+    go on below."""
+    first = pt.lines[i]
+    x0, y0, x1, y1 = first.bbox
+    h = max(y1 - y0, 4.0)
+    if x1 - x0 < 0.3 * pt.width:
+        return None
+    beside = [j for j, ln in enumerate(pt.lines) if j != i and ln.upright and abs(ln.bbox[1] - y0) < 0.5 * h
+              and 6 < ln.bbox[0] - x1 < 40 and abs(ln.size - first.size) <= 0.6]
+    if len(beside) != 1:
+        return None
+    right = pt.lines[beside[0]]
+    if right.bbox[2] - right.bbox[0] < 0.6 * (x1 - x0):
+        return None  # a figure's label beside the caption ("Tyr369"), not a column of it
+    left_column = _column_below(pt, i, x0, right.bbox[0] - 2)
+    right_column = _column_below(pt, beside[0], right.bbox[0], pt.width)
+    if not left_column or not right_column:
+        return None
+    end = pt.lines[left_column[-1]].bbox[3] + h  # the right column ends beside the left one
+    return left_column + beside + [j for j in right_column if pt.lines[j].bbox[1] < end]
+
+
+def _column_below(pt: PageText, i: int, left: float, right: float) -> list[int]:
+    """The lines under line `i` that start at its left edge (give or take 3 pt, or indented up to
+    15) and end before `right`, in its type, each within a line's spacing of the one above, up to
+    the next caption."""
+    ln0 = pt.lines[i]
+    h, top, bottom, out = max(ln0.bbox[3] - ln0.bbox[1], 4.0), ln0.bbox[1], ln0.bbox[3], []
+    for j in range(i + 1, len(pt.lines)):
+        ln = pt.lines[j]
+        lx0, ly0, lx1, ly1 = ln.bbox
+        # line boxes may overlap (Springer's 13 pt boxes on a 10 pt leading): a row is a new one
+        # when it starts half a line below the last one's top
+        if not ln.upright or ly0 < top + 0.5 * h or lx1 > right + 3 or not left - 3 <= lx0 <= left + 15:
+            continue  # same row, another column
+        if ly0 - bottom > max(0.8 * h, 1.2 * ln0.size) or abs(ln.size - ln0.size) > 0.6 \
+                or parse_caption_start(ln.text) is not None:
+            break
+        out.append(j)
+        top, bottom = ly0, ly1
+    return out
 
 
 def _join(parts: list[str]) -> str:

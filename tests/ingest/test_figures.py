@@ -272,3 +272,50 @@ def test_corpus_elife_legends_are_read_across_the_page(corpus_figures):
     legend = next(f.caption for f in figures if f.label == "Figure 2")
     assert "simulated RNA FISH signal for three potential scenarios" in legend
     assert "continued" not in legend
+
+
+def test_a_caption_set_in_two_columns_is_read_column_by_column():
+    """Springer's and Nature Communications' legends under a full-width figure run in two columns:
+    the left column's lines first, then the right column's, not row by row (the first row had run
+    on into the right column, "(a, b) Representa- are in μmol/l)", and both columns' rest was lost).
+    A short figure label beside the caption's first line is no column of it."""
+    doc = pymupdf.open()
+    page = doc.new_page(width=595, height=842)
+    page.insert_image(pymupdf.Rect(50, 80, 545, 400), stream=_photo(400, 260))
+    left = ["Fig. 2 Activation of KATP currents by MgADP. (a, b) Representa-",
+            "tive current traces for wild-type (a) and mutant (b) channels",
+            "recorded at -60 mV from inside-out patches excised from cells",
+            "and exposed to 100 umol/l MgATP in the bath solution, with"]
+    right = ["or without MgADP (as indicated by the bars, values are in",
+             "umol/l). The zero-current level (I=0) is shown by the dashed",
+             "lines. (c) Current amplitude (I) as a fraction of the maximum",
+             "current in the same patch for wild-type and mutant channels."]
+    for k, (a, b) in enumerate(zip(left, right)):
+        page.insert_text((51, 420 + 10 * k), a, fontsize=8)
+        page.insert_text((306, 420 + 10 * k), b, fontsize=8)
+    page.insert_text((60, 470), "Body text follows the figure in two columns, set in a larger size than its legend.", fontsize=10)
+    caption = find_captions(read_text(doc))[0][0].text
+    assert caption.startswith("Fig. 2 Activation of KATP currents by MgADP. (a, b) Representative current traces")
+    assert "in the bath solution, with or without MgADP" in caption
+    assert caption.endswith("same patch for wild-type and mutant channels.") and "Body text" not in caption
+    # a label of the figure beside the first line: the caption goes on in its own column
+    doc2 = pymupdf.open()
+    page = doc2.new_page(width=595, height=842)
+    page.insert_text((51, 420), "Figure 5 Crystal structure of the N-domain ACE in complex with com-", fontsize=8)
+    page.insert_text((290, 420), "Tyr369", fontsize=8)
+    page.insert_text((51, 430), "pound 33RE shown as cartoon.", fontsize=8)
+    page.insert_text((320, 430), "Water 3", fontsize=8)
+    label_beside = find_captions(read_text(doc2))[0][0].text
+    assert label_beside.endswith("pound 33RE shown as cartoon.") and "Water" not in label_beside
+
+
+@pytest.mark.slow
+@pytest.mark.corpus
+def test_corpus_two_column_legends_are_read_whole(corpus_figures):
+    papers, _ = corpus_figures
+    springer = {f.label: f.caption for f in papers["paper-27.pdf"][1]}
+    assert "Representative current traces for wild-type (a) and hetKir6.2-S118L/SUR1" in springer["Figure 2"]
+    assert "values are in μmol/l). The zero-current level" in springer["Figure 2"]
+    nature = {f.label: f.caption for f in papers["paper-32.pdf"][1]}
+    assert "a Amino acid sequence alignment of AncEF-1A" in nature["Figure 2"]
+    assert nature["Figure 2"].endswith("Domain 3 of the AncEF-1A are shown.")
