@@ -6,8 +6,8 @@ rank, as for passages (``assistant.retrieval.fuse_ranks``):
 
 - BM25 over those texts with the query's own words, and (lighter) with their CC-CEDICT
   translations (``assistant.lexicon``), so "流程图" also finds "flow chart";
-- MiniLM over the caption and first mention, against the query (English) or its word-by-word
-  gloss (Chinese);
+- MiniLM over the caption and first mention (a Chinese caption's word-by-word English gloss),
+  against the query (English) or its gloss (Chinese);
 
 The index is built on first use per library generation (one embedding pass over the captions,
 ~1 s for a few hundred figures) and cached with the passage indexes.
@@ -55,7 +55,12 @@ class FigureIndex:
             docs.append(tokenize(f"{row['label']} {row['caption']} {mentions} {meta}"))
             dense_texts.append(f"{row['caption']} {mentions[:300]}".strip() or paper.title)
         self.lexical = LexicalIndex(docs)
-        self.english = np.array([not has_cjk(t, share=0.2) for t in dense_texts], dtype=bool)  # caption language
+        english = [not has_cjk(t, share=0.2) for t in dense_texts]  # caption language
+        # MiniLM reads a Chinese caption as its word-by-word English gloss (assistant.lexicon): else
+        # a Chinese figure could rank only through BM25, while an English one collects the dense and
+        # translated lists too, and for "胖树 Spine-Leaf Torus Dragonfly Slim Fly 数据中心拓扑示意图" a
+        # Drosophila legend long enough to say "flies" often outranked the figure BM25 put first by far.
+        dense_texts = [t if is_english else gloss_text(t) or t for t, is_english in zip(dense_texts, english)]
         self.chinese = np.array([papers[r["paper_id"]].lang == "zh" for r in rows], dtype=bool)  # paper language
         self.vectors = embedder.embed_documents(dense_texts) if dense_texts else np.zeros((0, embedder.dim), np.float32)
 
@@ -113,9 +118,9 @@ def search_figures(library: Library, embedder: Embedder, query: str, k: int = 10
              "translated": index.lexical.search(expand_terms(terms), depth, mask=other)}
     probe = gloss_text(query) if zh else query
     if probe:
-        # MiniLM reads English only: Chinese captions are left to BM25 (their vectors are noise
-        # that ranked unrelated Chinese figures above the one captioned with the query's words).
-        usable = index.english if allowed is None else index.english & allowed
+        # every caption is compared in English (a Chinese one through its gloss; its raw vector was
+        # noise that ranked unrelated Chinese figures above the one captioned with the query's words)
+        usable = np.ones(len(index.rows), dtype=bool) if allowed is None else allowed
         sims = np.where(usable, index.vectors @ embedder.embed_query(probe), -1.0)
         top = [i for i in np.argsort(-sims)[:depth] if usable[i]]
         lists["dense"] = [(int(i), float(sims[i])) for i in top]

@@ -264,16 +264,21 @@ def _caption_paragraph(pt: PageText, i: int, kind: str, num: str, absorbed: set[
     parts, size = [first.text], first.size
     taken = [i]
     for j, ln in enumerate(pt.lines):  # the rest of the first row ("图1" and its title as two lines)
-        if j != i and ln.upright and abs(ln.bbox[1] - y0) < 0.5 * h and x1 - 1 < ln.bbox[0] < x1 + 40:
+        # in the caption's type: the body's line beside a legend in the next column is not
+        if j != i and ln.upright and abs(ln.bbox[1] - y0) < 0.5 * h and x1 - 1 < ln.bbox[0] < x1 + 40 \
+                and abs(ln.size - first.size) <= 0.6:
             parts.append(ln.text)
             taken.append(j)
             x1, y1 = max(x1, ln.bbox[2]), max(y1, ln.bbox[3])
             size = ln.size if len(ln.text) > len(first.text) else size
-    left, right, bottom = x0, x1, y1
+    left, right, top, bottom = x0, x1, y0, y1
     for j in range(i + 1, len(pt.lines)):
         ln = pt.lines[j]
         lx0, ly0, lx1, ly1 = ln.bbox
-        if j in taken or not ln.upright or ly0 < bottom - 2 or lx1 < left or lx0 > right:
+        # a row is a new one when it starts half a line below the last one's top: line boxes may
+        # overlap (IOP's 14.7 pt boxes on a 12.6 pt leading had every other line taken for the
+        # same row as the one above and dropped)
+        if j in taken or not ln.upright or ly0 < top + 0.5 * h or lx1 < left or lx0 > right:
             continue  # same row or another column
         if ly0 - bottom > max(0.8 * h, 1.2 * size) or sum(len(p) for p in parts) > 2500:
             break
@@ -289,7 +294,7 @@ def _caption_paragraph(pt: PageText, i: int, kind: str, num: str, absorbed: set[
             absorbed.add(j)  # the other-language caption of the same figure ("Fig. 1" / "图 1")
         parts.append(ln.text)
         taken.append(j)
-        bottom, right = max(bottom, ly1), max(right, lx1)
+        top, bottom, right = ly0, max(bottom, ly1), max(right, lx1)
     return _join(parts), (left, y0, right, bottom), tuple(taken)
 
 
@@ -330,10 +335,8 @@ def _column_below(pt: PageText, i: int, left: float, right: float) -> list[int]:
     for j in range(i + 1, len(pt.lines)):
         ln = pt.lines[j]
         lx0, ly0, lx1, ly1 = ln.bbox
-        # line boxes may overlap (Springer's 13 pt boxes on a 10 pt leading): a row is a new one
-        # when it starts half a line below the last one's top
         if not ln.upright or ly0 < top + 0.5 * h or lx1 > right + 3 or not left - 3 <= lx0 <= left + 15:
-            continue  # same row, another column
+            continue  # same row (as in `_caption_paragraph`), another column
         if ly0 - bottom > max(0.8 * h, 1.2 * ln0.size) or abs(ln.size - ln0.size) > 0.6 \
                 or parse_caption_start(ln.text) is not None:
             break

@@ -28,7 +28,9 @@ def test_a_chinese_compound_is_not_matched_by_its_parts(corpus_service):
 
     assert whole_words(["系统", "发育", "系统发育", "树", "p4"]) == ["系统发育", "树", "p4"]
     hits = corpus_service.figures("系统发育树", k=3)
-    assert hits[0].label == "Figure 2" and "Circoviridae" in hits[0].caption, [(h.label, h.caption[:60]) for h in hits]
+    # the Circoviridae tree and VESPA's workflow ("... generate the phylogenies from the species
+    # tree") are a near-tie of the translated and dense lists (first and second each way round)
+    assert any(h.label == "Figure 2" and "Circoviridae" in h.caption for h in hits[:2]), [(h.label, h.caption[:60]) for h in hits]
     assert not any("原型系统拓扑" in h.caption for h in hits)
 
 
@@ -50,3 +52,23 @@ def test_cli_figures_json(corpus_service):
     hits = json.loads(out.stdout)
     assert len(hits) == 2 and {"figure_id", "doi", "page", "caption", "image_path", "score"} <= set(hits[0])
     assert hits[0]["doi"] == "10.1038/s44319-023-00030-4"
+
+
+def test_a_chinese_caption_is_compared_with_a_chinese_query_through_its_english_gloss(hashing):
+    """A Chinese figure could rank only through BM25 while an English one also collects the dense
+    and translated lists: "Slim Fly" in a Chinese query let a Drosophila legend that says "flies"
+    (ranked 5th by BM25, but on every list) outrank the Chinese figure BM25 put first by far. The
+    Chinese caption's word-by-word gloss now reaches the dense list too."""
+    from assistant.figure_search import FigureIndex
+    from assistant.types import Paper
+
+    zh = Paper(id="zh", doi="10.1/zh", title="智算集群网络", authors=(), year=2025, pages=20, lang="zh")
+    en = Paper(id="en", doi="10.1/en", title="REV1 damage tolerance", authors=(), year=2024, pages=30, lang="en")
+    rows = [{"id": "f1", "paper_id": "zh", "page": 6, "label": "图2", "caption": "图2 数据中心典型拓扑结构",
+             "mentions": "[]", "image_path": "a.png"}]
+    index = FigureIndex(rows + [{"id": "f2", "paper_id": "en", "page": 31, "label": "Figure 5",
+                                 "caption": "Figure 5: Flies heterozygous for the mutations; flies were self-crossed.",
+                                 "mentions": "[]", "image_path": "b.png"}], {"zh": zh, "en": en}, hashing)
+    query = hashing.embed_query("data center topology structure")
+    sims = index.vectors @ query
+    assert sims[0] > sims[1]  # the gloss of "数据中心典型拓扑结构" is read, not its characters

@@ -311,7 +311,7 @@ def test_a_caption_set_in_two_columns_is_read_column_by_column():
 
 @pytest.mark.slow
 @pytest.mark.corpus
-def test_corpus_two_column_legends_are_read_whole(corpus_figures):
+def test_corpus_legends_are_read_whole(corpus_figures):
     papers, _ = corpus_figures
     springer = {f.label: f.caption for f in papers["paper-27.pdf"][1]}
     assert "Representative current traces for wild-type (a) and hetKir6.2-S118L/SUR1" in springer["Figure 2"]
@@ -319,3 +319,32 @@ def test_corpus_two_column_legends_are_read_whole(corpus_figures):
     nature = {f.label: f.caption for f in papers["paper-32.pdf"][1]}
     assert "a Amino acid sequence alignment of AncEF-1A" in nature["Figure 2"]
     assert nature["Figure 2"].endswith("Domain 3 of the AncEF-1A are shown.")
+    # line boxes that overlap (IOP), a body line in larger type beside the legend (PNAS)
+    iop = {f.label: f.caption for f in papers["paper-08.pdf"][1]}
+    assert "supplement from germinated wheat with a different ratio of incoming components (M ± m)" in iop["Figure 7"]
+    pnas = {f.label: f.caption for f in papers["paper-06.pdf"][1]}
+    assert "replication stress response. When cells are under replication stress" in pnas["Figure 7"]
+
+
+def test_a_legend_whose_line_boxes_overlap_keeps_every_line():
+    """IOP sets 11 pt legends on a 12.6 pt leading, tighter than the lines' 14.7 pt boxes: every
+    other line had been taken for the same row as the one above and dropped ("... supplement m)
+    (n = 7) ..."). And a body line in the next column, in larger type, beside a legend's first line
+    is not the legend's (PNAS's legend had stopped at the body's "... known as syn-")."""
+    doc = pymupdf.open()
+    page = doc.new_page(width=595, height=842)
+    legend = ["Figure 7. The total quality factor of a comprehensive nutritional supplement",
+              "from germinated wheat with a different ratio of incoming components (M ±",
+              "m) (n = 7) (intra-group differences are indicated by letters, multiple",
+              "comparisons, LSD test, p <0.05)"]
+    for k, text in enumerate(legend):
+        page.insert_text((136, 460 + 12.6 * k), text, fontsize=11)
+    assert find_captions(read_text(doc))[0][0].text == " ".join(legend)
+    doc2 = pymupdf.open()
+    page = doc2.new_page(width=595, height=842)
+    page.insert_text((36, 220), "Fig. 7. Working model of PARP1 UFMylation during the repl-", fontsize=7)
+    page.insert_text((250, 221), "death in BRCA1/2-deficient cells, known as syn-", fontsize=10)
+    page.insert_text((36, 228.6), "ication stress response. PARP1 (yellow) and UFL1 (red) meet.", fontsize=7)
+    page.insert_text((250, 233), "thetic lethality due to the decreased restart of forks.", fontsize=10)
+    assert find_captions(read_text(doc2))[0][0].text == ("Fig. 7. Working model of PARP1 UFMylation during the "
+                                                         "replication stress response. PARP1 (yellow) and UFL1 (red) meet.")
