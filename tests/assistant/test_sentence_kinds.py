@@ -60,6 +60,15 @@ def test_kind_share():
     assert kind_share("The rate varies from 19.2% in Asia, although Editor Paul D. Fey, University of Nebraska, USA "
                       "Address correspondence to Jessica M. A. Blair.") == FRONT_MATTER_SHARE
     assert kind_share("We thank the Editor for comments and the editor Board.") == 1.0
+    # a byline and PLOS's sidebar citation carry the title's words and led the paper's answers
+    assert kind_share("analysis of wheat following post-anthesis heat stress Kayla Thomason1☯, Md Ali Babar1☯*, "
+                      "John E. Erickson1☯, Michael Mulvaney2,") == FRONT_MATTER_SHARE
+    assert kind_share("David F. Jordan1,2,3,4,*, Alexandre K. Dubé1,2,3,4,5, Ugo Dionne2,3,4,6,7,8, David Bradley1,2") \
+        == FRONT_MATTER_SHARE
+    assert kind_share("Citation: Thomason K, Babar MA, Erickson JE, Mulvaney M (2018) Comparative physiological "
+                      "and metabolomics analysis of wheat.") == FRONT_MATTER_SHARE
+    assert kind_share("Sho1, Pbs2, and Hog1 interact under osmotic stress in yeast cells.") == 1.0  # gene names
+    assert kind_share("We thank John Smith, Mary Jones and Peter Brown for their help.") == 1.0
 
 
 def test_back_matter_by_heading_or_run_in_heading():
