@@ -125,7 +125,8 @@ def ends_wrapped_heading(para: list[_Line], ln: _Line, body_size: float, nxt: _L
             or any(re.search(r"[.!?]\s+[A-Z“\"]", _NUMBERING.sub("", x.text)) for x in lines)
             or len(" ".join(x.text for x in lines).split()) > 40 or re.match(r"\d+[A-Z]", para[0].text)):
         return False
-    # A title, set at twice the text's size or more; or a heading in distinct type whose last line is
+    # A title, set at 1.6 times the text's size or more (PLOS: 18 pt over 10, three lines of about the
+    # same width, the middle one neither short nor last); or a heading in distinct type whose last line is
     # short ("... is spliced post-" / "transcriptionally"): a BMC abstract set 2.5 pt up runs full width;
     # or a bold (or larger) heading in about the text's size whose short line the text's type follows
     # ("... sensitivity of C. elegans" / "to Pseudomonas aeruginosa", BMC: it opened the paragraph).
@@ -138,7 +139,7 @@ def ends_wrapped_heading(para: list[_Line], ln: _Line, body_size: float, nxt: _L
     ends = nxt is None or not continues_heading(ln, nxt) or nxt.italic != ln.italic
     styled = (ln.bold or ln.size >= body_size + 0.8 or ln.italic and para[-1].italic) and ends
     wider = len(lines) == 2 and (ln.x1 - ln.x0) > 1.25 * (para[-1].x1 - para[-1].x0)  # see wraps_into_sentence
-    return ln.size >= 2 * body_size or ((short or wider) and (distinct or styled)) or (distinct and ends)
+    return ln.size >= 1.6 * body_size or ((short or wider) and (distinct or styled)) or (distinct and ends)
 
 
 def continues_heading(prev: _Line | None, ln: _Line, size_gap: float = 0.5, leading: float = 0.0) -> bool:

@@ -1161,3 +1161,31 @@ def test_a_licence_line_at_the_foot_opens_the_footnotes(pdf):
     assert [b.text for b in blocks if b.kind == "heading"] == ["Abstract"]
     assert any(b.kind == "footnote" and b.text.startswith("This work is licensed") for b in blocks)
     assert all(b.section == "Abstract" for b in blocks)
+
+
+def test_a_three_line_title_of_even_lines_stays_whole(pdf):
+    """PLOS sets its title in 18 pt over 10 pt text, three lines of about the same width: the
+    middle line neither ends the title nor is short, and at under twice the text's size the title
+    kept only its first line; the other two opened the byline's paragraph ("analysis of wheat ...
+    following post-anthesis heat stress Kayla Thomason1, ...")."""
+    pdf.new_page()
+    pdf.line(60, 90, "Comparative physiological and metabolomics", 18)
+    pdf.line(60, 112, "analysis of wheat (Triticum aestivum L.)", 18)
+    pdf.line(60, 134, "following post-anthesis heat stress", 18)
+    pdf.line(60, 160, "Kayla Thomason1, Md Ali Babar1, John E. Erickson1, Michael Mulvaney2", 9, "hebo")
+    pdf.column(60, 200, [f"Body line {i} of the abstract runs on and on across the column." for i in range(1, 9)],
+               size=10, leading=13)
+    blocks, _, _ = blocks_of(pdf.save())
+    assert ("Comparative physiological and metabolomics analysis of wheat (Triticum aestivum L.) following "
+            "post-anthesis heat stress") in [b.text for b in blocks if b.kind == "heading"]
+    assert not any(b.text.startswith("analysis of wheat") for b in blocks)
+
+
+def test_corpus_plos_title_stays_whole(shared_corpus):
+    from ingest.parse import parse_pdf
+
+    folder, _ = shared_corpus
+    blocks = parse_pdf(folder / "paper-04.pdf").blocks
+    assert any(b.kind == "heading" and b.text.endswith("analysis of wheat (Triticum aestivum L.) following post-anthesis "
+                                                       "heat stress") for b in blocks)
+    assert not any(b.kind == "body" and b.text.startswith("analysis of wheat") for b in blocks)
