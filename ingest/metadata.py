@@ -158,6 +158,23 @@ PUBLISHING_MATTER = re.compile(
     r"published(?: online)?)\s*[:：]\s*(?:\d|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)", re.IGNORECASE)
 
 
+# What a repository prints on the cover sheet it puts before a paper (eScholarship, institutional
+# repositories such as White Rose, Edinburgh, Lancaster): labels of its own record of the paper.
+_COVER_LABELS = re.compile(
+    r"\b(?:permalink|publication date|peer reviewed|copyright information|citation for published version|"
+    r"document version|link to publication|take ?down policy|general rights|this version is available at|"
+    r"deposited on|terms of use|powered by|escholarship|research portal|repository)\b", re.IGNORECASE)
+COVER_MAX_CHARS = 2000  # a cover sheet is sparse; a first page of the paper holds its abstract
+
+
+def is_cover_page(text: str) -> bool:
+    """Is this (first) page a repository's cover sheet rather than the paper's own first page: three
+    or more of its labels ("Permalink", "Publication Date", "Peer reviewed", ...) on a sparse page?
+    Its text describes the record, not the research ("Permalink https://escholarship.org/uc/item/
+    ...", "eScholarship.org Powered by the California Digital Library") and was indexed as passages."""
+    return len(text) <= COVER_MAX_CHARS and len({m.lower() for m in _COVER_LABELS.findall(text)}) >= 3
+
+
 def section_text(blocks: Sequence[TextBlock], pattern: str) -> list[str]:
     """Body text of blocks whose section matches `pattern` (labels like "Abstract:" stripped)."""
     out = []

@@ -40,6 +40,39 @@ def test_parses_a_good_pdf(pdf):
     assert PARSER_VERSION.isdigit()  # a version string that goes into the library fingerprint
 
 
+def test_a_repositorys_cover_sheet_gives_metadata_but_no_passages(pdf):
+    """eScholarship (and institutional repositories) put a cover sheet before the paper: its
+    labels ("Permalink", "Publication Date", "Peer reviewed") and their values had been indexed as
+    passages. Its DOI still counts; a first page that merely prints a publication date is kept."""
+    pdf.new_page()
+    for k, text in enumerate(["UC San Francisco Previously Published Works", "Title",
+                              "Parsing Papers Without Tears or Fears", "Permalink",
+                              "https://escholarship.org/uc/item/164678cs", "Publication Date", "2022-12-16",
+                              "DOI", "10.4242/parse.2024.7", "Peer reviewed",
+                              "eScholarship.org Powered by the California Digital Library"]):
+        pdf.line(60, 80 + 22 * k, text, 11)
+    pdf.new_page()
+    pdf.line(60, 80, "Parsing Papers Without Tears or Fears", 18, "hebo")
+    pdf.line(60, 105, "Advance access publication date: 30 March 2024", 9)
+    pdf.line(60, 140, "1 Introduction", 12, "hebo")
+    pdf.column(60, 170, BODY)
+    paper = parse_pdf(pdf.save())
+    assert paper.metadata.doi == "10.4242/parse.2024.7"
+    assert {b.page for b in paper.blocks} == {2}
+    assert not any("escholarship" in b.text.lower() or "Permalink" in b.text for b in paper.blocks)
+    assert any(b.section == "1 Introduction" and "sentence 3" in b.text for b in paper.blocks)
+
+
+@pytest.mark.slow
+def test_corpus_cover_sheet_is_not_indexed(shared_corpus):
+    folder, _ = shared_corpus
+    paper = parse_pdf(folder / "paper-21.pdf")
+    assert paper.metadata.doi == "10.1126/science.aba1624"
+    assert not any(b.page == 1 for b in paper.blocks)
+    assert any(b.page == 2 and b.section == "Abstract" for b in paper.blocks)
+    assert all(any(b.page == 1 for b in parse_pdf(folder / name).blocks) for name in ("paper-02.pdf", "paper-19.pdf"))
+
+
 def test_not_a_pdf_by_content_not_extension(tmp_path):
     fake = tmp_path / "paper.pdf"
     fake.write_text("<html><body>Not found</body></html>")
