@@ -199,20 +199,14 @@ def _focus_on_leading_papers(library: Library, indexes, lexical: list[tuple[int,
     abstract and keywords), FOCUS_PASSAGES per paper, ranked within the paper by BM25 of the
     query's own words over the passages' word-by-word English glosses (``_search_glosses``).
 
-    Why: the answer sits in Chinese body text; over all Chinese papers the query's words
-    translated into Chinese ranked the dev evidence 9th and 12th, behind passages of other papers
-    that share everyday words, and the fusion then buried it under the English hits. Within the
-    paper the question's own words point to, the evidence ranks higher. A paper no English word of
-    the question leads to gets no focus (in a small library every paper is in the fused top 5).
+    Why: the answer sits in Chinese body text, which over all Chinese papers ranked behind other
+    papers' passages sharing everyday words (dev evidence 9th and 12th), then under the English hits.
+    A paper no English word of the question leads to gets no focus.
 
-    Within the paper, glosses rank better than translated terms: CC-CEDICT gives an English word
-    a few Chinese renderings, seldom the paper's own ("key" does not list 密钥), while each Chinese
-    word of the paper has an English gloss ("密钥" -> "key"). English questions on Chinese papers
-    (eval/xling_en_questions.jsonl and the 2 dev ones, 15), evidence's rank within the gold paper,
-    translated terms -> glosses: first 2 -> 6, top 3 6 -> 9, top 5 9 -> 10 (both fused by rank: 6,
-    9, 9). In `retrieve`'s top 30 the 13 project questions' evidence moved up for 5 (8 -> 3, 4 -> 2,
-    5 -> 4, 3 -> 0, and one unranked -> 6) and down for none; `search`'s top 5 (after its sentence
-    re-ranking) and the answers are unchanged (61.5%, 60% cited with the dev ones).
+    Within the paper, glosses rank better than translated terms: CC-CEDICT renders "guarantee" as
+    保修/保准/保管, not the paper's 保证, which glosses back to "guarantee". English questions on
+    Chinese papers (15: eval/xling_en_questions.jsonl and dev), evidence first within the gold paper
+    2 -> 6 times, top 3 6 -> 9; in `retrieve`'s top 30 up for 5 of the 13, down for none.
     """
     if not own or not lexical or settings.crosslingual_focus_weight <= 0:
         return []
