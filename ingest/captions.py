@@ -263,10 +263,12 @@ def _caption_paragraph(pt: PageText, i: int, kind: str, num: str, absorbed: set[
                 (min(b[0] for b in boxes), y0, max(b[2] for b in boxes), max(b[3] for b in boxes)), tuple(taken))
     parts, size = [first.text], first.size
     taken = [i]
+    wide = x1 - x0 >= 0.3 * pt.width  # a legend's first line that fills its column
     for j, ln in enumerate(pt.lines):  # the rest of the first row ("图1" and its title as two lines)
-        # in the caption's type: the body's line beside a legend in the next column is not
+        # in the caption's type: the body's line beside a legend in the next column is not; nor is
+        # a short label of the figure beside a full line ("... in complex with com-" "Tyr369")
         if j != i and ln.upright and abs(ln.bbox[1] - y0) < 0.5 * h and x1 - 1 < ln.bbox[0] < x1 + 40 \
-                and abs(ln.size - first.size) <= 0.6:
+                and abs(ln.size - first.size) <= 0.6 and not (wide and ln.bbox[2] - ln.bbox[0] < 0.3 * (x1 - x0)):
             parts.append(ln.text)
             taken.append(j)
             x1, y1 = max(x1, ln.bbox[2]), max(y1, ln.bbox[3])

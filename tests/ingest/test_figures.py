@@ -278,7 +278,7 @@ def test_a_caption_set_in_two_columns_is_read_column_by_column():
     """Springer's and Nature Communications' legends under a full-width figure run in two columns:
     the left column's lines first, then the right column's, not row by row (the first row had run
     on into the right column, "(a, b) Representa- are in μmol/l)", and both columns' rest was lost).
-    A short figure label beside the caption's first line is no column of it."""
+    A short figure label beside the caption's first line is neither a column of it nor its words."""
     doc = pymupdf.open()
     page = doc.new_page(width=595, height=842)
     page.insert_image(pymupdf.Rect(50, 80, 545, 400), stream=_photo(400, 260))
@@ -302,11 +302,12 @@ def test_a_caption_set_in_two_columns_is_read_column_by_column():
     doc2 = pymupdf.open()
     page = doc2.new_page(width=595, height=842)
     page.insert_text((51, 420), "Figure 5 Crystal structure of the N-domain ACE in complex with com-", fontsize=8)
-    page.insert_text((290, 420), "Tyr369", fontsize=8)
+    end = 51 + pymupdf.get_text_length("Figure 5 Crystal structure of the N-domain ACE in complex with com-", fontsize=8)
+    page.insert_text((end + 27, 422.7), "Tyr369", fontsize=8)  # as paper-29 sets it: 27 pt right, 2.7 pt lower
     page.insert_text((51, 430), "pound 33RE shown as cartoon.", fontsize=8)
-    page.insert_text((320, 430), "Water 3", fontsize=8)
+    page.insert_text((end + 27, 435.5), "Water 3", fontsize=8)
     label_beside = find_captions(read_text(doc2))[0][0].text
-    assert label_beside.endswith("pound 33RE shown as cartoon.") and "Water" not in label_beside
+    assert label_beside == "Figure 5 Crystal structure of the N-domain ACE in complex with compound 33RE shown as cartoon."
 
 
 @pytest.mark.slow
@@ -318,6 +319,8 @@ def test_corpus_legends_are_read_whole(corpus_figures):
     assert "values are in μmol/l). The zero-current level" in springer["Figure 2"]
     nature = {f.label: f.caption for f in papers["paper-32.pdf"][1]}
     assert "a Amino acid sequence alignment of AncEF-1A" in nature["Figure 2"]
+    ace = {f.label: f.caption for f in papers["paper-29.pdf"][1]}  # a label "Tyr369" beside the first line
+    assert ace["Figure 5"].startswith("Figure 5 Crystal structure of N-domain ACE in complex with compound 33RE ACE is shown")
     assert nature["Figure 2"].endswith("Domain 3 of the AncEF-1A are shown.")
     # line boxes that overlap (IOP), a body line in larger type beside the legend (PNAS)
     iop = {f.label: f.caption for f in papers["paper-08.pdf"][1]}
