@@ -282,7 +282,8 @@ def _caption_paragraph(pt: PageText, i: int, kind: str, num: str, absorbed: set[
         # same row as the one above and dropped)
         if j in taken or not ln.upright or ly0 < top + 0.5 * h or lx1 < left or lx0 > right:
             continue  # same row or another column
-        if ly0 - bottom > max(0.8 * h, 1.2 * size) or sum(len(p) for p in parts) > 2500:
+        # PNAS's legends run to 2,750 characters (a cap of 2,500 cut two); more is body text run on
+        if ly0 - bottom > max(0.8 * h, 1.2 * size) or sum(len(p) for p in parts) > 4000:
             break
         if abs(ln.size - size) > 0.6 or lx0 < left - 3 or (lx0 > left + 15 and lx1 > right + 3):
             break

@@ -327,6 +327,7 @@ def test_corpus_legends_are_read_whole(corpus_figures):
     assert "supplement from germinated wheat with a different ratio of incoming components (M ± m)" in iop["Figure 7"]
     pnas = {f.label: f.caption for f in papers["paper-06.pdf"][1]}
     assert "replication stress response. When cells are under replication stress" in pnas["Figure 7"]
+    assert pnas["Figure 4"].endswith("*P < 0.05, N = 3.") and len(pnas["Figure 4"]) > 2700  # a long legend whole
 
 
 def test_a_legend_whose_line_boxes_overlap_keeps_every_line():
@@ -351,3 +352,16 @@ def test_a_legend_whose_line_boxes_overlap_keeps_every_line():
     page.insert_text((250, 233), "thetic lethality due to the decreased restart of forks.", fontsize=10)
     assert find_captions(read_text(doc2))[0][0].text == ("Fig. 7. Working model of PARP1 UFMylation during the "
                                                          "replication stress response. PARP1 (yellow) and UFL1 (red) meet.")
+
+
+def test_a_long_legend_is_read_to_its_end():
+    """PNAS's legends run to 2,750 characters; a cap of 2,500 had cut two of them."""
+    doc = pymupdf.open()
+    page = doc.new_page(width=595, height=842)
+    lines = [f"(Panel {k}) Cells were treated, harvested and blotted for the stalled fork marker." for k in range(38)]
+    lines[0] = "Fig. 4. Defective marking impairs activation at the stalled replication forks, panel by panel."
+    lines[-1] = "Two-way ANOVA: ns = nonsignificant; *P < 0.05, N = 3."
+    for k, text in enumerate(lines):
+        page.insert_text((40, 60 + 9.5 * k), text, fontsize=7)
+    caption = find_captions(read_text(doc))[0][0].text
+    assert len(caption) > 2700 and caption.endswith("*P < 0.05, N = 3.")
