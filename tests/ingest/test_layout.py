@@ -1189,3 +1189,31 @@ def test_corpus_plos_title_stays_whole(shared_corpus):
     assert any(b.kind == "heading" and b.text.endswith("analysis of wheat (Triticum aestivum L.) following post-anthesis "
                                                        "heat stress") for b in blocks)
     assert not any(b.kind == "body" and b.text.startswith("analysis of wheat") for b in blocks)
+
+
+def test_a_bold_byline_is_no_heading(pdf):
+    """A byline set bold ("Chris Beecher3,4, Greg MacDonald1") had been a heading, so the
+    affiliations and the abstract below were filed under the authors' names instead of the title."""
+    pdf.new_page()
+    pdf.line(60, 90, "Comparative physiological and metabolomics analysis", 18)
+    pdf.line(60, 120, "Andrew E. Webb1, Thomas A. Walsh1 and Mary J. O’Connell1,2", 10, "hebo")
+    pdf.line(60, 140, "1 Bioinformatics Group, School of Biotechnology, Dublin City University, Dublin, Ireland", 8)
+    pdf.line(60, 170, "Sho1, Pbs2 and Hog1 Interactions", 11, "hebo")  # gene names: a heading
+    pdf.column(60, 190, [f"Body line {i} of the section runs on and on across the column." for i in range(1, 9)],
+               size=10, leading=13)
+    blocks, _, _ = blocks_of(pdf.save())
+    headings = [b.text for b in blocks if b.kind == "heading"]
+    assert not any("Webb1" in h for h in headings) and "Sho1, Pbs2 and Hog1 Interactions" in headings
+    byline = next(b for b in blocks if "Webb1" in b.text)
+    assert byline.kind == "body" and byline.section.startswith("Comparative physiological")
+
+
+def test_corpus_bylines_are_no_headings(shared_corpus):
+    from ingest.parse import parse_pdf
+
+    folder, _ = shared_corpus
+    for name, author in (("paper-04.pdf", "Greg MacDonald1"), ("paper-12.pdf", "Thomas A. Walsh1"),
+                         ("paper-28.pdf", "侯心迪1")):
+        blocks = parse_pdf(folder / name).blocks
+        assert not any(b.kind == "heading" and author in b.text for b in blocks), name
+        assert any(b.kind == "body" and author in b.text for b in blocks), name
