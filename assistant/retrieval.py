@@ -140,7 +140,8 @@ def retrieve(
         if not allowed:
             return []
     depth = max(settings.candidates, k)
-    terms = fit_to_vocabulary(tokenize(query), indexes.lexical)
+    words = tokenize(query)
+    terms = fit_to_vocabulary(words, indexes.lexical)
     dense = indexes.dense.search(_embed(embedder, query, vectors), depth, allowed=allowed)
     lexical = [(int(indexes.rowids[row]), score)
                for row, score in indexes.lexical.search(terms, depth, mask=mask)]
@@ -174,7 +175,7 @@ def retrieve(
             if name in weights:
                 weights[name] *= CROSS_CAP / share
     fused = fuse_ranks(lists, weights, settings.rrf_k)
-    if not zh and (focus := _focus_on_leading_papers(library, indexes, lexical, tokenize(query), mask, settings)):
+    if not zh and (focus := _focus_on_leading_papers(library, indexes, lexical, words, mask, settings)):
         lists["focus"], weights["focus"] = focus, settings.crosslingual_focus_weight
         fused = fuse_ranks(lists, weights, settings.rrf_k)
     top = fused[:k]
@@ -199,9 +200,8 @@ def _focus_on_leading_papers(library: Library, indexes, lexical: list[tuple[int,
     abstract and keywords), FOCUS_PASSAGES per paper, ranked within the paper by BM25 of the
     query's own words over the passages' word-by-word English glosses (``_search_glosses``).
 
-    Why: the answer sits in Chinese body text, which over all Chinese papers ranked behind other
-    papers' passages sharing everyday words (dev evidence 9th and 12th), then under the English hits.
-    A paper no English word of the question leads to gets no focus.
+    Why: the answer sits in Chinese body text, ranked over all Chinese papers behind passages sharing
+    everyday words (dev evidence 9th, 12th); a paper no English word of the question leads to, none.
 
     Within the paper, glosses rank better than translated terms: CC-CEDICT renders "guarantee" as
     保修/保准/保管, not the paper's 保证, which glosses back to "guarantee". English questions on

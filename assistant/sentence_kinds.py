@@ -84,6 +84,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ingest.captions import parse_caption_start
+from ingest.headings import BYLINE_NAME
 from ingest.metadata import PUBLISHING_MATTER as _FRONT_MATTER
 
 KEYWORD_LINE_SHARE = 0.5
@@ -98,13 +99,12 @@ QUANTITY_BOOST = 1.3
 UNIT_BOOST = 1.15
 REASON_BOOST = 1.2
 TABLE_TEXT_CHARS = 80  # Chinese characters without a comma-like mark: table cells, not prose
-# A first page's byline (three or more full names, each with its affiliation marks: "Kayla
-# Thomason1☯, Md Ali Babar1☯*, John E. Erickson1☯, ...") and PLOS's sidebar citation ("Citation:
-# Thomason K, Babar MA, ..."; MDPI's "Citation: Shi, C.; ..." is publishing matter already) carry
-# the title's words: they led answers and summaries of the paper they head.
-_MARKS = r"(?:\d{1,2}|[*☯†‡§#¶])(?:,?(?:\d{1,2}|[*☯†‡§#¶]))*"
-_FULL_NAME = r"\b[A-Z][^\W\d_]+(?:\s+(?:[A-Z]\.|[A-Z][^\W\d_]+))*\s+[A-Z][^\W\d_'’-]*[^\W\d_]"
-_BYLINE = re.compile(rf"(?:{_FULL_NAME}{_MARKS}\s*,\s*(?:and\s+)?){{3}}|\b(?i:citation)\s*[:：]\s*[A-Z][\w'-]+\s+[A-Z]{{1,3}},")
+# A first page's byline (three or more names with their affiliation marks, as the parser tells a
+# byline from a heading: "Kayla Thomason1☯, Md Ali Babar1☯*, John E. Erickson1☯, ...") and PLOS's
+# sidebar citation ("Citation: Thomason K, Babar MA, ..."; MDPI's "Citation: Shi, C.; ..." is
+# publishing matter already) carry the title's words: they led answers and summaries of the paper.
+BYLINE_NAMES = 3
+_PLOS_CITATION = re.compile(r"\b(?i:citation)\s*[:：]\s*[A-Z][\w'-]+\s+[A-Z]{1,3},")
 
 # Also the sections a summary never quotes (assistant.summaries); "a c kno": a kerning-split heading.
 _BACK_MATTER = (r"acknowledge?ments?|a\s?c\s?kno|funding|financial support|grants?\b|author(?:s'|s’|’s)?\s*"
@@ -309,7 +309,7 @@ def kind_share(text: str, asked: Asked | str = "", in_back_matter: bool = False)
 def _own_kind_share(text: str, term: str, in_back_matter: bool) -> float:
     if _KEYWORD_LINE.match(text):
         return KEYWORD_LINE_SHARE
-    if _FRONT_MATTER.search(text) or _BYLINE.search(text):
+    if _FRONT_MATTER.search(text) or _PLOS_CITATION.search(text) or len(BYLINE_NAME.findall(text)) >= BYLINE_NAMES:
         return FRONT_MATTER_SHARE
     if parse_caption_start(text) is not None:  # "Figure 3 shows ..." is body text, not a caption
         return CAPTION_SHARE

@@ -54,12 +54,14 @@ def bare_name(text: str) -> str:
 
 
 # A byline's name with its affiliation marks ("Chris Beecher3,4,", "Mary J. O’Connell1,2",
-# "Michael Heinzinger 1 &", "侯心迪1,", ASM's "Frickel,1 Mark"): two of them make a line a byline, not
-# a heading, even set bold (a heading's words carry no marks; a gene list "Sho1, Pbs2" has no
-# first names); so is a byline's last line of one name that ends in a mark ("Dong Wang 1✉").
-_MARK = r"\s?(?:\d{1,2}(?:,\s?(?:\d{1,2}|[*†‡§#✉]))*[*†‡§#✉]?|[*†‡§#✉])\s*(?:,|\band\b|&|$)"
-_BYLINE_NAME = re.compile(rf"(?:[A-Z][^\W\d_]*\.?\s+[A-Z][^\W\d_'’-]*[^\W\d_](?:-[^\W\d_]+)?|[\u4e00-\u9fff]{{2,4}}){_MARK}"
-                          r"|[A-Z][^\W\d_'’-]+\s?,\d{1,2}(?:,[\d*]+)*\s+(?=[A-Z])")
+# "Michael Heinzinger 1 &", "Kayla Thomason1☯,", "侯心迪1,", ASM's "Frickel,1 Mark"): two of them
+# make a line a byline, not a heading, even set bold (a heading's words carry no marks; a gene list
+# "Sho1, Pbs2" has no first names); so is a byline's last line of one name that ends in a mark
+# ("Dong Wang 1✉"). Answers count them too (assistant.sentence_kinds).
+_SIGN = r"[*☯†‡§#¶✉]"
+_MARK = rf"\s?(?:\d{{1,2}}(?:,\s?(?:\d{{1,2}}|{_SIGN}))*{_SIGN}*|{_SIGN}+)\s*(?:,|\band\b|&|$)"
+BYLINE_NAME = re.compile(rf"(?:[A-Z][^\W\d_]*\.?\s+[A-Z][^\W\d_'’-]*[^\W\d_](?:-[^\W\d_]+)?|[\u4e00-\u9fff]{{2,4}}){_MARK}"
+                         r"|[A-Z][^\W\d_'’-]+\s?,\d{1,2}(?:,[\d*]+)*\s+(?=[A-Z])")
 
 
 def is_heading(ln: _Line, body_size: float) -> bool:
@@ -73,8 +75,8 @@ def is_heading(ln: _Line, body_size: float) -> bool:
         return False
     if bare_name(text) in SECTION_NAMES:
         return True
-    if _FORMULA.search(text) or text.endswith("。") or len(_BYLINE_NAME.findall(text)) >= 2 \
-            or (_BYLINE_NAME.fullmatch(text) and re.search(r"[*†‡§#✉]$", text)):
+    if _FORMULA.search(text) or text.endswith("。") or len(BYLINE_NAME.findall(text)) >= 2 \
+            or (BYLINE_NAME.fullmatch(text) and re.search(rf"{_SIGN}$", text)):
         return False  # a formula's line, set larger by its math font, a sentence, or a byline (or its last name)
     styled = ln.bold or ln.size >= body_size + 1.0
     numbered = NUMBERED.match(text)
