@@ -60,7 +60,10 @@ class FigureIndex:
         # a Chinese figure could rank only through BM25, while an English one collects the dense and
         # translated lists too, and for "胖树 Spine-Leaf Torus Dragonfly Slim Fly 数据中心拓扑示意图" a
         # Drosophila legend long enough to say "flies" often outranked the figure BM25 put first by far.
-        dense_texts = [t if is_english else gloss_text(t) or t for t, is_english in zip(dense_texts, english)]
+        dense_texts = [t if is_english else gloss_text(t) for t, is_english in zip(dense_texts, english)]
+        # a Chinese caption with no word in the lexicon has no English reading: MiniLM's vector of its
+        # raw characters is noise, so it stays out of the dense list (BM25 still finds it)
+        self.readable = np.array([bool(t.strip()) for t in dense_texts], dtype=bool)
         self.chinese = np.array([papers[r["paper_id"]].lang == "zh" for r in rows], dtype=bool)  # paper language
         self.vectors = embedder.embed_documents(dense_texts) if dense_texts else np.zeros((0, embedder.dim), np.float32)
 
@@ -120,7 +123,7 @@ def search_figures(library: Library, embedder: Embedder, query: str, k: int = 10
     if probe:
         # every caption is compared in English (a Chinese one through its gloss; its raw vector was
         # noise that ranked unrelated Chinese figures above the one captioned with the query's words)
-        usable = np.ones(len(index.rows), dtype=bool) if allowed is None else allowed
+        usable = index.readable if allowed is None else allowed & index.readable
         sims = np.where(usable, index.vectors @ embedder.embed_query(probe), -1.0)
         top = [i for i in np.argsort(-sims)[:depth] if usable[i]]
         lists["dense"] = [(int(i), float(sims[i])) for i in top]

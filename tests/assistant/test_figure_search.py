@@ -72,3 +72,17 @@ def test_a_chinese_caption_is_compared_with_a_chinese_query_through_its_english_
     query = hashing.embed_query("data center topology structure")
     sims = index.vectors @ query
     assert sims[0] > sims[1]  # the gloss of "数据中心典型拓扑结构" is read, not its characters
+
+
+def test_a_chinese_caption_without_an_english_reading_stays_out_of_the_dense_list(hashing):
+    """A Chinese text none of whose words the lexicon knows glosses to nothing; MiniLM's vector of
+    its raw characters would be noise that ranks the figure for any query."""
+    from assistant.figure_search import FigureIndex
+    from assistant.types import Paper
+
+    zh = Paper(id="zh", doi="10.1/zh", title="鱻", authors=(), year=2025, pages=2, lang="zh")
+    rows = [{"id": "f1", "paper_id": "zh", "page": 1, "label": "", "caption": "", "mentions": "[]", "image_path": "a.png"},
+            {"id": "f2", "paper_id": "zh", "page": 2, "label": "图2", "caption": "图2 数据中心典型拓扑结构",
+             "mentions": "[]", "image_path": "b.png"}]
+    index = FigureIndex(rows, {"zh": zh}, hashing)
+    assert index.readable.tolist() == [False, True]
