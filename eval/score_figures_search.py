@@ -33,10 +33,11 @@ def _squash_founder(text: str) -> str:
     return re.sub(r"\W", "", normalise(read))
 
 
-def is_gold(hit, gold: dict) -> bool:
+def is_gold(hit, gold: dict, founder: bool = False) -> bool:
     """The gold figure: same paper (by DOI when the PDF prints one: the two ACL papers do not),
     same page, and a caption that holds the gold caption (also compared without spaces or
-    punctuation, for captions that mix English and Chinese) or at least its number and opening."""
+    punctuation, for captions that mix English and Chinese) or at least its number and opening.
+    `founder`: also read Founder glyphs in both captions alike (beyond shared/README's matching)."""
     if hit.paper.doi and hit.paper.doi != gold["doi"].lower():
         return False
     if hit.page != gold["page"]:
@@ -48,7 +49,7 @@ def is_gold(hit, gold: dict) -> bool:
         return True
     # A gold caption copied from a PDF set in Founder fonts keeps their glyphs ("图1摇DAC鄄ICMANET");
     # the parser reads them as what they stand for ("图1 DAC-ICMANET"). Both sides read alike.
-    if _squash_founder(gold["evidence"]) in _squash_founder(text):
+    if founder and _squash_founder(gold["evidence"]) in _squash_founder(text):
         return True
     # A caption cut short or run into other text by the parser: same figure number and the same
     # opening words ("Figure 3—video 2" on the page of "Figure 3" is not it).
@@ -67,17 +68,22 @@ def main() -> None:
     questions = [q for q in load_questions(args.questions) if q["type"] == "figure"]
     service.figures("warm up", k=1)
     found: dict[str, list[bool]] = defaultdict(list)
+    glyphs_read: list[bool] = []
     times = []
     for q in questions:
         start = time.perf_counter()
         hits = service.figures(q["question"], k=args.k)
         times.append(time.perf_counter() - start)
         found[q["lang"]].append(any(is_gold(h, q["gold"][0]) for h in hits))
+        glyphs_read.append(any(is_gold(h, q["gold"][0], founder=True) for h in hits))
     for lang, values in sorted(found.items()):
         print(f"figure/{lang}: gold figure in top {args.k}: {100 * sum(values) / len(values):.1f}% (n={len(values)})")
     allv = [v for vs in found.values() for v in vs]
     print(f"all: {100 * sum(allv) / len(allv):.1f}% (n={len(allv)}; target 85%), "
           f"{1000 * sorted(times)[len(times) // 2]:.0f} ms median per search")
+    # the matching above is shared/README's; a gold caption copied with a Founder font's glyphs
+    # ("图1摇DAC鄄ICMANET") cannot match the parser's repaired caption ("图1 DAC-ICMANET") under it
+    print(f"all, reading Founder glyphs in both captions alike: {100 * sum(glyphs_read) / len(glyphs_read):.1f}%")
 
 
 if __name__ == "__main__":

@@ -41,7 +41,7 @@ def test_dev_figure_items_do_not_regress(corpus_service):
     items = [q for q in load_questions() if q["type"] == "figure"]
     found = sum(any(is_gold(h, q["gold"][0]) for h in corpus_service.figures(q["question"], k=3)) for q in items)
     print(json.dumps({"figure_top3": found / len(items)}))
-    assert found / len(items) >= 0.9  # measured 100% (target 85%)
+    assert found / len(items) >= 0.9  # measured 96.9% (target 85%; 100% reading Founder glyphs alike)
 
 
 def test_cli_figures_json(corpus_service):
@@ -98,5 +98,5 @@ def test_the_figure_scorer_reads_founder_glyphs_in_a_gold_caption_as_the_parser_
     hit = SimpleNamespace(paper=SimpleNamespace(doi="10.1/zh"), page=3, label="图1",
                           caption="图1 DAC-ICMANET 机制的系统模型")
     gold = {"doi": "10.1/ZH", "page": 3, "evidence": "图1摇DAC鄄ICMANET 机制的系统模型"}
-    assert is_gold(hit, gold)
-    assert not is_gold(SimpleNamespace(paper=hit.paper, page=3, label="图2", caption="图2 仿真拓扑"), gold)
+    assert is_gold(hit, gold, founder=True) and not is_gold(hit, gold)  # shared/README's matching cannot
+    assert not is_gold(SimpleNamespace(paper=hit.paper, page=3, label="图2", caption="图2 仿真拓扑"), gold, founder=True)
