@@ -64,6 +64,20 @@ BYLINE_NAME = re.compile(rf"(?:[A-Z][^\W\d_]*\.?\s+[A-Z][^\W\d_'’-]*[^\W\d_](?
                          r"|[A-Z][^\W\d_'’-]+\s?,\d{1,2}(?:,[\d*]+)*\s+(?=[A-Z])")
 
 
+def is_name_list(text: str) -> bool:
+    """Three or more names of two to four words, parted by commas and "and", the line ending in a
+    sign: NAR's byline marks its corresponding author only ("..., Aivar Liiv and Jaanus Remme *"),
+    so no name carries the affiliation marks `BYLINE_NAME` looks for. A heading lists single words
+    ("Bacteria, Archaea and Eukarya") and ends in no sign."""
+    if not re.search(rf"{_SIGN}$", text):
+        return False
+    parts = [p for p in re.split(r"\s*,\s*|\s+and\s+", re.sub(rf"\s*{_SIGN}+$", "", text)) if p]
+    return len(parts) >= 3 and all(_LISTED_NAME.fullmatch(p) for p in parts)
+
+
+_LISTED_NAME = re.compile(r"[A-Z][^\W\d_]*\.?(?:[\s-]+[^\W\d_]+\.?){1,3}")  # "Rya Er o": kerning-split names too
+
+
 def is_heading(ln: _Line, body_size: float) -> bool:
     """Known section names, numbered short lines in a distinct style, or bold/larger short lines."""
     text = heading_name(ln.text)
@@ -76,7 +90,7 @@ def is_heading(ln: _Line, body_size: float) -> bool:
     if bare_name(text) in SECTION_NAMES:
         return True
     if _FORMULA.search(text) or text.endswith("。") or len(BYLINE_NAME.findall(text)) >= 2 \
-            or (BYLINE_NAME.fullmatch(text) and re.search(rf"{_SIGN}$", text)):
+            or (BYLINE_NAME.fullmatch(text) and re.search(rf"{_SIGN}$", text)) or is_name_list(text):
         return False  # a formula's line, set larger by its math font, a sentence, or a byline (or its last name)
     styled = ln.bold or ln.size >= body_size + 1.0
     numbered = NUMBERED.match(text)
