@@ -106,6 +106,28 @@ def is_heading(ln: _Line, body_size: float) -> bool:
     return styled and words <= longest and not text.endswith(".") and not re.search(r"\d{3,}", text)
 
 
+def stands_alone(prev: _Line | None, ln: _Line, nxt: _Line | None, gap: float, after_heading: bool) -> bool:
+    """A short line in the text's own type with a paragraph's gap above it is a heading when the
+    paragraph under it is set close below it, or, at most nine tenths of that paragraph's width,
+    when a gap parts it from both: a manuscript typed in one face (bioRxiv's "Growth conditions",
+    "Extended motif DMS library identifies mutations modulating interaction strength") marks its
+    subheadings only so. `gap`: the text's usual gap between lines; `after_heading`: the line
+    above is a heading (else it must end a sentence)."""
+    if prev is None or nxt is None or ln.bold or not (prev.page == ln.page == nxt.page and prev.col == ln.col == nxt.col):
+        return False
+    text = heading_name(ln.text)
+    if (not text[:1].isupper() or text.endswith((".", ",", ";", ":", "?", "!")) or len(text.split()) > 12
+            or CJK_RE.search(text) or CAPTION.match(text) or _FORMULA.search(text) or not nxt.text[:1].isupper()):
+        return False  # (a figure's "Median cloud area = 3.596 μm2" is no heading)
+    if abs(nxt.size - ln.size) > 0.3 or not (after_heading or abs(prev.size - ln.size) <= 0.3
+                                              and prev.text.rstrip().endswith((".", "!", "?"))):
+        return False
+    above, below, width = ln.y0 - prev.y1, nxt.y0 - ln.y1, (ln.x1 - ln.x0) / max(nxt.x1 - nxt.x0, 1.0)
+    if above <= gap + 0.5 * ln.size:
+        return False
+    return below <= gap + 0.2 * ln.size and width <= 0.6 or below > gap + 0.5 * ln.size and width <= 0.9
+
+
 def wraps_into_sentence(ln: _Line, nxt: _Line | None, body_size: float) -> bool:
     """A heading-like line whose sentence runs on into the next line (lower-case start, same style,
     just below) is body text: a bold abstract's first line (PNAS) or an intro line set a size up

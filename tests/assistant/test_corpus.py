@@ -69,7 +69,7 @@ def test_factoid_retrieval_rates(service, corpus):
     finally:
         settings.sentence_rerank_depth = depth
     print(json.dumps({"factoid_en_top5": en, "factoid_zh_top5": zh, "factoid_en_top5_plain": plain}))
-    assert en >= 0.83 and zh >= 0.8  # measured 85.7% and 90% (targets: 85% each)
+    assert en >= 0.83 and zh >= 0.8  # measured 91.1% and 90% at parser 57 (targets: 85% each)
     assert en > plain  # measured 80.4% without it
 
 

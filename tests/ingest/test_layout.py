@@ -1226,6 +1226,43 @@ def test_a_byline_marking_only_its_corresponding_author_is_no_heading(pdf):
     assert byline.kind == "body" and byline.section.startswith("Ribosomal RNA")
 
 
+def test_a_short_line_in_the_texts_type_between_paragraphs_is_a_heading(pdf):
+    """A manuscript typed in one face marks its subheadings only by a line of their own, a blank
+    line above and the paragraph set close below (bioRxiv's "Growth conditions", "Cloning"); they
+    had opened their paragraphs ("Growth conditions Escherichia coli cells were grown ..."). Not a
+    figure's "Median area = 3.6" nor a table's first cell beside the others."""
+    body = [f"Sentence {i} of the paragraph runs across the whole width of the column here" for i in range(1, 4)]
+    pdf.new_page()
+    pdf.line(60, 80, "Material and methods", 16)
+    y = pdf.column(60, 110, [*body, "and it ends here."], size=10, leading=13)
+    pdf.line(60, y + 13, "Growth conditions", 10)
+    y = pdf.column(60, y + 26, ["Escherichia coli cells were grown in rich medium at 37 degrees for liquid cultures,",
+                                *body, "and the paragraph ends."], size=10, leading=13)
+    pdf.line(60, y + 13, "Median area = 3.6", 10)
+    y = pdf.column(60, y + 26, [f"Another line {i} of text runs across the whole width of the column here" for i in range(1, 4)]
+                   + ["to its end."], size=10, leading=13)
+    pdf.line(60, y + 13, "Filter", 10)
+    pdf.line(200, y + 13, "Number of papers", 10)
+    pdf.column(60, y + 26, ["No title 20k and no authors 0.3M and fewer than 100 characters of text 80.0M in all",
+                            *body], size=10, leading=13)
+    blocks, _, _ = blocks_of(pdf.save())
+    headings = [b.text for b in blocks if b.kind == "heading"]
+    assert "Growth conditions" in headings
+    grown = next(b for b in blocks if "Escherichia" in b.text)
+    assert grown.section == "Growth conditions" and grown.text.startswith("Escherichia")
+    assert not any("Median" in h or h == "Filter" for h in headings)
+
+
+def test_corpus_subheadings_in_the_texts_type(shared_corpus):
+    from ingest.parse import parse_pdf
+
+    folder, _ = shared_corpus
+    blocks = parse_pdf(folder / "paper-05.pdf").blocks
+    headings = {b.text for b in blocks if b.kind == "heading"}
+    assert {"Growth conditions", "Cloning", "Strain construction", "DHFR-PCA growth curves"} <= headings
+    assert not any(b.kind == "body" and b.text.startswith("Growth conditions") for b in blocks)
+
+
 def test_corpus_bylines_are_no_headings(shared_corpus):
     from ingest.parse import parse_pdf
 
