@@ -107,21 +107,23 @@ def is_heading(ln: _Line, body_size: float) -> bool:
 
 
 def stands_alone(prev: _Line | None, ln: _Line, nxt: _Line | None, gap: float, after_heading: bool) -> bool:
-    """A short line in the text's own type with a paragraph's gap above it is a heading when the
-    paragraph under it is set close below it, or, at most nine tenths of that paragraph's width,
-    when a gap parts it from both: a manuscript typed in one face (bioRxiv's "Growth conditions",
-    "Extended motif DMS library identifies mutations modulating interaction strength") marks its
-    subheadings only so. `gap`: the text's usual gap between lines; `after_heading`: the line
-    above is a heading (else it must end a sentence)."""
+    """A short line in the text's type (or up to 1 pt smaller) with a paragraph's gap above it is a
+    heading when the paragraph under it is set close below it, or, at most nine tenths of that
+    paragraph's width, when a gap parts it from both: a manuscript typed in one face (bioRxiv's
+    "Growth conditions", "Extended motif DMS library identifies mutations modulating interaction
+    strength") marks its subheadings only so, BMC its own a little smaller in another face. `gap`:
+    the text's usual gap between lines; `after_heading`: the line above is a heading (else it must
+    end a sentence)."""
     if prev is None or nxt is None or ln.bold or not (prev.page == ln.page == nxt.page and prev.col == ln.col == nxt.col):
         return False
     text = heading_name(ln.text)
     if (not text[:1].isupper() or text.endswith((".", ",", ";", ":", "?", "!")) or len(text.split()) > 12
-            or CJK_RE.search(text) or CAPTION.match(text) or _FORMULA.search(text) or not nxt.text[:1].isupper()):
-        return False  # (a figure's "Median cloud area = 3.596 μm2" is no heading)
-    if abs(nxt.size - ln.size) > 0.3 or not (after_heading or abs(prev.size - ln.size) <= 0.3
-                                              and prev.text.rstrip().endswith((".", "!", "?"))):
-        return False
+            or CJK_RE.search(text) or CAPTION.match(text) or _FORMULA.search(text) or not nxt.text[:1].isupper()
+            or len(nxt.text.split()) < 5):
+        return False  # (a figure's "Median cloud area = 3.596 μm2" is no heading, nor a table's cell over another)
+    if not -0.3 <= nxt.size - ln.size <= 1.0 or not (after_heading or abs(prev.size - nxt.size) <= 0.3
+                                                      and prev.text.rstrip().endswith((".", "!", "?"))):
+        return False  # (BMC sets its subheadings a little smaller, in another face: "Tools for data collection")
     above, below, width = ln.y0 - prev.y1, nxt.y0 - ln.y1, (ln.x1 - ln.x0) / max(nxt.x1 - nxt.x0, 1.0)
     if above <= gap + 0.5 * ln.size:
         return False

@@ -1228,8 +1228,8 @@ def test_a_byline_marking_only_its_corresponding_author_is_no_heading(pdf):
 
 def test_a_short_line_in_the_texts_type_between_paragraphs_is_a_heading(pdf):
     """A manuscript typed in one face marks its subheadings only by a line of their own, a blank
-    line above and the paragraph set close below (bioRxiv's "Growth conditions", "Cloning"); they
-    had opened their paragraphs ("Growth conditions Escherichia coli cells were grown ..."). Not a
+    line above and the paragraph set close below (bioRxiv's "Growth conditions", "Cloning"; BMC's
+    "Ethical considerations" a little smaller, in another face); they had opened their paragraphs ("Growth conditions Escherichia coli cells were grown ..."). Not a
     figure's "Median area = 3.6" nor a table's first cell beside the others."""
     body = [f"Sentence {i} of the paragraph runs across the whole width of the column here" for i in range(1, 4)]
     pdf.new_page()
@@ -1238,6 +1238,9 @@ def test_a_short_line_in_the_texts_type_between_paragraphs_is_a_heading(pdf):
     pdf.line(60, y + 13, "Growth conditions", 10)
     y = pdf.column(60, y + 26, ["Escherichia coli cells were grown in rich medium at 37 degrees for liquid cultures,",
                                 *body, "and the paragraph ends."], size=10, leading=13)
+    pdf.line(60, y + 13, "Ethical considerations", 9.2)  # BMC: a little smaller (in another face)
+    y = pdf.column(60, y + 25, ["The study proposal was reviewed and approved by the research committee of the",
+                                *body, "institute."], size=10, leading=13)
     pdf.line(60, y + 13, "Median area = 3.6", 10)
     y = pdf.column(60, y + 26, [f"Another line {i} of text runs across the whole width of the column here" for i in range(1, 4)]
                    + ["to its end."], size=10, leading=13)
@@ -1250,6 +1253,7 @@ def test_a_short_line_in_the_texts_type_between_paragraphs_is_a_heading(pdf):
     assert "Growth conditions" in headings
     grown = next(b for b in blocks if "Escherichia" in b.text)
     assert grown.section == "Growth conditions" and grown.text.startswith("Escherichia")
+    assert "Ethical considerations" in headings
     assert not any("Median" in h or h == "Filter" for h in headings)
 
 
@@ -1261,6 +1265,8 @@ def test_corpus_subheadings_in_the_texts_type(shared_corpus):
     headings = {b.text for b in blocks if b.kind == "heading"}
     assert {"Growth conditions", "Cloning", "Strain construction", "DHFR-PCA growth curves"} <= headings
     assert not any(b.kind == "body" and b.text.startswith("Growth conditions") for b in blocks)
+    bmc = {b.text for b in parse_pdf(folder / "paper-09.pdf").blocks if b.kind == "heading"}
+    assert {"Ethical considerations", "Structured patient interviews"} <= bmc
 
 
 def test_corpus_bylines_are_no_headings(shared_corpus):
