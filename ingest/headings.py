@@ -130,6 +130,21 @@ def stands_alone(prev: _Line | None, ln: _Line, nxt: _Line | None, gap: float, a
     return below <= gap + 0.2 * ln.size and width <= 0.6 or below > gap + 0.5 * ln.size and width <= 0.9
 
 
+def runs_in_without_stop(bold: str, rest: str) -> bool:
+    """Two bold words or more (words only) before text that opens with a capital: a paragraph's
+    run-in head set without a stop (ACL: "Selecting PDFs We remove PDFs ..."); one bold word
+    ("Sho1 Binding ..."), a label ("RESEARCH ARTICLE | BIOCHEMISTRY") or words ending on a
+    preposition (a head's bold part before an italic name) is not one."""
+    rest = rest.lstrip()
+    words = re.findall(r"[A-Za-z]{2,}", bold)
+    return (len(bold) <= 60 and rest[:1].isupper() and bool(re.fullmatch(r"[A-Za-z][A-Za-z -]*[A-Za-z]:?", bold))
+            and len(words) >= 2 and words[-1].lower() not in _OPEN_ENDS)
+
+
+# a head does not end on these: "qPCR for" is the bold part of "qPCR for *Bd* and BdDV-1" (Cell)
+_OPEN_ENDS = frozenset("a an and as at by for from in into of on or the to via with".split())
+
+
 def wraps_into_sentence(ln: _Line, nxt: _Line | None, body_size: float) -> bool:
     """A heading-like line whose sentence runs on into the next line (lower-case start, same style,
     just below) is body text: a bold abstract's first line (PNAS) or an intro line set a size up

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 import pymupdf
 
 from assistant.types import TextBlock
-from ingest.headings import REF_HEAD, bare_name, heading_name
+from ingest.headings import REF_HEAD, bare_name, heading_name, runs_in_without_stop
 from ingest.columns import order_page
 from ingest.paragraphs import assemble, mark_footnotes, merge_same_row
 from ingest.references import divert_unheaded_references
@@ -122,6 +122,7 @@ def _bold_lead(spans: list[dict], text: str) -> int:
     if lead and text.startswith(lead) and text[len(lead):len(lead) + 1] in (".", ":"):
         lead += text[len(lead)]  # the stop in the text's face ("yeast" bold, "." regular: Nature)
     spaced = 0 < k < len(spans) and spans[k]["text"][:1] in ("\u2002", "\u2003")
+    spaced = spaced or runs_in_without_stop(lead, text[len(lead):])
     return len(lead) if (lead.endswith((".", ":", "?")) or spaced) and text.startswith(lead) and len(lead) < len(text) else 0
 
 

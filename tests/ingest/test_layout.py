@@ -1267,6 +1267,30 @@ def test_corpus_subheadings_in_the_texts_type(shared_corpus):
     assert not any(b.kind == "body" and b.text.startswith("Growth conditions") for b in blocks)
     bmc = {b.text for b in parse_pdf(folder / "paper-09.pdf").blocks if b.kind == "heading"}
     assert {"Ethical considerations", "Structured patient interviews"} <= bmc
+    acl = {b.text for b in parse_pdf(folder / "paper-16.pdf").blocks if b.kind == "heading"}
+    assert {"Selecting PDFs", "Postprocessing GROBID output"} <= acl
+
+
+def test_a_bold_run_in_head_without_a_stop_opens_its_paragraph_as_a_heading(pdf):
+    """ACL sets a paragraph's head in bold with no stop after it ("Selecting PDFs We remove PDFs
+    ..."), and MuPDF splits the bold words from the rest of the line: the head had opened the
+    paragraph's text. One bold word before a capital ("Sho1 Binding ...") stays the text's."""
+    rest = [f"Line {i} of the paragraph goes on across the column without a break in it." for i in range(1, 4)]
+    pdf.new_page()  # a first page's bold labels run into their text without a stop too: not there
+    run_in(pdf, 80, "How to cite this article", " Webb et al. (2017), a software package for analyses.")
+    pdf.column(60, 93, rest, size=10, leading=13)
+    pdf.new_page()
+    pdf.line(60, 80, "2.1 Processing PDFs", 12, "hebo")
+    y = pdf.column(60, 100, [*rest, "It ends here."], size=10, leading=13)
+    run_in(pdf, y, "Selecting PDFs", " We remove PDFs which are less likely to be academic papers and")
+    y = pdf.column(60, y + 13, [*rest, "It ends here."], size=10, leading=13)
+    run_in(pdf, y, "Sho1", " Binding was measured in every strain of the screen, and the values")
+    pdf.column(60, y + 13, rest, size=10, leading=13)
+    blocks, _, _ = blocks_of(pdf.save())
+    headings = [b.text for b in blocks if b.kind == "heading"]
+    assert "Selecting PDFs" in headings and "Sho1" not in headings and "How to cite this article" not in headings
+    removed = next(b for b in blocks if "We remove PDFs" in b.text)
+    assert removed.section == "Selecting PDFs" and removed.text.startswith("We remove PDFs")
 
 
 def test_corpus_bylines_are_no_headings(shared_corpus):
