@@ -250,6 +250,9 @@ def _with_overleaf(cap: Caption, texts: list[PageText]) -> Caption:
     return replace(cap, text=_join([cap.text[: marker.start()], *(ln.text for ln in rest)]))
 
 
+_PANEL = re.compile(r"\([A-Ha-h]\)\s")  # "(A) The tumor microenvironment ..."
+
+
 def _caption_paragraph(pt: PageText, i: int, kind: str, num: str, absorbed: set[int]) -> tuple[str, tuple, tuple]:
     """The caption's lines: its row, then lines below in the same column and font size (or both
     columns of a caption set in two, `_two_columns`)."""
@@ -285,6 +288,11 @@ def _caption_paragraph(pt: PageText, i: int, kind: str, num: str, absorbed: set[
         # PNAS's legends run to 2,750 characters (a cap of 2,500 cut two); more is body text run on
         if ly0 - bottom > max(0.8 * h, 1.2 * size) or sum(len(p) for p in parts) > 4000:
             break
+        if 0.6 < abs(ln.size - size) <= 1.2 and ly0 - bottom < 0.5 * h and abs(lx0 - left) < 3 \
+                and (_PANEL.match(ln.text) or parts[-1].rstrip().endswith(".")):
+            # a legend's text in the body's type right under its title set smaller (Science's author
+            # manuscripts: a 9 pt bold title over 10 pt panels, "(A) The tumor microenvironment ...")
+            size = ln.size
         if abs(ln.size - size) > 0.6 or lx0 < left - 3 or (lx0 > left + 15 and lx1 > right + 3):
             break
         if any(k != j and o.upright and abs(o.bbox[1] - ly0) < 2 and o.bbox[2] > left and o.bbox[0] < right

@@ -328,6 +328,9 @@ def test_corpus_legends_are_read_whole(corpus_figures):
     pnas = {f.label: f.caption for f in papers["paper-06.pdf"][1]}
     assert "replication stress response. When cells are under replication stress" in pnas["Figure 7"]
     assert pnas["Figure 4"].endswith("*P < 0.05, N = 3.") and len(pnas["Figure 4"]) > 2700  # a long legend whole
+    science = {f.label: f.caption for f in papers["paper-21.pdf"][1]}  # a 9 pt title over 10 pt panels
+    assert "(A) The tumor microenvironment (TME) acts to suppress T cell activation" in science["Figure 1"]
+    assert "KPC CD19+ pancreatic tumors were engrafted subcutaneously" in science["Figure 3"]
 
 
 def test_a_legend_whose_line_boxes_overlap_keeps_every_line():
@@ -365,3 +368,19 @@ def test_a_long_legend_is_read_to_its_end():
         page.insert_text((40, 60 + 9.5 * k), text, fontsize=7)
     caption = find_captions(read_text(doc))[0][0].text
     assert len(caption) > 2700 and caption.endswith("*P < 0.05, N = 3.")
+
+
+def test_a_legend_in_the_texts_type_under_a_smaller_title_is_read():
+    """Science's author manuscripts set a legend's title in 9 pt bold and its text, right below,
+    in the 10 pt body type: the caption had stopped at the title. Body text a gap below a caption
+    in larger type is not the caption's."""
+    doc = pymupdf.open()
+    page = doc.new_page(width=595, height=842)
+    page.insert_text((150, 580), "Fig. 1. Synthetic circuits drive local T cell proliferation.", fontsize=9, fontname="tibo")
+    page.insert_text((150, 592), "(A) The tumor microenvironment acts to suppress T cell activation.", fontsize=10, fontname="tiro")
+    page.insert_text((150, 606), "(B) Synthetic circuits were created in human primary T cells.", fontsize=10, fontname="tiro")
+    page.insert_text((150, 700), "Fig. 2. Another figure of the same paper, its legend alone.", fontsize=9, fontname="tibo")
+    page.insert_text((150, 730), "The body text resumes here, a gap below the second legend.", fontsize=10, fontname="tiro")
+    captions = {c.label: c.text for c in find_captions(read_text(doc))[0]}
+    assert captions["Figure 1"].endswith("(B) Synthetic circuits were created in human primary T cells.")
+    assert captions["Figure 2"] == "Fig. 2. Another figure of the same paper, its legend alone."
