@@ -75,6 +75,9 @@ def is_name_list(text: str) -> bool:
     return len(parts) >= 3 and all(_LISTED_NAME.fullmatch(p) for p in parts)
 
 
+# a wrapped byline's next line opens with the marks of the name before it (",1 Dusan Kwiatkowski,5",
+# "2, Youlin Zhu1 &"); no heading opens so
+_BYLINE_TAIL = re.compile(r"[,;]|\d{1,2}(?:,\d{1,2})*,\s")
 _LISTED_NAME = re.compile(r"[A-Z][^\W\d_]*\.?(?:[\s-]+[^\W\d_]+\.?){1,3}")  # "Rya Er o": kerning-split names too
 
 
@@ -90,7 +93,8 @@ def is_heading(ln: _Line, body_size: float) -> bool:
     if bare_name(text) in SECTION_NAMES:
         return True
     if _FORMULA.search(text) or text.endswith("。") or len(BYLINE_NAME.findall(text)) >= 2 \
-            or (BYLINE_NAME.fullmatch(text) and re.search(rf"{_SIGN}$", text)) or is_name_list(text):
+            or (BYLINE_NAME.fullmatch(text) and re.search(rf"{_SIGN}$", text)) or is_name_list(text) \
+            or _BYLINE_TAIL.match(text) and BYLINE_NAME.search(text):
         return False  # a formula's line, set larger by its math font, a sentence, or a byline (or its last name)
     styled = ln.bold or ln.size >= body_size + 1.0
     numbered = NUMBERED.match(text)

@@ -1217,11 +1217,13 @@ def test_a_byline_marking_only_its_corresponding_author_is_no_heading(pdf):
     pdf.line(60, 120, "Kaspar Reier, Aivar Liiv, Mari Tamm and Jaanus Remme *", 11, "hebo")
     pdf.line(60, 140, "Institute of Molecular and Cell Biology, University of Tartu, Estonia", 8)
     pdf.line(60, 170, "Bacteria, Archaea and Eukarya", 11, "hebo")
+    pdf.line(60, 330, ",1 Dusan Kwiatkowski,5 Thorin Peiser,5", 11, "hebo")  # a wrapped byline's next line
+    pdf.column(60, 350, [f"Abstract line {i} runs on and on across the column." for i in range(1, 4)], size=10, leading=13)
     pdf.column(60, 190, [f"Body line {i} of the section runs on and on across the column." for i in range(1, 9)],
                size=10, leading=13)
     blocks, _, _ = blocks_of(pdf.save())
     headings = [b.text for b in blocks if b.kind == "heading"]
-    assert not any("Remme" in h for h in headings) and "Bacteria, Archaea and Eukarya" in headings
+    assert not any("Remme" in h or "Kwiatkowski" in h for h in headings) and "Bacteria, Archaea and Eukarya" in headings
     byline = next(b for b in blocks if "Remme" in b.text)
     assert byline.kind == "body" and byline.section.startswith("Ribosomal RNA")
 
@@ -1298,7 +1300,8 @@ def test_corpus_bylines_are_no_headings(shared_corpus):
 
     folder, _ = shared_corpus
     for name, author in (("paper-04.pdf", "Greg MacDonald1"), ("paper-12.pdf", "Thomas A. Walsh1"),
-                         ("paper-28.pdf", "侯心迪1"), ("paper-02.pdf", "Jaanus Remme")):
+                         ("paper-28.pdf", "侯心迪1"), ("paper-02.pdf", "Jaanus Remme"),
+                         ("paper-19.pdf", "Dusan Kwiatkowski"), ("paper-03.pdf", "Youlin Zhu1")):
         blocks = parse_pdf(folder / name).blocks
         assert not any(b.kind == "heading" and author in b.text for b in blocks), name
         assert any(b.kind == "body" and author in b.text for b in blocks), name
