@@ -203,7 +203,10 @@ def assemble(lines: list[_Line], body_size: float, vocab: set[str]) -> tuple[lis
             flush()
             kind, para = "body", [replace(ln, text=ln.text[ln.lead:].lstrip(), lead=0)]
         elif kind == "heading" and (continues_heading(prev, ln) if head else continues_heading(
-                prev, ln, leading=leading.get(ln.size, 0.0)) and ends_wrapped_heading(para, ln, body_size, nxt)):
+                prev, ln, leading=leading.get(ln.size, 0.0)) and ends_wrapped_heading(para, ln, body_size, nxt)) \
+                and not (ln.font != prev.font and bare_name(section) in SECTION_NAMES):
+            # (a section's name is whole: PLOS sets "Materials and methods" in Helvetica over its first
+            # subheading in Minion, both 12 pt bold, and they had been one heading)
             para.append(ln)  # second line of a wrapped heading
             section = heading_name(join_lines([x.text for x in para], vocab))
         elif head:

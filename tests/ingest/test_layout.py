@@ -1295,6 +1295,27 @@ def test_a_bold_run_in_head_without_a_stop_opens_its_paragraph_as_a_heading(pdf)
     assert removed.section == "Selecting PDFs" and removed.text.startswith("We remove PDFs")
 
 
+def test_a_section_name_does_not_take_the_subheading_under_it_in_another_face(pdf):
+    """PLOS sets "Materials and methods" in Helvetica bold over its first subheading in Minion bold,
+    both 12 pt, a line apart: they were read as one heading. A known section name is whole."""
+    pdf.new_page()
+    pdf.line(60, 80, "Materials and methods", 12, "hebo")
+    pdf.line(60, 98, "Genetic materials, growth and experimental conditions", 12, "tibo")
+    pdf.column(60, 118, [f"Body line {i} of the section runs on and on across the column." for i in range(1, 9)],
+               size=10, leading=13)
+    blocks, _, _ = blocks_of(pdf.save())
+    headings = [b.text for b in blocks if b.kind == "heading"]
+    assert headings == ["Materials and methods", "Genetic materials, growth and experimental conditions"]
+
+
+def test_corpus_section_names_stand_apart_from_subheadings(shared_corpus):
+    from ingest.parse import parse_pdf
+
+    folder, _ = shared_corpus
+    headings = [b.text for b in parse_pdf(folder / "paper-04.pdf").blocks if b.kind == "heading"]
+    assert "Materials and methods" in headings and "Results" in headings and "Physiological parameters" in headings
+
+
 def test_corpus_bylines_are_no_headings(shared_corpus):
     from ingest.parse import parse_pdf
 
