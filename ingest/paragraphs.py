@@ -166,8 +166,10 @@ def assemble(lines: list[_Line], body_size: float, vocab: set[str]) -> tuple[lis
             # The sentence of the line above goes on (a bold abstract's line of eleven words, PNAS), or
             # three more lines of its style follow (an abstract set a size up: Nature Communications).
             head = False
-        if not head and not in_refs and -1.0 <= ln.size - body_size < 0.3 and not (_same_row(prev, ln) or _same_row(nxt, ln)):
-            head = stands_alone(prev, ln, nxt, leading.get(nxt.size if nxt else ln.size, 0.0), kind == "heading")  # a table's cell is not
+        if (not head and not in_refs and -1.0 <= ln.size - body_size < 0.3
+                and not (_same_row(prev, ln) or _same_row(nxt, ln))):  # a table's cell beside others is not
+            # a subheading in (about) the text's own type, told only by the gaps around it
+            head = stands_alone(prev, ln, nxt, leading.get(nxt.size if nxt else ln.size, 0.0), kind == "heading")
         if in_refs:
             lettered = ln.bold and re.match(r"^[A-H](\.\d{1,2})*\.?\s+[A-Z]", name)  # "A Appendix title"
             # A numbered heading set larger than the text ("2 方案设计") is the body going on: no
