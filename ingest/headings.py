@@ -134,14 +134,16 @@ def stands_alone(prev: _Line | None, ln: _Line, nxt: _Line | None, gap: float, a
     return below <= gap + 0.2 * ln.size and width <= 0.6 or below > gap + 0.5 * ln.size and width <= 0.9
 
 
-def runs_in_without_stop(bold: str, rest: str) -> bool:
+def runs_in_without_stop(bold: str, rest: str, page: int) -> bool:
     """Two bold words or more (words only) before text that opens with a capital: a paragraph's
     run-in head set without a stop (ACL: "Selecting PDFs We remove PDFs ..."); one bold word
     ("Sho1 Binding ..."), a label ("RESEARCH ARTICLE | BIOCHEMISTRY") or words ending on a
-    preposition (a head's bold part before an italic name) is not one."""
+    preposition (a head's bold part before an italic name) is not one. Nor anything on the first
+    page (1-based `page`), whose sidebars set bold labels so ("How to cite this article Webb et al.
+    ...", PeerJ: its Introduction went on under the label)."""
     rest = rest.lstrip()
     words = re.findall(r"[A-Za-z]{2,}", bold)
-    return (len(bold) <= 60 and rest[:1].isupper() and bool(re.fullmatch(r"[A-Za-z][A-Za-z -]*[A-Za-z]:?", bold))
+    return (page > 1 and len(bold) <= 60 and rest[:1].isupper() and bool(re.fullmatch(r"[A-Za-z][A-Za-z -]*[A-Za-z]:?", bold))
             and len(words) >= 2 and words[-1].lower() not in _OPEN_ENDS)
 
 

@@ -105,14 +105,14 @@ def read_lines(page: pymupdf.Page, pno: int, info: dict | None = None) -> list[_
             x0, y0, x1, y1 = line["bbox"] if turn is None else pymupdf.Rect(line["bbox"]) * turn
             first = spans[0]
             raised = first is not main and (first["flags"] & 1 or first["size"] < 0.8 * main["size"])
-            lead = _bold_lead(line["spans"], text) if bolds[0] and not bold else 0
+            lead = _bold_lead(line["spans"], text, pno) if bolds[0] and not bold else 0
             out.append(_Line(pno, x0, y0, x1, y1, text, round(main["size"], 1), bool(bold) or face_heading(text, face),
                              raised=bool(raised), face=face, lead=lead,
                              font=_FAMILY.sub("", main["font"]), italic=bool(main["flags"] & 2)))
     return out
 
 
-def _bold_lead(spans: list[dict], text: str) -> int:
+def _bold_lead(spans: list[dict], text: str, page: int) -> int:
     """Length of the bold words that open `text` and end a sentence or a head ("yeast." of "yeast.
     Previous work found ...": a Nature run-in head's last line; "Molecular genetics" before an en
     space: Springer's run-in heads), or 0."""
@@ -122,8 +122,8 @@ def _bold_lead(spans: list[dict], text: str) -> int:
     if lead and text.startswith(lead) and text[len(lead):len(lead) + 1] in (".", ":"):
         lead += text[len(lead)]  # the stop in the text's face ("yeast" bold, "." regular: Nature)
     spaced = 0 < k < len(spans) and spans[k]["text"][:1] in ("\u2002", "\u2003")
-    spaced = spaced or runs_in_without_stop(lead, text[len(lead):])
-    return len(lead) if (lead.endswith((".", ":", "?")) or spaced) and text.startswith(lead) and len(lead) < len(text) else 0
+    ends = lead.endswith((".", ":", "?")) or spaced or runs_in_without_stop(lead, text[len(lead):], page)
+    return len(lead) if ends and text.startswith(lead) and len(lead) < len(text) else 0
 
 
 def _reads_upright(info: dict, turn: pymupdf.Matrix) -> bool:

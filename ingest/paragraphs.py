@@ -110,7 +110,7 @@ def merge_same_row(lines: list[_Line]) -> list[_Line]:
                 prev.bold, prev.face = ln.bold, ln.face
                 continue
             sep = "" if CJK_RE.match(ln.text[:1]) or CJK_RE.match(prev.text[-1:]) else " "
-            if prev.bold and not ln.bold and not prev.lead and runs_in_without_stop(prev.text, ln.text):
+            if prev.bold and not ln.bold and not prev.lead and runs_in_without_stop(prev.text, ln.text, prev.page):
                 prev.lead = len(prev.text)  # bold words MuPDF split from the rest of their line (ACL)
             prev.text, prev.x1 = prev.text + sep + ln.text, ln.x1
             prev.y0, prev.y1 = min(prev.y0, ln.y0), max(prev.y1, ln.y1)
@@ -183,11 +183,8 @@ def assemble(lines: list[_Line], body_size: float, vocab: set[str]) -> tuple[lis
             in_refs = False
         inline = None if head else _INLINE_HEAD.match(ln.text)
         # a bold run-in head of two words or more opens its paragraph (a structured abstract keeps its labels)
-        # A head without a stop runs in only after the first page, whose sidebars set bold labels so
-        # ("How to cite this article Webb et al. ...", PeerJ: its Introduction went on under the label).
         runs_in = (ln.lead > 0 and len(re.findall(r"[A-Za-z]{2,}", ln.text[:ln.lead])) >= 2
-                   and bare_name(section) not in ("abstract", "summary")
-                   and (ln.page > 1 or ln.text[:ln.lead].rstrip().endswith((".", ":", "?"))))
+                   and bare_name(section) not in ("abstract", "summary"))
         if ln.note:
             if kind != "footnote" or _opens_note(ln):  # one block per footnote
                 flush()
