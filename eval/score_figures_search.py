@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from assistant.service import Souwen  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
-from ingest.textfix import read_founder_glyph  # noqa: E402
+from ingest.textfix import read_founder_text  # noqa: E402
 from eval.evidence import CORPUS, QUESTIONS, contains_evidence, load_questions, normalise  # noqa: E402
 
 
@@ -27,10 +27,11 @@ def figure_number(text: str) -> str:
     return match.group(1) if match else ""
 
 
-def _squash_founder(text: str) -> str:
-    """`text` normalised, Founder glyphs read as what they stand for, then without spaces and punctuation."""
-    read = "".join(read_founder_glyph(c) if "\u3400" <= c <= "\u9fff" else c for c in normalise(text))
-    return re.sub(r"\W", "", normalise(read))
+def _squash(text: str, founder: bool = False) -> str:
+    """`text` normalised (Founder glyphs read as what they stand for when `founder`), without
+    spaces and punctuation."""
+    text = normalise(read_founder_text(normalise(text))) if founder else normalise(text)
+    return re.sub(r"\W", "", text)
 
 
 def is_gold(hit, gold: dict, founder: bool = False) -> bool:
@@ -43,13 +44,12 @@ def is_gold(hit, gold: dict, founder: bool = False) -> bool:
     if hit.page != gold["page"]:
         return False
     text = f"{hit.label} {hit.caption}"
-    squashed_gold = re.sub(r"\W", "", normalise(gold["evidence"]))
-    squashed = re.sub(r"\W", "", normalise(text))
+    squashed_gold, squashed = _squash(gold["evidence"]), _squash(text)
     if contains_evidence(text, gold["evidence"], 0.5) or squashed_gold in squashed:
         return True
     # A gold caption copied from a PDF set in Founder fonts keeps their glyphs ("图1摇DAC鄄ICMANET");
     # the parser reads them as what they stand for ("图1 DAC-ICMANET"). Both sides read alike.
-    if founder and _squash_founder(gold["evidence"]) in _squash_founder(text):
+    if founder and _squash(gold["evidence"], founder=True) in _squash(text, founder=True):
         return True
     # A caption cut short or run into other text by the parser: same figure number and the same
     # opening words ("Figure 3—video 2" on the page of "Figure 3" is not it).

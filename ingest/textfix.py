@@ -242,6 +242,12 @@ def read_founder_glyph(char: str) -> str:
         return char
 
 
+def read_founder_text(text: str) -> str:
+    """`text` with every Chinese character read as the symbol a Founder Latin font prints it for
+    (only for text known to be in such a font: the same characters are real Chinese elsewhere)."""
+    return "".join(read_founder_glyph(c) if "\u3400" <= c <= "\u9fff" else c for c in text)
+
+
 def repair_founder_glyphs(info: dict) -> dict:
     """Put back what Founder Latin fonts' glyphs stand for in a page's `get_text("dict")`, in place.
 
@@ -262,7 +268,7 @@ def repair_founder_glyphs(info: dict) -> dict:
                     continue
                 chinese = [c for c in text if "\u3400" <= c <= "\u9fff"]  # not full-width forms (Ｒ)
                 if chinese and all(_founder_code(c) is not None for c in chinese):
-                    span["text"] = "".join(read_founder_glyph(c) if "\u3400" <= c <= "\u9fff" else c for c in text)
+                    span["text"] = read_founder_text(text)
     return info
 
 
