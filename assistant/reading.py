@@ -29,7 +29,7 @@ from assistant.lexicon import concepts
 from assistant.retrieval import Filters, retrieve
 from assistant.sentence_kinds import leans_back
 from assistant.summaries import (KEY_TERMS, LABELS, SUMMARY_PLAN, Citer, PaperSentence, Report, author_claims,
-                                 choose, facet_scores, key_terms, keyword_line, labels_for, overview, paper_sentences,
+                                 choose, facet_picks, facet_scores, key_terms, keyword_line, labels_for, overview, paper_sentences,
                                  salience)
 from assistant.types import Answer, Paper
 from ingest.textfix import english_words
@@ -89,7 +89,7 @@ class ReadingAssistant:
                 sections.append((f"{prefix}{label['summary']}", label["no_text"]))
                 continue
             picks = {"overview": overview(pool, sal, taken)}
-            picks.update((facet, choose(pool, 0.6 * sal + facet_scores(pool, facet), n, taken)) for facet, n in SUMMARY_PLAN)
+            picks.update((facet, facet_picks(pool, sal, facet, n, taken)) for facet, n in SUMMARY_PLAN)
             if self.answerer.llm is not None:
                 sections += self._llm_sections(prefix, paper, [s for ss in picks.values() for s in ss], citer,
                                                "summarize", {})

@@ -260,6 +260,20 @@ def test_summary_keypoints_and_review(corpus_service):
     check_citations(corpus_service, r.citations, r.text + " ".join(c for row in r.table for c in row))
 
 
+def test_a_summary_states_limitations_only_where_the_paper_does(corpus_service):
+    """The germinated-wheat supplement paper states no limitation: its summary had quoted a result
+    there ("As a result of the studies, the obtained complex nutritional supplement ..."). The
+    Acinetobacter paper states one ("A limitation of using Snippy ..."): its summary quotes it."""
+    wheat = corpus_service.summarize(["10.1088/1755-1315/640/2/022090"])
+    headings = [h for h, _ in wheat.sections]
+    assert "Main results" in headings and "Limitations" not in headings, headings
+    acinetobacter = dict(corpus_service.summarize(["10.1128/msphere.00109-24"]).sections)
+    assert "limitation" in acinetobacter["Limitations"].lower(), acinetobacter.get("Limitations")
+    # a Chinese paper's aim is its aim, not a routing step to a destination (目的AID)
+    mobility = dict(corpus_service.summarize(["10.3969/j.issn.1673-629x.2023.10.010"]).sections)
+    assert "目的AID" not in mobility["研究目的"] and "提出" in mobility["研究目的"], mobility["研究目的"]
+
+
 def souwen(*args, library, stdin=None):
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     return subprocess.run([sys.executable, "-m", "assistant.cli", *args, "--library", str(library)],

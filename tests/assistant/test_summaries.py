@@ -122,3 +122,40 @@ def test_a_stated_limitation_outweighs_a_sentence_that_only_turns():
     scores = facet_scores(pool, "limitations")
     assert scores[2] > scores[0] and scores[3] > scores[0] and scores[4] > scores[0]
     assert scores[1] == scores[0]  # a weak cue, like "however"
+
+
+def test_limitations_come_only_from_sentences_that_state_one():
+    """A paper that states no limitation gets no "Limitations" part (it had been filled with the best
+    of whatever was left: a result, a design summary); one that states one gets it."""
+    from assistant.lexical import tokenize
+    from assistant.summaries import PaperSentence, facet_picks
+
+    def pool(*texts):
+        return [PaperSentence(None, t, frozenset(tokenize(t)), "Discussion", (i + 1) / len(texts))
+                for i, t in enumerate(texts)]
+
+    plain = pool("1H NMR (300 MHz, CDCl3): 7.27-7.16 (12H, m, Ar-H), 4.97 (2H, s) were recorded for compound 5.",
+                 "The inhibitor binds the N-domain of ACE with high selectivity over the C-domain.")
+    assert facet_picks(plain, np.ones(len(plain)), "limitations", 1, set()) == []
+    stated = pool(*[s.text for s in plain], "A limitation of this study is that only one species was tested.")
+    picked = facet_picks(stated, np.array([1.0, 1.0, 0.2]), "limitations", 1, set())
+    assert [s.text for s in picked] == [stated[2].text]
+    # a Chinese paper's outlook, not "局限性" said of earlier work nor "进一步提高" (improves further)
+    zh = pool("可编程交换平台为打破当前网络设备封闭的局限性带来希望。", "缓存更多的内容,进一步提高内容的利用率。")
+    assert facet_picks(zh, np.ones(2), "limitations", 1, set()) == []
+    zh = pool(*[s.text for s in zh], "下一步将研究节点移动速度对时延的影响。")
+    assert [s.text for s in facet_picks(zh, np.ones(3), "limitations", 1, set())] == [zh[2].text]
+    # the other facets still pick by salience and cues alone
+    assert len(facet_picks(plain, np.ones(len(plain)), "methods", 1, set())) == 1
+
+
+def test_a_destination_is_not_an_aim():
+    """目的 is "purpose" and also "destination" (目的AID, 目的地址): a routing step is no aim."""
+    from assistant.lexical import tokenize
+    from assistant.summaries import PaperSentence, facet_scores
+
+    texts = ["当收到映射查询请求，会根据请求中的目的AID 向映射服务器查询对应的RID 映射关系。",
+             "本研究的目的是为标识网络设计一种可在现网部署的移动性管理机制。"]
+    sentences = [PaperSentence(None, t, frozenset(tokenize(t)), "方法", 0.5) for t in texts]
+    routing, aim = facet_scores(sentences, "aim")
+    assert aim > routing
