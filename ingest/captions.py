@@ -268,10 +268,8 @@ def _caption_paragraph(pt: PageText, i: int, kind: str, num: str, absorbed: set[
     taken = [i]
     wide = x1 - x0 >= 0.3 * pt.width  # a legend's first line that fills its column
     for j, ln in enumerate(pt.lines):  # the rest of the first row ("图1" and its title as two lines)
-        # in the caption's type: the body's line beside a legend in the next column is not; nor is
-        # a short label of the figure beside a full line ("... in complex with com-" "Tyr369")
-        if j != i and ln.upright and abs(ln.bbox[1] - y0) < 0.5 * h and x1 - 1 < ln.bbox[0] < x1 + 40 \
-                and abs(ln.size - first.size) <= 0.6 and not (wide and ln.bbox[2] - ln.bbox[0] < 0.3 * (x1 - x0)):
+        # not a short label of the figure beside a full line ("... in complex with com-" "Tyr369")
+        if j != i and _in_row(first, ln, x1, -1) and not (wide and ln.bbox[2] - ln.bbox[0] < 0.3 * (x1 - x0)):
             parts.append(ln.text)
             taken.append(j)
             x1, y1 = max(x1, ln.bbox[2]), max(y1, ln.bbox[3])
@@ -280,13 +278,10 @@ def _caption_paragraph(pt: PageText, i: int, kind: str, num: str, absorbed: set[
     for j in range(i + 1, len(pt.lines)):
         ln = pt.lines[j]
         lx0, ly0, lx1, ly1 = ln.bbox
-        # a row is a new one when it starts half a line below the last one's top: line boxes may
-        # overlap (IOP's 14.7 pt boxes on a 12.6 pt leading had every other line taken for the
-        # same row as the one above and dropped)
-        if j in taken or not ln.upright or ly0 < top + 0.5 * h or lx1 < left or lx0 > right:
+        if j in taken or not _next_row(ln, top, h) or lx1 < left or lx0 > right:
             continue  # same row or another column
         # PNAS's legends run to 2,750 characters (a cap of 2,500 cut two); more is body text run on
-        if ly0 - bottom > max(0.8 * h, 1.2 * size) or sum(len(p) for p in parts) > 4000:
+        if _gap_ends(ly0 - bottom, h, size) or sum(len(p) for p in parts) > 4000:
             break
         if 0.6 < abs(ln.size - size) <= 1.2 and ly0 - bottom < 0.5 * h and abs(lx0 - left) < 3 \
                 and (_PANEL.match(ln.text) or parts[-1].rstrip().endswith(".")):
@@ -322,8 +317,7 @@ def _two_columns(pt: PageText, i: int) -> list[int] | None:
     h = max(y1 - y0, 4.0)
     if x1 - x0 < 0.3 * pt.width:
         return None
-    beside = [j for j, ln in enumerate(pt.lines) if j != i and ln.upright and abs(ln.bbox[1] - y0) < 0.5 * h
-              and 6 < ln.bbox[0] - x1 < 40 and abs(ln.size - first.size) <= 0.6]
+    beside = [j for j, ln in enumerate(pt.lines) if j != i and _in_row(first, ln, x1, 6)]
     if len(beside) != 1:
         return None
     right = pt.lines[beside[0]]
@@ -346,14 +340,34 @@ def _column_below(pt: PageText, i: int, left: float, right: float) -> list[int]:
     for j in range(i + 1, len(pt.lines)):
         ln = pt.lines[j]
         lx0, ly0, lx1, ly1 = ln.bbox
-        if not ln.upright or ly0 < top + 0.5 * h or lx1 > right + 3 or not left - 3 <= lx0 <= left + 15:
-            continue  # same row (as in `_caption_paragraph`), another column
-        if ly0 - bottom > max(0.8 * h, 1.2 * ln0.size) or abs(ln.size - ln0.size) > 0.6 \
+        if not _next_row(ln, top, h) or lx1 > right + 3 or not left - 3 <= lx0 <= left + 15:
+            continue  # same row, another column
+        if _gap_ends(ly0 - bottom, h, ln0.size) or abs(ln.size - ln0.size) > 0.6 \
                 or parse_caption_start(ln.text) is not None:
             break
         out.append(j)
         top, bottom = ly0, ly1
     return out
+
+
+def _in_row(first, ln, end: float, min_gap: float) -> bool:
+    """Does upright line `ln` go on the row of caption line `first`, starting `min_gap` to 40 pt right
+    of the row's `end`, in its type? (The body's line beside a legend in the next column is not.)"""
+    h = max(first.bbox[3] - first.bbox[1], 4.0)
+    return (ln.upright and abs(ln.bbox[1] - first.bbox[1]) < 0.5 * h and end + min_gap < ln.bbox[0] < end + 40
+            and abs(ln.size - first.size) <= 0.6)
+
+
+def _next_row(ln, top: float, h: float) -> bool:
+    """Is upright line `ln` on a row below the one whose top is `top`? A row is a new one when it
+    starts half a line below the last one's top: line boxes may overlap (IOP's 14.7 pt boxes on a
+    12.6 pt leading had every other line taken for the same row as the one above and dropped)."""
+    return ln.upright and ln.bbox[1] >= top + 0.5 * h
+
+
+def _gap_ends(gap: float, h: float, size: float) -> bool:
+    """Does a gap of `gap` pt under a caption's last line end the caption (more than a line's spacing)?"""
+    return gap > max(0.8 * h, 1.2 * size)
 
 
 def _join(parts: list[str]) -> str:
