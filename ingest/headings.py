@@ -129,9 +129,13 @@ def stands_alone(prev: _Line | None, ln: _Line, nxt: _Line | None, gap: float, a
                                                       and prev.text.rstrip().endswith((".", "!", "?"))):
         return False  # (BMC sets its subheadings a little smaller, in another face: "Tools for data collection")
     above, below, width = ln.y0 - prev.y1, nxt.y0 - ln.y1, (ln.x1 - ln.x0) / max(nxt.x1 - nxt.x0, 1.0)
-    if above <= gap + 0.5 * ln.size:
+    # in a face of its own (neither the line above's nor the paragraph's): BMC's "Study approach,
+    # sampling and data analysis" fills 3/4 of its column; "Setting" sits right under "Methods"
+    own_face = ln.font not in (prev.font, nxt.font)
+    if above <= gap + 0.5 * ln.size and not (after_heading and own_face and ln.page > 1):
         return False
-    return below <= gap + 0.2 * ln.size and width <= 0.6 or below > gap + 0.5 * ln.size and width <= 0.9
+    close = below <= gap + 0.2 * ln.size
+    return close and width <= (0.9 if own_face else 0.6) or below > gap + 0.5 * ln.size and width <= 0.9
 
 
 def runs_in_without_stop(bold: str, rest: str, page: int) -> bool:

@@ -1259,6 +1259,34 @@ def test_a_short_line_in_the_texts_type_between_paragraphs_is_a_heading(pdf):
     assert not any("Median" in h or h == "Filter" for h in headings)
 
 
+def test_a_subheading_in_a_face_of_its_own_needs_no_gap(pdf):
+    """BMC sets its subheadings a little smaller in a face of their own: "Setting" right under
+    "Methods" with no gap, "Study approach, sampling and data analysis" three quarters as wide as
+    its column; both had opened their paragraphs. A short line in the paragraph's own face right
+    under a heading is still the paragraph's."""
+    body = [f"Sentence {i} of the paragraph runs across the whole width of the column here" for i in range(1, 4)]
+    pdf.new_page()
+    pdf.column(60, 80, [*body, "and the first page ends."], size=10, leading=13)
+    pdf.new_page()
+    pdf.line(60, 80, "Methods", 10.3, font="hebo")
+    pdf.line(60, 93, "Setting", 9.2, font="tiro")
+    y = pdf.column(60, 106, ["The Medical Department of the hospital serves a population of around five million,",
+                             *body, "and it ends here."], size=10, leading=13)
+    pdf.line(60, y + 13, "Study approach, sampling and data analysis of the whole survey", 9.2, font="tiro")
+    y = pdf.column(60, y + 26, ["A mixed method approach incorporated quantitative and qualitative methods in all,",
+                                *body, "and the paragraph ends."], size=10, leading=13)
+    pdf.line(60, y + 13, "Results", 10.3, font="hebo")
+    pdf.line(60, y + 26, "Short opening words", 10)
+    pdf.column(60, y + 39, [*body, "and the last paragraph ends."], size=10, leading=13)
+    blocks, _, _ = blocks_of(pdf.save())
+    headings = [b.text for b in blocks if b.kind == "heading"]
+    assert "Setting" in headings and "Study approach, sampling and data analysis of the whole survey" in headings
+    setting = next(b for b in blocks if "Medical Department" in b.text)
+    assert setting.section == "Setting" and setting.text.startswith("The Medical")
+    assert "Short opening words" not in headings
+    assert next(b for b in blocks if "Short opening" in b.text).section == "Results"
+
+
 def test_corpus_subheadings_in_the_texts_type(shared_corpus):
     from ingest.parse import parse_pdf
 
@@ -1269,6 +1297,8 @@ def test_corpus_subheadings_in_the_texts_type(shared_corpus):
     assert not any(b.kind == "body" and b.text.startswith("Growth conditions") for b in blocks)
     bmc = {b.text for b in parse_pdf(folder / "paper-09.pdf").blocks if b.kind == "heading"}
     assert {"Ethical considerations", "Structured patient interviews"} <= bmc
+    # in their own face right under a heading, or three quarters as wide as the column (parser 63)
+    assert {"Setting", "Study approach, sampling and data analysis", "Staffing"} <= bmc
     acl = {b.text for b in parse_pdf(folder / "paper-16.pdf").blocks if b.kind == "heading"}
     assert {"Selecting PDFs", "Postprocessing GROBID output"} <= acl
 
