@@ -220,9 +220,12 @@ def ends_wrapped_heading(para: list[_Line], ln: _Line, body_size: float, nxt: _L
 def continues_heading(prev: _Line | None, ln: _Line, size_gap: float = 0.5, leading: float = 0.0) -> bool:
     """True when `ln` is the next line of the same multi-line heading (same style, just below);
     `leading`: the normal gap between the lines of a paragraph in `ln`'s size, when a heading's
-    lower-case last line may sit as far below as a manuscript's double-spaced lines do."""
+    lower-case last line may sit as far below as a manuscript's double-spaced lines do. Line boxes
+    may overlap (a tight leading, or a font's tall boxes: Arial's are 1.4 times its size), so a line
+    whose top is 3/4 of a box below the last one's is on a new row whatever the overlap."""
     return bool(
         prev and prev.page == ln.page and abs(prev.size - ln.size) < size_gap and prev.bold == ln.bold
-        and -max(2.0, 0.2 * ln.size) <= ln.y0 - prev.y1 < max(0.8 * ln.size, leading + 0.3 * ln.size)
+        and (-max(2.0, 0.2 * ln.size) <= ln.y0 - prev.y1 or ln.y0 - prev.y0 >= 0.75 * (prev.y1 - prev.y0))
+        and ln.y0 - prev.y1 < max(0.8 * ln.size, leading + 0.3 * ln.size)
         and not NUMBERED.match(ln.text)
     )

@@ -646,6 +646,24 @@ def test_tight_and_centred_titles_stay_whole(pdf):
     assert "A Data Access Control Scheme in Information-Centric Mobile Ad Hoc Networks" in headings
 
 
+def test_a_title_whose_line_boxes_overlap_by_a_quarter_stays_whole(pdf):
+    """Lines on a new row (the next line's top at least 3/4 of a box below the last one's) belong to
+    one title however much their boxes overlap: Arial's 12 pt boxes are 17 pt tall, so a bioRxiv
+    title on a 13.8 pt leading overlaps by 3.4 pt (28% of its size) and had been two headings; an
+    IOP title's second line had been body text."""
+    pdf.new_page()
+    pdf.line(95, 100, "REV1 Coordinates a Multi-Faceted Tolerance Response to DNA Alkylation", 12, "hebo")
+    pdf.line(91, 113.8, "Damage and Prevents Chromosome Shattering in Drosophila", 12, "hebo")  # 2.7 pt overlap
+    pdf.line(60, 140, "Varandt Khodaverdian, Tokio Sano, Lara Maggs and Mitch McVey", 10)
+    pdf.column(60, 170, [f"Body line {i} of the abstract runs on and on across the page." for i in range(1, 8)],
+               size=10, leading=13)
+    blocks, _, _ = blocks_of(pdf.save())
+    headings = [b.text for b in blocks if b.kind == "heading"]
+    assert ("REV1 Coordinates a Multi-Faceted Tolerance Response to DNA Alkylation Damage and Prevents Chromosome "
+            "Shattering in Drosophila") in headings, headings
+    assert not any(h.startswith("Damage and Prevents") for h in headings)
+
+
 def test_corpus_headings_in_the_texts_size_keep_their_last_line(shared_corpus):
     from ingest.parse import parse_pdf
 
@@ -656,6 +674,10 @@ def test_corpus_headings_in_the_texts_size_keep_their_last_line(shared_corpus):
     assert not any(b.kind == "body" and b.text.startswith(("to Pseudomonas aeruginosa", "infection The upregulation"))
                    for b in bmc)
     manuscript = parse_pdf(folder / "paper-33.pdf").blocks  # double-spaced
+    # its two-line title, whose Arial boxes overlap by 28% of its size, is one heading (parser 64)
+    assert manuscript[0].kind == "heading" and manuscript[0].text.endswith("Chromosome Shattering in Drosophila melanogaster")
+    iop = parse_pdf(folder / "paper-08.pdf").blocks
+    assert any(b.kind == "heading" and b.text.endswith("made from germinated wheat to enrich drinks") for b in iop)
     assert any(b.kind == "heading" and b.text.endswith("damaging agents that stall replication forks") for b in manuscript)
     assert not any(b.kind == "body" and b.text.startswith(("forks We", "compromised In")) for b in manuscript)
     titles = [b for name in ("paper-25.pdf", "paper-26.pdf") for b in parse_pdf(folder / name).blocks if b.page == 1]
