@@ -29,8 +29,8 @@ from assistant.lexicon import concepts
 from assistant.retrieval import Filters, retrieve
 from assistant.sentence_kinds import leans_back
 from assistant.summaries import (KEY_TERMS, LABELS, SUMMARY_PLAN, Citer, PaperSentence, Report, author_claims,
-                                 choose, facet_picks, facet_scores, key_terms, keyword_line, labels_for, overview, paper_sentences,
-                                 salience)
+                                 choose, facet_picks, facet_scores, key_terms, keyword_line, labels_for, overview,
+                                 paper_sentences, salience)
 from assistant.types import Answer, Paper
 from ingest.textfix import english_words
 from prompts import render_prompt

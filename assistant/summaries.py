@@ -33,8 +33,9 @@ from assistant.sentence_cache import split_passage
 from assistant.sentence_kinds import KEYWORD_LABEL, is_back_matter_heading
 from assistant.types import Citation, Paper, ScoredChunk
 
-# A Chinese paper's stated limits and outlook: not "局限性" or "不足" said of earlier work ("为打破当前网络
-#设备封闭的局限性带来希望", "CPU 空闲率不足") nor "进一步提高" (improves further), which had filled the part.
+# A Chinese paper's stated limits and outlook: not "局限性" or "不足" said of earlier work or of a
+# measure ("为打破当前网络设备封闭的局限性带来希望", "CPU 空闲率不足") nor "进一步提高" (improves
+# further), which had filled the part.
 _ZH_OUTLOOK = (r"不足之处|尚存在|存在(?:一定的?)?(?:不足|局限)|局限性在于|局限在于|有待|未来(?:的)?(?:工作|研究)|未来将|"
                r"下一步|今后|进一步(?:的)?(?:研究|工作|探索|优化|完善|改进|验证)")
 FACETS: dict[str, tuple[str, str]] = {
@@ -242,7 +243,6 @@ def facet_scores(sentences: Sequence[PaperSentence], facet: str) -> np.ndarray:
             score += 0.15 * (1 - s.position)  # aims are stated early
         elif facet == "limitations":
             score += 0.15 * s.position  # and limitations late
-
         scores.append(score)
     return np.array(scores)
 
