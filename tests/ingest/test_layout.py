@@ -1285,10 +1285,14 @@ def test_a_subheading_in_a_face_of_its_own_needs_no_gap(pdf):
     """BMC sets its subheadings a little smaller in a face of their own: "Setting" right under
     "Methods" with no gap, "Study approach, sampling and data analysis" three quarters as wide as
     its column; both had opened their paragraphs. A short line in the paragraph's own face right
-    under a heading is still the paragraph's."""
+    under a heading is still the paragraph's, and so is a first page's byline in its own face under
+    the title."""
     body = [f"Sentence {i} of the paragraph runs across the whole width of the column here" for i in range(1, 4)]
     pdf.new_page()
-    pdf.column(60, 80, [*body, "and the first page ends."], size=10, leading=13)
+    pdf.line(60, 60, "A Study of Things in Yeast", 16, font="hebo")
+    pdf.line(60, 80, "Anna Berg and Carl Dahl", 10, font="tiro")
+    pdf.line(60, 93, "Department of Biology, Tufts University, Medford, MA 02155, USA", 10)
+    pdf.column(60, 120, [*body, "and the first page ends."], size=10, leading=13)
     pdf.new_page()
     pdf.line(60, 80, "Methods", 10.3, font="hebo")
     pdf.line(60, 93, "Setting", 9.2, font="tiro")
@@ -1307,6 +1311,7 @@ def test_a_subheading_in_a_face_of_its_own_needs_no_gap(pdf):
     assert setting.section == "Setting" and setting.text.startswith("The Medical")
     assert "Short opening words" not in headings
     assert next(b for b in blocks if "Short opening" in b.text).section == "Results"
+    assert "Anna Berg and Carl Dahl" not in headings
 
 
 def test_corpus_subheadings_in_the_texts_type(shared_corpus):
