@@ -20,8 +20,8 @@ from assistant import abstention
 from assistant.abbreviations import alternate_forms, defined_in
 from assistant.citations import (CANNOT_ANSWER, check_answer, is_cannot_answer, make_citation,
                                  number_passages, renumber)
-from assistant.extractive import (readable, rerank_by_sentences, score_sentences, select_per_paper,
-                                  select_sentences, strip_markers)
+from assistant.extractive import (about_one_paper, readable, rerank_by_sentences, score_sentences,
+                                  select_per_paper, select_sentences, strip_markers)
 from assistant.lexical import require_terms, tokenize
 from assistant.library import Library
 from assistant.protocols import LLM, Embedder, Message
@@ -126,7 +126,9 @@ class Answerer:
         if not several and filters.is_empty():
             hits = with_defining_openings(self.library, hits, asked_term(query))
         lexical = self.library.indexes().lexical
-        sentences = self.score(query, hits, per_paper=several)
+        # One paper's passages: weigh the terms within it (not in `search`, whose sentence re-ranking
+        # sorts passages of many papers).
+        sentences = self.score(query, hits, per_paper=several, one_paper=not several and about_one_paper(hits))
         # An English question is judged on a Chinese passage's words and their translations too
         # (abstention.measure_evidence: "computing power" never reaches "算力" through English->Chinese
         # glosses): English questions on Chinese papers declined 20.0 -> 6.7% (n=15). Not for
@@ -153,15 +155,17 @@ class Answerer:
         head, tail = hits[:depth], hits[depth:]
         return (rerank_by_sentences(head, self.score(query, head), settings.sentence_rerank_weight) + tail)[:k]
 
-    def score(self, query: str, hits: Sequence[ScoredChunk], per_paper: bool = False):
+    def score(self, query: str, hits: Sequence[ScoredChunk], per_paper: bool = False, one_paper: bool = False):
         """Every sentence of `hits` scored against the query; a term's forms include the other
         form of any abbreviation the hits' papers define. `per_paper`: each paper will be judged
-        against its own best sentence (a question about several papers)."""
+        against its own best sentence (a question about several papers). `one_paper`: the hits are
+        nearly all one paper's (``extractive.about_one_paper``)."""
         defined = defined_in(self.library.abbreviations, (h.paper.id for h in hits))
         lexical = self.library.indexes().lexical
         return score_sentences(query, hits, self.sentence_embedder, lexical.idf, self.cache,
                                alternate_forms(query, defined), self.rescorer, self.settings.answer.rescore_sentences,
-                               per_paper=per_paper, paper_counts=self.library.paper_term_counts, vocabulary=lexical)
+                               per_paper=per_paper, paper_counts=self.library.paper_term_counts, vocabulary=lexical,
+                               one_paper=one_paper)
 
     def standalone(self, question: str, history: Sequence[Answer]) -> str:
         """A follow-up made stand-alone: rewritten by the LLM, or (extractive) joined to the

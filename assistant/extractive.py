@@ -30,6 +30,7 @@ papers embeds more of each paper's sentences (``DENSE_POOL_EACH``).
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Container, Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -54,6 +55,19 @@ DENSE_POOL_EACH = 48
 # paper: gold evidence cited in 9 / 10 / 12 of 22 at powers 0 / 1 / 2, every gold paper's in 2 / 2 / 3
 # (9 and 1 with 8 passages a paper and no weights, as before).
 WITHIN_PAPER_POWER = 2
+# A question about one paper (nearly all its passages are that paper's: ONE_PAPER_SHARE) weighs its
+# terms within each paper too, more gently: "为什么选择熵权法来计算算力节点的基础性能得分" was answered
+# by a sentence naming its topic (算力节点, 基础性能, in most of the paper's passages), not by "采用熵权法
+# 的目的是由于……". Dev: cited gold 89.0% unchanged (one gained, one lost: VESPA's "The majority of
+# functions are written in Python 2.7" shares only "functions", in most of the paper's passages, with
+# its question and left the dense pool; pooling by the plain weights lost one more), answers stating
+# the reference's numbers 84.5 -> 87.0%; the project's questions: cited 73.2 -> 74.6% (Chinese
+# factoid 72.2 -> 77.8%), abstention unchanged. At power 2 / 0.5, dev factoid cited 92.9 -> 89.3 /
+# 91.1%; shares 0.6, 0.8 and 0.99 gave the same figures; for every question (no share), cross-language
+# ones lost their gold (dev xling en 50 -> 0%): among several papers' passages, a paper's rare words
+# weigh more in its own sentences.
+ONE_PAPER_SHARE = 0.8
+ONE_PAPER_POWER = 1
 RESCORE_TOP = 6  # at most this many near-ties with the best are re-scored at full precision (rescore_with)
 # int8 moves a question-sentence cosine by 0.010 on average, 0.035 at p99 (741 dev pairs); a score
 NEAR_TIE = 0.02  # by W_DENSE times that, and two sentences' errors can add up
@@ -97,6 +111,7 @@ def score_sentences(
     per_paper: bool = False,
     paper_counts: Callable[[str], PaperCounts] | None = None,
     vocabulary: Container[str] = frozenset(),
+    one_paper: bool = False,
 ) -> list[Sentence]:
     """Every sentence of `hits`, scored against `question`, best first. `alternates`: more forms
     that count as finding a question term (the other form of an abbreviation the papers define).
@@ -120,25 +135,20 @@ def score_sentences(
     query = embedder.embed_query(probe) if english else None
     passages = cache.passages(hits, embedder.dim)
     rows = []  # (rank, passage, index, coverage, mate, mate_share): see Sentence
-    own_weights = {}  # per paper, for a question about several papers
-    question_weights = weights
+    own_weights = {}  # per paper (a question about several papers, or one paper's): weights, their sum
+    plain = weights
     for rank, passage in enumerate(passages):
         terms = passage.terms
-        if per_paper and paper_counts is not None and wanted:
+        if (per_paper or one_paper) and paper_counts is not None and wanted:
             paper = hits[rank].paper.id
             if paper not in own_weights:
-                own_weights[paper] = within_paper_weights(wanted, question_weights, paper_counts(paper))
-            weights = own_weights[paper]
-            total = sum(weights.values()) or 1.0
+                weighed = within_paper_weights(wanted, plain, paper_counts(paper),
+                                               WITHIN_PAPER_POWER if per_paper else ONE_PAPER_POWER)
+                own_weights[paper] = (weighed, sum(weighed.values()) or 1.0)
+            weights, total = own_weights[paper]
         for i in range(len(passage.texts)):
-            lacking = [(t, forms) for t, forms in wanted if forms.isdisjoint(terms[i])]
-            own = sum(weights[t] for t, forms in wanted if not forms.isdisjoint(terms[i]))
-            gains = {j: sum(weights[t] for t, forms in lacking if not forms.isdisjoint(terms[j]))
-                     for j in (i - 1, i + 1) if 0 <= j < len(terms)}
-            near = set().union(*(terms[j] for j in gains)) if gains else set()
-            got = own + NEIGHBOUR_SHARE * sum(weights[t] for t, forms in lacking if not forms.isdisjoint(near))
-            mate, gain = max(gains.items(), key=lambda jg: (jg[1], -jg[0]), default=(-1, 0.0))
-            rows.append((rank, passage, i, got / total, mate if gain > 0 else -1, gain / total))
+            got, mate, gain = _cover(wanted, terms, i, weights, total)
+            rows.append((rank, passage, i, got, mate, gain))
     # The dense signal is used for English sentences only; otherwise coverage stands in for it.
     # Only the sentences that can still win are embedded: the best by coverage times the kind's
     # prior (ties to better passages); one outside the pool gets no similarity even when its
@@ -167,10 +177,25 @@ def score_sentences(
     return scored
 
 
+def _cover(wanted: list[tuple[str, set[str]]], terms: Sequence[set[str]], i: int, weights: dict[str, float],
+           total: float) -> tuple[float, int, float]:
+    """Sentence i's coverage of the question's terms (`weights`, summing to `total`), with its
+    neighbours' at NEIGHBOUR_SHARE; the neighbour holding most of the terms it lacks (-1: none) and
+    their weight, as shares of `total`."""
+    lacking = [(t, forms) for t, forms in wanted if forms.isdisjoint(terms[i])]
+    own = sum(weights[t] for t, forms in wanted if not forms.isdisjoint(terms[i]))
+    gains = {j: sum(weights[t] for t, forms in lacking if not forms.isdisjoint(terms[j]))
+             for j in (i - 1, i + 1) if 0 <= j < len(terms)}
+    near = set().union(*(terms[j] for j in gains)) if gains else set()
+    got = own + NEIGHBOUR_SHARE * sum(weights[t] for t, forms in lacking if not forms.isdisjoint(near))
+    mate, gain = max(gains.items(), key=lambda jg: (jg[1], -jg[0]), default=(-1, 0.0))
+    return got / total, (mate if gain > 0 else -1), gain / total
+
+
 def within_paper_weights(wanted: list[tuple[str, set[str]]], weights: dict[str, float],
-                         counts: PaperCounts) -> dict[str, float]:
+                         counts: PaperCounts, power: float = WITHIN_PAPER_POWER) -> dict[str, float]:
     """The question's term weights for one paper's sentences: each IDF weight times (1 - the share
-    of the paper's chunks holding the term) ** WITHIN_PAPER_POWER.
+    of the paper's chunks holding the term) ** `power`.
 
     A question about several papers names each paper's topic ("... assays with frogs or nematodes,
     how a virus in the pathogen or an RNA-editing gene in the host changes survival"), and the
@@ -181,8 +206,14 @@ def within_paper_weights(wanted: list[tuple[str, set[str]]], weights: dict[str, 
     chunks, frequency = counts
     if chunks <= 0:
         return weights
-    return {t: weights[t] * (1.0 - max(frequency.get(f, 0) for f in forms | {t}) / chunks) ** WITHIN_PAPER_POWER
+    return {t: weights[t] * (1.0 - max(frequency.get(f, 0) for f in forms | {t}) / chunks) ** power
             for t, forms in wanted if t in weights}
+
+
+def about_one_paper(hits: Sequence[ScoredChunk]) -> bool:
+    """Are nearly all the passages (ONE_PAPER_SHARE of them) one paper's?"""
+    counts = Counter(h.paper.id for h in hits).most_common(1)
+    return bool(counts) and counts[0][1] >= ONE_PAPER_SHARE * len(hits)
 
 
 def _best_of_each_paper(ranked: list, hits: Sequence[ScoredChunk], n: int) -> list:

@@ -163,6 +163,13 @@ def test_a_question_about_findings_leads_with_the_papers_own_result(corpus_servi
     assert not any("Address correspondence" in c.quote for c in a.citations), a.text
 
 
+def test_a_question_about_one_paper_is_answered_by_what_it_asks_not_by_its_topic(corpus_service):
+    # Every passage retrieved is the HMM paper's, and the sentences that named its topic (算力节点的基础
+    # 性能, in most of its passages) had crowded out the one that says why the entropy weight method.
+    a = corpus_service.ask("在面向算力网络的混合式度量方法HMM里，作者为什么选择熵权法来计算算力节点的基础性能得分？")
+    assert not a.abstained and any("采用熵权法的目的" in c.quote for c in a.citations), a.text[:400]
+
+
 def test_chinese_table_cells_read_as_text_are_not_quoted(corpus_service):
     # A table PyMuPDF's finder missed is body text: its cells ran together into one 188-character
     # "sentence" ("模态类型多元网络模态应用主要功能 IPv4 模态基于IPv4 地址的寻址和转发……"), quoted second.

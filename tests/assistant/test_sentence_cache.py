@@ -1,6 +1,8 @@
 """Sentence vectors kept between runs: what a warm-up embedded is saved and read back, not re-embedded."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -236,6 +238,36 @@ def test_each_paper_weighs_the_question_by_what_tells_its_own_sentences_apart(ha
     weights = within_paper_weights(wanted, {"nematod": 1.0, "surviv": 1.0, "frog": 1.0},
                                    (3, Counter({"nematod": 2, "surviv": 1})))
     assert weights == pytest.approx({"nematod": 1 / 9, "surviv": 4 / 9, "frog": 1.0})
+
+
+def test_a_question_about_one_paper_weighs_its_words_within_that_paper(hashing):
+    """"为什么选择熵权法来计算算力节点的基础性能得分?" was answered by a sentence naming the paper's topic
+    (算力节点, 基础性能: in most of its passages) over the one that says why (采用熵权法的目的是……). When
+    nearly all passages are one paper's, the topic's words weigh less within it (ONE_PAPER_POWER)."""
+    from collections import Counter
+
+    from assistant.extractive import about_one_paper
+
+    doc = Paper(id="z", doi="10.1/z", title="算力度量", authors=(), year=2023, pages=1, lang="zh")
+    texts = ["由于静态指标代表算力节点的基础性能，所以要结合动态指标度量算力节点。",
+             "算力节点的基础性能由静态指标度量。",
+             "动态指标反映算力节点的当前状态。",
+             "算力节点的基础性能和动态性能共同决定匹配结果。",
+             "采用熵权法的目的是由于熵权法是一种客观赋权方法，与指标本身无关。"]
+    hits = [ScoredChunk(Chunk(id=f"z{i}", paper_id="z", ordinal=i, text=t, section="方法", page_start=1,
+                              page_end=1, char_start=0, char_end=len(t)), doc, 1.0 / (i + 1))
+            for i, t in enumerate(texts)]
+    question = "为什么采用熵权法计算算力节点的基础性能？"
+    idf = lambda terms: {t: 1.0 for t in terms}  # noqa: E731
+    counts = {"z": (5, Counter(t for text in texts for t in set(tokenize(text))))}
+    plain = score_sentences(question, hits, hashing, idf, SentenceCache(), paper_counts=counts.get)
+    own = score_sentences(question, hits, hashing, idf, SentenceCache(), paper_counts=counts.get, one_paper=True)
+    assert not plain[0].text.startswith("采用熵权法"), plain[0].text
+    assert own[0].text.startswith("采用熵权法"), [s.text for s in own]
+    # the share that makes a question one paper's
+    other = replace(hits[0], paper=replace(doc, id="y"), chunk=replace(hits[0].chunk, id="y0", paper_id="y"))
+    assert about_one_paper(hits) and about_one_paper(hits * 3 + [other])
+    assert not about_one_paper(hits[:3] + [other]) and not about_one_paper([])  # 3 of 4
 
 
 def test_an_english_question_finds_its_words_in_a_chinese_passage_through_their_glosses(hashing):
