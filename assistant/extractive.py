@@ -38,7 +38,8 @@ from assistant.lexical import fit_to_vocabulary, has_cjk, tokenize
 from assistant.lexicon import concepts, gloss_text
 from assistant.protocols import Embedder
 from assistant.sentence_cache import MIN_CHARS, SentenceCache
-from assistant.sentence_kinds import Asked, asks_about_back_matter, back_matter, kind_share, read_question
+from assistant.sentence_kinds import (Asked, asks_about_back_matter, back_matter, introduces, kind_share,
+                                     read_question)
 from assistant.types import ScoredChunk
 from ingest.textfix import BULLETS
 
@@ -162,13 +163,14 @@ def score_sentences(
         pooled = {(id(r[1]), r[2]) for r in pool}
     scored: list[Sentence] = []
     behind = [[False] * len(p.texts) if back else back_matter(h.chunk.section, p.texts) for h, p in zip(hits, passages)]
+    opening = [introduces(h.chunk.section) for h in hits]
     for rank, passage, i, coverage, mate, mate_share in rows:
         dense = (id(passage), i) in pooled
         d = float(passage.vectors[i] @ query) if dense else 0.0
         unpooled = english and not dense and not has_cjk(passage.texts[i], 0.2)  # (else it beat its equals)
         scored.append(Sentence(hits[rank], rank, i, passage.texts[i], coverage, d,
                                _score(passage.texts[i], coverage, d if dense or unpooled else None, asked,
-                                      behind[rank][i]), mate, mate_share))
+                                      behind[rank][i], opening[rank]), mate, mate_share))
     scored.sort(key=lambda s: (-s.score, s.rank))
     if precise is not None and english and rescore > 0:
         near = [s for s in scored[:DENSE_POOL] if (id(passages[s.rank]), s.index) in pooled
@@ -249,17 +251,19 @@ def rescore_with(scored: list[Sentence], top: Sequence[Sentence], probe: str, em
     for passage, s in zip(passages, top):
         dense = float(passage.vectors[s.index] @ query)
         behind = not back and back_matter(s.hit.chunk.section, passage.texts)[s.index]
-        fresh[(s.rank, s.index)] = replace(s, dense=dense, score=_score(s.text, s.coverage, dense, asked, behind))
+        fresh[(s.rank, s.index)] = replace(s, dense=dense, score=_score(s.text, s.coverage, dense, asked, behind,
+                                                                          introduces(s.hit.chunk.section)))
     rescored = [fresh.get((s.rank, s.index), s) for s in scored]
     rescored.sort(key=lambda s: (-s.score, s.rank))
     return rescored
 
 
-def _score(text: str, coverage: float, dense: float | None, asked: Asked = Asked(), in_back_matter: bool = False) -> float:
+def _score(text: str, coverage: float, dense: float | None, asked: Asked = Asked(), in_back_matter: bool = False,
+           in_introduction: bool = False) -> float:
     """Coverage and dense similarity (`dense` None: coverage alone), times the kind's prior."""
     score = (W_COVERAGE * coverage + W_DENSE * max(0.0, dense) if dense is not None
              else (W_COVERAGE + W_DENSE) * coverage)
-    return score * kind_share(text, asked, in_back_matter)
+    return score * kind_share(text, asked, in_back_matter, in_introduction)
 
 
 def rerank_by_sentences(hits: Sequence[ScoredChunk], sentences: Sequence[Sentence], weight: float,

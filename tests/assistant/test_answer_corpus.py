@@ -170,6 +170,16 @@ def test_a_question_about_one_paper_is_answered_by_what_it_asks_not_by_its_topic
     assert not a.abstained and any("采用熵权法的目的" in c.quote for c in a.citations), a.text[:400]
 
 
+def test_a_question_about_findings_is_not_answered_from_the_introduction(corpus_service):
+    # It quoted the E. coli paper's introduction ("Aside from Um2552, the lack of several MNs ...",
+    # "In this study, we aimed to design ...") among what the study found.
+    a = corpus_service.ask("What did the study of the E. coli strain lacking ten 23S rRNA modification enzymes "
+                           "find about ribosome assembly at low temperature?")
+    sections = corpus_service.library.catalogue.chunks_by_id([c.chunk_id for c in a.citations])
+    assert not a.abstained and len(a.citations) >= 3, a.text[:300]
+    assert not any(s.section == "Introduction" for s in sections.values()), [s.section for s in sections.values()]
+
+
 def test_chinese_table_cells_read_as_text_are_not_quoted(corpus_service):
     # A table PyMuPDF's finder missed is body text: its cells ran together into one 188-character
     # "sentence" ("模态类型多元网络模态应用主要功能 IPv4 模态基于IPv4 地址的寻址和转发……"), quoted second.

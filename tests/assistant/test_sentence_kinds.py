@@ -4,10 +4,10 @@ from __future__ import annotations
 import pytest
 
 from assistant.sentence_kinds import (BACK_MATTER_SHARE, CAPTION_SHARE, CITING_SHARE, DEFINITION_BOOST,
-                                      FRONT_MATTER_SHARE, KEYWORD_LINE_SHARE, LEANS_BACK_SHARE, QUANTITY_BOOST,
+                                      FRONT_MATTER_SHARE, INTRODUCTION_SHARE, KEYWORD_LINE_SHARE, LEANS_BACK_SHARE, QUANTITY_BOOST,
                                       REASON_BOOST,
                                       TABLE_TEXT_SHARE, UNIT_BOOST, asked_term, asks_about_back_matter, back_matter, defines,
-                                      is_back_matter_heading, kind_share, leans_back, read_question, states_quantity)
+                                      introduces, is_back_matter_heading, kind_share, leans_back, read_question, states_quantity)
 
 
 @pytest.mark.parametrize("question, term", [
@@ -132,6 +132,27 @@ def test_a_question_about_findings_prefers_the_papers_own_statements():
     reports = read_question("Which papers deal with DNA methylation, and what consequence does each report?")
     assert reports.findings
     assert kind_share("The mark was also reported to accumulate across gene bodies ( 32 ).", reports) == CITING_SHARE
+
+
+@pytest.mark.parametrize("section, opening", [
+    ("Introduction", True), ("1. Introduction", True), ("INTRODUCTION", True), ("Background", True),
+    ("7 Related work", True), ("A Background & Terminology", True), ("0 引言", True), ("1相关工作", True),
+    ("Results", False), ("Discussion", False), ("Abstract", False), ("3.3性能测试", False),
+    ("Introducing the pipeline", False), ("", False),
+])
+def test_sections_that_introduce_a_paper(section, opening):
+    assert introduces(section) is opening
+
+
+def test_a_question_about_findings_weighs_the_introduction_less():
+    """An introduction says what others found and why the work was done: for a question about
+    findings its sentences keep INTRODUCTION_SHARE; for other questions (a definition) they do not."""
+    text = "RNA helicases and small GTPases stimulate ribosome assembly, in particular at lower temperatures."
+    findings = read_question("How does temperature figure in the main conclusion of each paper?")
+    assert findings.findings
+    assert kind_share(text, findings, in_introduction=True) == INTRODUCTION_SHARE
+    assert kind_share(text, findings) == 1.0
+    assert kind_share(text, read_question("What are RNA helicases?"), in_introduction=True) == 1.0
 
 
 def test_chinese_table_cells_run_together_are_not_prose():
