@@ -231,11 +231,18 @@ _NOT_A_LIMITATION = re.compile(r"not limited to", re.I)
 WEAK_LIMITATION = 0.5
 
 
-def facet_scores(sentences: Sequence[PaperSentence], facet: str) -> np.ndarray:
-    cue, section = (re.compile(p, re.I) for p in FACETS[facet])
+def facet_cues(sentences: Sequence[PaperSentence], facet: str) -> list[bool]:
+    """Which sentences hold the facet's cue words ("we aim", "we found", "limitation", "局限", ...)."""
+    cue = re.compile(FACETS[facet][0], re.I)
+    return [bool(cue.search(s.text)) for s in sentences]
+
+
+def facet_scores(sentences: Sequence[PaperSentence], facet: str, cues: Sequence[bool] | None = None) -> np.ndarray:
+    """Each sentence's score for the facet: its cue words (`cues`, else `facet_cues`), its section's
+    name, and where it stands in the paper (aims early, limitations late)."""
+    section = re.compile(FACETS[facet][1], re.I)
     scores = []
-    for s in sentences:
-        cued = bool(cue.search(s.text))
+    for s, cued in zip(sentences, facet_cues(sentences, facet) if cues is None else cues):
         if facet == "limitations" and cued:  # a stated limitation outweighs a "however"
             cued = 1.0 if _STATED_LIMITATION.search(s.text) and not _NOT_A_LIMITATION.search(s.text) else WEAK_LIMITATION
         score = 0.5 * cued + 0.35 * bool(section.search(s.section))
@@ -259,11 +266,11 @@ def facet_picks(sentences: Sequence[PaperSentence], salience_scores: np.ndarray,
     work or "进一步提高"); 3 quote a weak cue ("However, in vitro growth may not correlate with
     growth in the wild."). Dev summaries' gold keywords: 79.0 -> 78.3% (one Chinese keyword had
     been in a non-limitation); the project's 91.7% unchanged."""
-    scores = 0.6 * salience_scores + facet_scores(sentences, facet)
+    cues = facet_cues(sentences, facet)
+    scores = 0.6 * salience_scores + facet_scores(sentences, facet, cues)
     if facet != "limitations":
         return choose(sentences, scores, n, taken)
-    cue = re.compile(FACETS[facet][0], re.I)
-    rows = [i for i, s in enumerate(sentences) if cue.search(s.text)]
+    rows = [i for i, cued in enumerate(cues) if cued]
     return choose([sentences[i] for i in rows], scores[rows], n, taken) if rows else []
 
 
