@@ -137,13 +137,13 @@ def score_sentences(
     passages = cache.passages(hits, embedder.dim)
     rows = []  # (rank, passage, index, coverage, mate, mate_share): see Sentence
     own_weights = {}  # per paper (a question about several papers, or one paper's): weights, their sum
-    plain = weights
+    plain = (weights, total)
     for rank, passage in enumerate(passages):
         terms = passage.terms
         if (per_paper or one_paper) and paper_counts is not None and wanted:
             paper = hits[rank].paper.id
             if paper not in own_weights:
-                weighed = within_paper_weights(wanted, plain, paper_counts(paper),
+                weighed = within_paper_weights(wanted, plain[0], paper_counts(paper),
                                                WITHIN_PAPER_POWER if per_paper else ONE_PAPER_POWER)
                 own_weights[paper] = (weighed, sum(weighed.values()) or 1.0)
             weights, total = own_weights[paper]
@@ -206,10 +206,12 @@ def within_paper_weights(wanted: list[tuple[str, set[str]]], weights: dict[str, 
     in every passage) over "Survival of animals lacking both adrs was significantly shorter ...".
     Within its paper a topic word tells no sentence from another."""
     chunks, frequency = counts
-    if chunks <= 0:
+    shares = {t: max(frequency.get(f, 0) for f in forms | {t}) / chunks if chunks > 0 else 0.0 for t, forms in wanted}
+    # Every term the paper holds is in every passage of it ("What is LongEval?" on a short LongEval
+    # paper): no sentence of it is told apart, and all would cover nothing; the library's weights stand.
+    if not any(0 < share < 1 for share in shares.values()):
         return weights
-    return {t: weights[t] * (1.0 - max(frequency.get(f, 0) for f in forms | {t}) / chunks) ** power
-            for t, forms in wanted if t in weights}
+    return {t: weights[t] * (1.0 - shares[t]) ** power for t, _ in wanted if t in weights}
 
 
 def about_one_paper(hits: Sequence[ScoredChunk]) -> bool:

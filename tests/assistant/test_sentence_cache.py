@@ -268,6 +268,11 @@ def test_a_question_about_one_paper_weighs_its_words_within_that_paper(hashing):
     other = replace(hits[0], paper=replace(doc, id="y"), chunk=replace(hits[0].chunk, id="y0", paper_id="y"))
     assert about_one_paper(hits) and about_one_paper(hits * 3 + [other])
     assert not about_one_paper(hits[:3] + [other]) and not about_one_paper([])  # 3 of 4
+    # a question whose every term is in every passage of the paper keeps the library's weights
+    # (within the paper they would all be 0, and every sentence's coverage with them)
+    everywhere = {"z": (5, Counter({t: 5 for text in texts for t in tokenize(text)}))}
+    same = score_sentences(question, hits, hashing, idf, SentenceCache(), paper_counts=everywhere.get, one_paper=True)
+    assert [(x.text, x.coverage) for x in same] == [(x.text, x.coverage) for x in plain]
 
 
 def test_an_english_question_finds_its_words_in_a_chinese_passage_through_their_glosses(hashing):
