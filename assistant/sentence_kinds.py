@@ -44,9 +44,8 @@ shares with the question, and some kinds of line share many words while saying l
   ("RNA helicases, ... and small GTPases stimulate ribosome assembly, in particular at lower
   temperatures (for review ( 42 )).") over its abstract's "We have constructed an Escherichia coli
   strain lacking 10 genes ... This strain exhibits severely compromised growth and ribosome assembly,
-  especially at lower temperatures." Dev: cited
-  gold 89.0 -> 90.1% (several-paper en 33.3 -> 50%), the rest unchanged at 0.8 and 0.6; the
-  project's questions unchanged (74.6%).
+  especially at lower temperatures." Dev: cited gold 89.0 -> 90.1% (several-paper en 33.3 -> 50%),
+  the rest unchanged, at 0.8 and 0.6 alike; the project's questions unchanged (74.6%).
 
 - **Table text read as prose**: a Chinese "sentence" of 80 or more characters without a comma,
   enumeration comma, semicolon or colon is table cells run together ("模态类型多元网络模态应用主要功能
