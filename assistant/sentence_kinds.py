@@ -94,7 +94,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ingest.captions import parse_caption_start
-from ingest.headings import BYLINE_NAME
+from ingest.headings import BYLINE_NAME, bare_name, heading_name
 from ingest.metadata import PUBLISHING_MATTER as _FRONT_MATTER
 
 KEYWORD_LINE_SHARE = 0.5
@@ -282,15 +282,14 @@ def leans_back(text: str) -> bool:
     return bool(_LEANS_BACK.match(text))
 
 
-# A paper's introduction, background or related work, numbered or lettered ("1. Introduction", "A
-# Background & Terminology", "0 引言", "1相关工作").
-_INTRODUCTION = re.compile(r"^\W*(?:[\dA-Z][.\s]*)?(?:introduction|background|related\s+work|引言|相关工作|研究现状|前言)\b",
-                           re.IGNORECASE)
+# A paper's introduction, background or related work, once the heading's numbering is stripped
+# (`ingest.headings.bare_name`: "1. Introduction", "A Background & Terminology", "0 引言", "1相关工作").
+_INTRODUCTION = re.compile(r"(?:introduction|background|related\s+work)\b|引言|相关工作|研究现状|前言")
 
 
 def introduces(section: str) -> bool:
     """Is `section` a paper's introduction, background or related work?"""
-    return bool(_INTRODUCTION.match(section or ""))
+    return bool(_INTRODUCTION.match(bare_name(heading_name(section or ""))))
 
 
 def asks_about_back_matter(question: str) -> bool:

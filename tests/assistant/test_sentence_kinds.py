@@ -139,6 +139,7 @@ def test_a_question_about_findings_prefers_the_papers_own_statements():
     ("7 Related work", True), ("A Background & Terminology", True), ("0 引言", True), ("1相关工作", True),
     ("Results", False), ("Discussion", False), ("Abstract", False), ("3.3性能测试", False),
     ("Introducing the pipeline", False), ("", False),
+    ("10 Related work", True), ("IV. Introduction", True), ("1 引 言", True),  # numbering as bare_name strips it
 ])
 def test_sections_that_introduce_a_paper(section, opening):
     assert introduces(section) is opening
