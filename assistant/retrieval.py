@@ -33,8 +33,10 @@ n=10 / zh questions on English papers n=15; 254/64 word-piece chunks; one questi
   passages' English glosses since), form one more list (``crosslingual_focus_weight``): English
   questions on the corpus's Chinese papers (eval/xling_en_questions.jsonl, 13 written for this,
   none from the dev set) 23.1 -> 61.5% top-5; the dev ones 0 -> 50% (n=2); every other dev figure
-  unchanged. Chinese questions get none: over English papers their gloss embedding already does
-  this, and a focus list moved them 80 -> 73%.
+  unchanged. Chinese questions on English papers get none: their gloss embedding already does
+  this, and a focus list moved them 80 -> 73%. A Chinese question that BM25 leads to one Chinese
+  paper gets its gloss ranked over that paper's glosses (``gloss_focus_weight_zh``; both lists
+  and their figures in ``assistant.focus``).
 """
 from __future__ import annotations
 
@@ -45,7 +47,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from assistant.lexical import LexicalIndex, fit_to_vocabulary, has_cjk, latin_terms, tokenize
+from assistant.focus import focus_on_leading_papers, focus_within_leading_paper, other_language_mask, rows_of
+from assistant.lexical import fit_to_vocabulary, has_cjk, latin_terms, tokenize
 from assistant.lexicon import expand_terms, gloss_text
 from assistant.library import Library
 from assistant.protocols import Embedder
@@ -105,9 +108,6 @@ def parse_years(text: str | None) -> tuple[int | None, int | None]:
 
 
 CROSS_CAP = 0.8  # the most the cross-language lists may weigh together (own language: 1.0)
-FOCUS_DEPTH = 5  # hits of the query's own BM25 list whose papers may be focused on (``_focus_on_leading_papers``)
-FOCUS_PAPERS = 2  # at most this many of them
-FOCUS_PASSAGES = 5  # passages each focused paper contributes
 
 
 def query_language(query: str) -> str:
@@ -136,7 +136,7 @@ def retrieve(
     if not filters.is_empty():
         where, args = filters.sql()
         allowed = library.catalogue.chunk_rowids(where, args)
-        mask = _rows_of(indexes, allowed)
+        mask = rows_of(indexes, allowed)
         if not allowed:
             return []
     depth = max(settings.candidates, k)
@@ -153,7 +153,7 @@ def retrieve(
     # its words translated through CC-CEDICT (assistant.lexicon).
     cross = (latin_terms(terms) if zh else []) + expand_terms(terms) if settings.crosslingual_weight > 0 else []
     if cross:
-        other = _other_language_mask(library, indexes, "zh" if zh else "en")
+        other = other_language_mask(library, indexes, "zh" if zh else "en")
         if other.any():
             if mask is not None:
                 other = other & mask
@@ -175,8 +175,15 @@ def retrieve(
             if name in weights:
                 weights[name] *= CROSS_CAP / share
     fused = fuse_ranks(lists, weights, settings.rrf_k)
-    if not zh and (focus := _focus_on_leading_papers(library, indexes, lexical, words, mask, settings)):
-        lists["focus"], weights["focus"] = focus, settings.crosslingual_focus_weight
+    # passages of the paper the query's own BM25 list leads to, ranked within it (assistant.focus)
+    if zh:
+        focus = focus_within_leading_paper(library, indexes, lexical, query, mask) if settings.gloss_focus_weight_zh > 0 else []
+        weight = settings.gloss_focus_weight_zh
+    else:
+        focus = focus_on_leading_papers(library, indexes, lexical, words, mask) if settings.crosslingual_focus_weight > 0 else []
+        weight = settings.crosslingual_focus_weight
+    if focus:
+        lists["focus"], weights["focus"] = focus, weight
         fused = fuse_ranks(lists, weights, settings.rrf_k)
     top = fused[:k]
     chunks = library.catalogue.chunks([rowid for rowid, *_ in top])
@@ -193,82 +200,12 @@ def retrieve(
     return hits
 
 
-def _focus_on_leading_papers(library: Library, indexes, lexical: list[tuple[int, float]], own: list[str],
-                             mask: np.ndarray | None, settings: RetrievalSettings) -> list[tuple[int, float]]:
-    """For an English query: the passages of each Chinese paper that leads the query's own BM25
-    list (FOCUS_PAPERS among its first FOCUS_DEPTH hits; through the paper's English title,
-    abstract and keywords), FOCUS_PASSAGES per paper, ranked within the paper by BM25 of the
-    query's own words over the passages' word-by-word English glosses (``_search_glosses``).
-
-    Why: the answer sits in Chinese body text, ranked over all Chinese papers behind passages sharing
-    everyday words (dev evidence 9th, 12th); a paper no English word of the question leads to, none.
-
-    Within the paper, glosses rank better than translated terms: CC-CEDICT renders "guarantee" as
-    保修/保准/保管, not the paper's 保证, which glosses back to "guarantee". English questions on
-    Chinese papers (15: eval/xling_en_questions.jsonl and dev), evidence first within the gold paper
-    2 -> 6 times, top 3 6 -> 9; in `retrieve`'s top 30 up for 5 of the 13, down for none.
-    """
-    if not own or not lexical or settings.crosslingual_focus_weight <= 0:
-        return []
-    other = _other_language_mask(library, indexes, "en")
-    allowed = other if mask is None else other & mask
-    out: list[tuple[int, float]] = []
-    focused = 0
-    leading = library.catalogue.chunks([rowid for rowid, _ in lexical[:FOCUS_DEPTH]])
-    for paper_id in dict.fromkeys(leading[rowid].paper_id for rowid, _ in lexical[:FOCUS_DEPTH] if rowid in leading):
-        rows = _rows_of(indexes, library.catalogue.chunk_rowids("c.paper_id = ?", [paper_id])) & allowed
-        if not rows.any():
-            continue  # a paper in the question's own language: its own lists rank it already
-        out += _search_glosses(library, indexes, paper_id, own, FOCUS_PASSAGES, rows)
-        focused += 1
-        if focused == FOCUS_PAPERS:
-            break
-    return sorted(out, key=lambda hit: -hit[1])
-
-
-def _search_glosses(library: Library, indexes, paper_id: str, terms: list[str], depth: int,
-                    rows: np.ndarray) -> list[tuple[int, float]]:
-    """BM25 of an English query's own terms over the English glosses (``lexicon.gloss_text``) of
-    one paper's passages among `rows`, as (chunk rowid, score), best first."""
-    cached = indexes.glossed.get(paper_id)
-    if cached is None:  # 10-30 ms for a corpus paper (57-160 passages), kept with the indexes
-        rowids = [r for r in library.catalogue.chunk_rowids("c.paper_id = ?", [paper_id]) if r in indexes.row_of]
-        chunks = library.catalogue.chunks(rowids)
-        rowids = [r for r in rowids if r in chunks]
-        cached = indexes.glossed[paper_id] = (rowids, LexicalIndex([tokenize(gloss_text(chunks[r].text)) for r in rowids]))
-    rowids, index = cached
-    within = rows[[indexes.row_of[r] for r in rowids]] if rowids else None
-    return [(rowids[i], score) for i, score in index.search(terms, depth, mask=within)]
-
-
-def _rows_of(indexes, rowids: Sequence[int]) -> np.ndarray:
-    """A bool per index row: True for the rows of these chunk rowids (rowids not indexed are skipped)."""
-    rows = np.zeros(len(indexes.rowids), dtype=bool)
-    for rowid in rowids:
-        row = indexes.row_of.get(rowid)
-        if row is not None:
-            rows[row] = True
-    return rows
-
-
 def _embed(embedder: Embedder, text: str, vectors: dict[str, np.ndarray] | None) -> np.ndarray:
     if vectors is None:
         return embedder.embed_query(text)
     if text not in vectors:
         vectors[text] = embedder.embed_query(text)
     return vectors[text]
-
-
-def _other_language_mask(library: Library, indexes, lang: str) -> np.ndarray:
-    """Rows of chunks whose paper is not in `lang`, cached on the indexes object (one SQL query
-    per index generation; a bool per chunk, so it scales to millions of chunks)."""
-    cache = getattr(indexes, "_language_masks", None)
-    if cache is None:
-        cache = {}
-        indexes._language_masks = cache
-    if lang not in cache:
-        cache[lang] = _rows_of(indexes, library.catalogue.chunk_rowids("COALESCE(p.lang, '') != ?", [lang]))
-    return cache[lang]
 
 
 def fuse_ranks(

@@ -6,6 +6,7 @@ prints the figures); they are not the targets, which the closing notes report ag
 """
 from __future__ import annotations
 
+import contextlib
 import json
 
 import pytest
@@ -58,16 +59,25 @@ def _rate(service, questions, kind, lang, k=5):
     return found / len(items)
 
 
+@contextlib.contextmanager
+def _retrieval_settings(service, **values):
+    """The service's retrieval settings changed to `values` for the block, then restored."""
+    settings = service.settings.retrieval
+    before = {name: getattr(settings, name) for name in values}
+    try:
+        for name, value in values.items():
+            setattr(settings, name, value)
+        yield
+    finally:
+        for name, value in before.items():
+            setattr(settings, name, value)
+
+
 def test_factoid_retrieval_rates(service, corpus):
     questions = load_questions()
     en, zh = _rate(service, questions, "factoid", "en"), _rate(service, questions, "factoid", "zh")
-    settings = service.settings.retrieval
-    depth = settings.sentence_rerank_depth
-    try:  # the same searches without the sentence re-ranking
-        settings.sentence_rerank_depth = 0
+    with _retrieval_settings(service, sentence_rerank_depth=0):  # the same searches without the sentence re-ranking
         plain = _rate(service, questions, "factoid", "en")
-    finally:
-        settings.sentence_rerank_depth = depth
     print(json.dumps({"factoid_en_top5": en, "factoid_zh_top5": zh, "factoid_en_top5_plain": plain}))
     assert en >= 0.83 and zh >= 0.8  # measured 91.1% and 90% at parser 57 (targets: 85% each)
     assert en > plain  # measured 80.4% without it
@@ -80,16 +90,27 @@ def test_english_questions_reach_the_chinese_body_text(service):
     from pathlib import Path
 
     questions = load_questions(Path(__file__).resolve().parents[2] / "eval" / "xling_en_questions.jsonl")
-    settings = service.settings.retrieval
     focused = _rate(service, questions, "xling", "en")
-    weight = settings.crosslingual_focus_weight
-    try:
-        settings.crosslingual_focus_weight = 0.0
+    with _retrieval_settings(service, crosslingual_focus_weight=0.0):
         unfocused = _rate(service, questions, "xling", "en")
-    finally:
-        settings.crosslingual_focus_weight = weight
     print(json.dumps({"xling_en_top5": focused, "xling_en_top5_unfocused": unfocused}))
     assert focused >= 0.5 and focused > unfocused  # measured 61.5% and 23.1%
+
+
+def test_chinese_questions_led_to_one_paper_find_paraphrased_answers(service):
+    """Chinese factoids written for the project (eval/zh_questions.jsonl) ask in other words than
+    the paper ("实测" for "测量", "存储资源" for "硬盘存储"): the passages of the one paper BM25 leads
+    to, ranked by the question's English gloss over theirs (assistant.focus), lift them."""
+    from pathlib import Path
+
+    questions = load_questions(Path(__file__).resolve().parents[2] / "eval" / "zh_questions.jsonl")
+    focused = _rate(service, questions, "factoid", "zh")
+    with _retrieval_settings(service, gloss_focus_weight_zh=0.0):
+        unfocused = _rate(service, questions, "factoid", "zh")
+        dev_unfocused = _rate(service, load_questions(), "factoid", "zh")
+    print(json.dumps({"own_zh_factoid_top5": focused, "own_zh_factoid_top5_unfocused": unfocused}))
+    assert focused >= 0.6 and focused > unfocused  # measured 70% and 50%
+    assert _rate(service, load_questions(), "factoid", "zh") >= dev_unfocused  # dev: 90% either way
 
 
 def test_search_filters_on_real_papers(service):

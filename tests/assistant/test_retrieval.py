@@ -300,3 +300,56 @@ def test_per_paper_retrieval_embeds_topic_and_question_once_each(lib, hashing):
     # embedded once
     assert asked == ["biofilm or switch results?", "biofilm", "switch results",
                      "Which papers report biofilm or switch results?"]
+
+
+ZH_HANDOVER = paper("zh-handover", "zh", [
+    "移动终端的切换时延平均为55毫秒，最大为75毫秒，满足实时应用。",
+    "移动终端的切换时延随接入域增加而上升，频繁切换时波动。",
+    "标识网络原型系统部署于可编程平台，移动终端通过接入点接入标识网络。",
+    "标识网络原型系统的控制平面维护映射关系，移动终端切换后注册新的映射。",
+    "标识网络原型系统的数据平面由可编程交换机组成，移动终端的报文经交换机转发。",
+    "利用抓包软件测量接入点发出切换报文到收到数据包之间的时间间隔，即为切换时延。",
+])
+ZH_HANDOVER_QUESTION = "这套标识网络原型系统中，作者是怎样实测移动终端的切换时延的？"
+
+
+def test_chinese_question_led_to_one_paper_ranks_its_passages_by_their_glosses(lib, hashing):
+    """The question says 实测 where the paper says 测量: BM25 ranks the passages that repeat the
+    topic words (标识网络, 移动终端, 切换时延) above the one that says how the delay was measured.
+    Glossed into English, both words are "measur": the within-paper gloss list puts it first, and
+    the fused list moves it up (8th -> 4th here; RRF, weight 0.5 against BM25's 0.85)."""
+    from assistant.focus import focus_within_leading_paper
+
+    store(lib, hashing, ZH_HANDOVER)
+    store(lib, hashing, EN_SWITCHES)
+    answer = "抓包软件测量"
+    off = retrieve(lib, hashing, ZH_HANDOVER_QUESTION, RetrievalSettings(gloss_focus_weight_zh=0.0), k=12)
+    on = retrieve(lib, hashing, ZH_HANDOVER_QUESTION, RetrievalSettings(), k=12)
+    rank = {name: next((i for i, h in enumerate(hits) if answer in h.chunk.text), None)
+            for name, hits in (("off", off), ("on", on))}
+    assert rank["off"] is not None and rank["on"] < rank["off"], rank
+    indexes = lib.indexes()
+    terms = fit_to_vocabulary(tokenize(ZH_HANDOVER_QUESTION), indexes.lexical)
+    lexical = [(int(indexes.rowids[row]), score) for row, score in indexes.lexical.search(terms, 10)]
+    focus = focus_within_leading_paper(lib, indexes, lexical, ZH_HANDOVER_QUESTION, None)
+    assert answer in lib.catalogue.chunks([focus[0][0]])[focus[0][0]].text
+
+
+def test_gloss_list_only_for_a_chinese_question_led_to_one_paper(lib, hashing):
+    """Its first BM25 hits spread over two Chinese papers (as for a Chinese question on English
+    papers, which shares only everyday words with the Chinese ones): no list."""
+    from assistant.focus import FOCUS_DEPTH, focus_within_leading_paper
+
+    store(lib, hashing, ZH_HANDOVER)
+    store(lib, hashing, ZH_PROTOTYPE)
+    indexes = lib.indexes()
+
+    def lexical(question: str) -> list[tuple[int, float]]:
+        terms = fit_to_vocabulary(tokenize(question), indexes.lexical)
+        return [(int(indexes.rowids[row]), score) for row, score in indexes.lexical.search(terms, 10)]
+
+    one = lexical(ZH_HANDOVER_QUESTION)
+    assert len(one) >= FOCUS_DEPTH and focus_within_leading_paper(lib, indexes, one, ZH_HANDOVER_QUESTION, None)
+    mixed = lexical("标识网络的映射服务器和可编程交换机")
+    papers = {lib.catalogue.chunks([r])[r].paper_id for r, _ in mixed[:FOCUS_DEPTH]}
+    assert len(papers) == 2 and focus_within_leading_paper(lib, indexes, mixed, "标识网络的映射服务器和可编程交换机", None) == []
