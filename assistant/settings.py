@@ -125,7 +125,7 @@ class RetrievalSettings(BaseModel):
         "(assistant.focus: glossing maps synonyms such as 实测/测量 to one English word). The "
         "project's Chinese factoids (eval/zh_questions.jsonl), top-5 at 0 / 0.15 / 0.5 / 1: 50 / 70 "
         "/ 70 / 70% (mean reciprocal rank 0.345 / 0.394 / 0.414 / 0.414); dev Chinese factoids 90% "
-        "throughout. 0 turns it off.",
+        "throughout. At chunker 9, 0 / 0.5: 60 / 80%, dev 100% both. 0 turns it off.",
     )
     crosslingual_dense_weight: float = Field(
         0.3, ge=0.0, le=2.0,

@@ -1,6 +1,8 @@
 """Chunking: token limits hold (real MiniLM tokenizer), sections and pages are kept, overlap works."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from assistant.types import PaperMetadata, ParsedPaper, TableText, TextBlock
@@ -82,6 +84,35 @@ def test_chunks_respect_limit_sections_pages_and_overlap():
     # offsets point into the blocks joined by blank lines
     body = "\n\n".join(b.text for b in blocks)
     assert body[chunks[-1].char_start:chunks[-1].char_end] == "Short methods paragraph here."
+
+
+def test_a_chinese_sentence_longer_than_the_overlap_is_carried_into_the_next_chunk():
+    """Each Chinese character is a word-piece, so a Chinese sentence rarely fits the overlap: the
+    next chunk opened "这类机制虽然……" without the sentence 这类 refers to. The last sentence is
+    carried when it is at most twice the overlap; an English one of that size still is not."""
+    zh = ["第二类机制通过属性加密技术和身份加密技术保障数据访问控制。", "这类机制虽然不需要可靠连接但却存在初始化开销大的问题。",
+          "第三类机制基于秘密共享机制保障离线下的数据访问控制能力。", "在上述机制中消费者需要保存不同内容生产者分发的秘密份额。"]
+    assert all(20 < n <= 40 for n in count_pieces(zh))
+    chunks = chunk_paper(_paper([TextBlock(1, "".join(zh), "引言")]), "p1", count_pieces, max_tokens=100,
+                         target_tokens=80, overlap_tokens=20)
+    assert len(chunks) >= 2 and all(len(c.text) <= 100 for c in chunks)
+    assert all(b.text.startswith(split_tail(a.text)) for a, b in zip(chunks, chunks[1:]))
+    assert any(c.text.startswith("第二类机制") and "这类机制虽然" in c.text for c in chunks)
+    en = " ".join(f"Sentence {i} has " + " ".join(["many"] * 22) + " words." for i in range(4))
+    chunks = chunk_paper(_paper([TextBlock(1, en, "Introduction")]), "p1", count_pieces, max_tokens=100,
+                         target_tokens=80, overlap_tokens=20)
+    assert len(chunks) >= 2 and not any(b.text.startswith(split_tail(a.text)) for a, b in zip(chunks, chunks[1:]))
+
+
+def count_pieces(texts):
+    """Word-pieces as MiniLM counts them, roughly: one per Chinese character, one per Latin word."""
+    return [len(re.findall(r"[\u3400-\u9fff]|[A-Za-z0-9]+", t)) for t in texts]
+
+
+def split_tail(text: str) -> str:
+    """The last sentence of `text`."""
+    start, end = split_sentences(text)[-1]
+    return text[start:end]
 
 
 def test_overlong_sentence_and_table_are_split_under_limit():
