@@ -96,7 +96,8 @@ def focus_within_leading_paper(library: Library, indexes, lexical: list[tuple[in
     if len(leading) < FOCUS_DEPTH or len(set(leading)) != 1:
         return []  # a question BM25 does not lead to one paper (e.g. a Chinese question on English papers)
     terms = tokenize(gloss_text(query))
-    rows = rows_of(indexes, library.catalogue.chunk_rowids("c.paper_id = ? AND p.lang = 'zh'", [leading[0]]))
+    chinese = ~other_language_mask(library, indexes, "zh")
+    rows = rows_of(indexes, library.catalogue.chunk_rowids("c.paper_id = ?", [leading[0]])) & chinese
     if mask is not None:
         rows &= mask
     if not terms or not rows.any():
