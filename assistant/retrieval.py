@@ -176,14 +176,10 @@ def retrieve(
                 weights[name] *= CROSS_CAP / share
     fused = fuse_ranks(lists, weights, settings.rrf_k)
     # passages of the paper the query's own BM25 list leads to, ranked within it (assistant.focus)
-    if zh:
-        focus = focus_within_leading_paper(library, indexes, lexical, query, mask) if settings.gloss_focus_weight_zh > 0 else []
-        weight = settings.gloss_focus_weight_zh
-    else:
-        focus = focus_on_leading_papers(library, indexes, lexical, words, mask) if settings.crosslingual_focus_weight > 0 else []
-        weight = settings.crosslingual_focus_weight
-    if focus:
-        lists["focus"], weights["focus"] = focus, weight
+    focus_weight = settings.gloss_focus_weight_zh if zh else settings.crosslingual_focus_weight
+    if focus_weight > 0 and (focus := focus_within_leading_paper(library, indexes, lexical, query, mask) if zh
+                             else focus_on_leading_papers(library, indexes, lexical, words, mask)):
+        lists["focus"], weights["focus"] = focus, focus_weight
         fused = fuse_ranks(lists, weights, settings.rrf_k)
     top = fused[:k]
     chunks = library.catalogue.chunks([rowid for rowid, *_ in top])
