@@ -103,6 +103,18 @@ class PageText:
             return True
         return ln.bbox[2] - ln.bbox[0] > 0.33 * self.width and len(_WORD.findall(ln.text)) >= 5
 
+    def ends_paragraph(self, ln: _Line) -> bool:
+        """A short line that is the last line of a paragraph of prose: a prose line in its type sits
+        right above it (a leading's gap at most) and starts where it starts. Short, it reads like a
+        figure's label, but it is the end of a sentence ("……往返时延RTT 多" / "次测试结果见表1。")."""
+        x0, y0 = ln.bbox[0], ln.bbox[1]
+        for above in self.lines:
+            ax0, _, _, ay1 = above.bbox
+            if (0 <= y0 - ay1 <= 0.6 * ln.size and abs(ax0 - x0) <= 0.5 * ln.size
+                    and abs(above.size - ln.size) <= 0.3 and self.is_prose(above)):
+                return True
+        return False
+
     def prose_between(self, x0: float, x1: float, y0: float, y1: float, captions: bool = False) -> bool:
         """Is there a line of body prose (or of a caption) in the band y0..y1 over x0..x1?"""
         for ln in self.lines:

@@ -384,3 +384,46 @@ def test_a_legend_in_the_texts_type_under_a_smaller_title_is_read():
     captions = {c.label: c.text for c in find_captions(read_text(doc))[0]}
     assert captions["Figure 1"].endswith("(B) Synthetic circuits were created in human primary T cells.")
     assert captions["Figure 2"] == "Fig. 2. Another figure of the same paper, its legend alone."
+
+
+@pytest.mark.parametrize("lines, tail", [
+    (["实验环境中不同网络实体之间的往返时延经过了多", "次测试，各实体之间的往返时延都在一毫秒以内，远低", "于切换时延，测试结果见表1和图8的说明，时延"], "组成见图8。"),
+    (["The round-trip times between the entities of the", "test network were measured many times with a packet", "capture on the access point; they are listed in Table 1"], "and Figure 8."),
+])
+def test_a_paragraphs_short_last_line_above_a_figure_stays_body_text(tmp_path, lines, tail):
+    """A paragraph's short last line set right above a figure read as one of the figure's labels
+    (a short line at its edge): the region grew over it and the body lost it ("……往返时延RTT 多" /
+    "次测试结果见表1。", a Chinese journal's page). A prose line in its type right above, starting
+    where it starts, makes it the paragraph's."""
+    from ingest.parse import parse_pdf
+
+    doc = pymupdf.open()
+    page = doc.new_page(width=595, height=842)
+    font = "china-s" if tail.endswith("。") else "helv"
+    y = 200.0
+    for text in lines + [tail]:
+        page.insert_text((72, y), text, fontsize=10.5, fontname=font)
+        y += 15.5
+    _chart(page, 100, y + 1)  # its strokes start 3-4 pt under the short line's box
+    page.insert_text((100, y + 178), "图8 网络层切换时延组成" if font == "china-s" else "Figure 8. The delay's parts.",
+                     fontsize=9, fontname=font)
+    figures = extract_figures(doc, [])
+    assert len(figures) == 1 and figures[0].bbox[1] > y - 15.5  # the crop starts under the paragraph
+    path = tmp_path / "paper.pdf"
+    doc.save(path)
+    body = " ".join(b.text for b in parse_pdf(path).blocks if b.kind == "body")
+    assert tail in body
+
+
+@pytest.mark.corpus
+def test_corpus_paragraphs_keep_their_last_line_above_a_figure(shared_corpus):
+    from ingest.parse import parse_pdf
+
+    folder, _ = shared_corpus
+    paper = parse_pdf(folder / "paper-01.pdf")  # four paragraphs end right above a figure
+    body = "".join(b.text for b in paper.blocks if b.kind == "body")
+    for ending in ("往返时延RTT 多次测试结果见表1。", "控制平面系统包括四个模块，负责不同的功能。",
+                   "三角路由处理流程结束。", "接入ASR2。有线终端CN 与ASR3 相连。"):
+        assert ending in body
+    fig8 = next(f for f in paper.figures if f.label == "图8")
+    assert fig8.bbox[1] > 266  # the crop starts under "次测试结果见表1。" (its line ends at 266 pt)
