@@ -189,9 +189,10 @@ def _absorb_labels(regions: list[_Region], text: PageText) -> None:
             x0, y0, x1, y1 = reg.bbox
             for ln in text.lines:
                 lx0, ly0, lx1, ly1 = ln.bbox
-                if ln.in_caption or text.is_prose(ln) or text.ends_paragraph(ln):
+                if ln.in_caption or text.is_prose(ln):
                     continue
-                if lx1 > x0 - 10 and lx0 < x1 + 10 and ly1 > y0 - 6 and ly0 < y1 + 6 and lx1 - lx0 < (x1 - x0) + 40:
+                if (lx1 > x0 - 10 and lx0 < x1 + 10 and ly1 > y0 - 6 and ly0 < y1 + 6 and lx1 - lx0 < (x1 - x0) + 40
+                        and not text.ends_paragraph(ln)):  # last: it reads the page's lines again
                     reg.bbox = _union(reg.bbox, ln.bbox)
 
 
