@@ -148,8 +148,9 @@ class IngestSettings(BaseModel):
     figures: bool = Field(True, description="Extract figures and tables.")
     tables: Literal["off", "fast", "thorough"] = Field(
         "fast",
-        description="Table extraction: 'fast' reads ruled tables on pages with a table caption; "
-        "'thorough' also runs PyMuPDF's layout model for unruled tables (~0.8 s a page).",
+        description="Table extraction: 'fast' reads ruled tables on pages with a table caption, grids "
+        "and tables ruled with horizontal lines only (booktabs, 三线表); 'thorough' also runs PyMuPDF's "
+        "layout model for tables without rules (~0.8 s a page).",
     )
     max_pages: int = Field(2000, ge=1, description="Files with more pages are refused.")
     max_file_mb: int = Field(512, ge=1, description="Files larger than this are refused.")

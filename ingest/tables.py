@@ -9,10 +9,11 @@ framed abstracts) are skipped.
 Cost, measured on the 526-page shared corpus: `find_tables()` on every page takes ~320 s of CPU,
 because PyMuPDF 2 gates line detection with its ONNX layout model (~0.8 s a page). So it runs only
 on pages that carry a table caption line (52 pages), with the cheap line-only detector
-(`use_layout=False`, ~0.06 s a page). `thorough=True` adds the layout model when the line
-detector finds nothing (tables ruled with three booktabs lines have no grid for it): 40-55 s of
-CPU on the corpus, more than the rest of the parse together, so it is off by default
-(`IngestSettings.tables`). A table's words are in the body text either way. The fast mode costs
+(`use_layout=False`, ~0.06 s a page). Tables ruled with horizontal lines only (booktabs, the
+Chinese journals' 三线表) have no grid for it: `ingest.booktabs` reads them from their captions'
+rules (37 of the corpus's 47 tables). `thorough=True` adds the layout model when the line
+detector finds nothing: 40-55 s of CPU on the corpus, more than the rest of the parse together,
+so it is off by default (`IngestSettings.tables`). A table's words are in the body text either way. The fast mode costs
 ~1.8 s of CPU on the corpus (3 s before `find_tables()` was clipped to the pages' path clusters,
 see `_ruled_region`), nearly all inside `find_tables()` (its per-character Python).
 
@@ -27,6 +28,7 @@ import sys
 import pymupdf
 
 from assistant.types import TableText
+from ingest.booktabs import find_rules, rule_bounded_table
 from ingest.captions import Caption, find_captions
 from ingest.pages import PageReads, read_pages
 from ingest.paths import cluster_paths
@@ -69,6 +71,27 @@ def extract_tables(doc: pymupdf.Document, thorough: bool = False, reads: PageRea
                 label=cap.label if cap else "",
                 caption=cap.text if cap else "",
             ))
+    return sorted(out + _rule_bounded(doc, reads, captions, out), key=lambda t: (t.page, t.bbox[1]))
+
+
+def _rule_bounded(doc: pymupdf.Document, reads: PageReads, captions: list[list[Caption]],
+                  grids: list[TableText]) -> list[TableText]:
+    """Tables ruled with horizontal lines only (`ingest.booktabs`) for the captions no grid took."""
+    out: list[TableText] = []
+    for pno, caps in enumerate(captions):
+        taken = {t.caption for t in grids if t.page == pno + 1}
+        boxes = [pymupdf.Rect(t.bbox) for t in grids if t.page == pno + 1]
+        rules = None
+        for cap in caps:
+            if cap.kind != "table" or cap.text in taken:
+                continue
+            if rules is None:
+                rules = find_rules(reads.bboxlog(doc[pno]))
+            found = rule_bounded_table(reads.texts[pno], rules, cap) if rules else None
+            if found and not any((pymupdf.Rect(found[0]) & box).get_area() > 0 for box in boxes):
+                boxes.append(pymupdf.Rect(found[0]))
+                out.append(TableText(page=pno + 1, bbox=found[0], text="\n".join(found[1])[:_MAX_CHARS],
+                                     label=cap.label, caption=cap.text))
     return out
 
 

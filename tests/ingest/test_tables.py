@@ -97,7 +97,27 @@ def test_fast_mode_reads_ruled_tables_only(shared_corpus):
         ruled = extract_tables(doc)  # PLOS ONE rules its tables: the cheap line detector finds them
     assert {"Table 1", "Table 3"} <= {t.label for t in ruled}
     with pymupdf.open(pdfs / "paper-16.pdf") as doc:
-        assert extract_tables(doc) == []  # booktabs tables without a grid need thorough=True
+        booktabs = extract_tables(doc)  # no grid: read from the caption's rules (ingest.booktabs)
+    assert {"Table 1", "Table 2", "Table 8", "Table 9"} <= {t.label for t in booktabs}
+    t8 = next(t for t in booktabs if t.label == "Table 8")
+    assert "PyPDF2 error | 0.54M" in t8.text.splitlines() and t8.caption.startswith("Table 8: PDFs filtered out")
+
+
+@pytest.mark.corpus
+def test_corpus_tables_ruled_with_horizontal_lines_only(shared_corpus):
+    """Three-line tables (三线表) and booktabs: 47 tables on the corpus, 10 with a grid alone."""
+    pdfs, manifest = shared_corpus
+    with pymupdf.open(pdfs / "paper-01.pdf") as doc:
+        (rtt,) = extract_tables(doc)
+    assert rtt.label == "表1" and rtt.page == 7
+    assert "MN－AP1 | 1．584 | 27．343 | 5．787" in rtt.text.splitlines()  # fullwidth as printed
+    total = 0
+    for item in manifest:
+        with pymupdf.open(pdfs / item["file"]) as doc:
+            tables = extract_tables(doc)
+        total += len(tables)
+        assert all(t.label and len(t.text.splitlines()) >= 2 for t in tables), item["file"]
+    assert total >= 40
 
 
 def _markdowns(page: pymupdf.Page, clip=None) -> list[tuple]:
@@ -147,3 +167,49 @@ print("thorough", enable_layout() == (pymupdf._get_layout is not None))
     code = "import ingest\n" + code.replace("import sys, pymupdf", "import sys\nimport pymupdf")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split("\n")[:2] == ["fast True False", "thorough True"], out.stdout + out.stderr
+
+
+def _rules_table(page: pymupdf.Page, x0: float, y0: float, rows: list[tuple[str, ...]], font: str = "helv") -> float:
+    """A table ruled with three horizontal lines only (top, under the header, bottom); its bottom y."""
+    rh, cw = 18, 110
+    bottom = y0 + 6 + rh * len(rows)
+    for y in (y0, y0 + 4 + rh, bottom):
+        page.draw_line((x0, y), (x0 + cw * len(rows[0]), y), width=0.8)
+    for r, row in enumerate(rows):
+        for c, cell in enumerate(row):
+            page.insert_text((x0 + c * cw + 6, y0 + 16 + r * rh), cell, fontsize=9, fontname=font)
+    return bottom
+
+
+def test_tables_ruled_with_horizontal_lines_only_are_read_as_rows():
+    """A three-line table (Chinese journals, caption above) and a booktabs one (ACL, caption
+    below) have no grid for PyMuPDF's line detector; they are read from their captions' rules."""
+    doc = pymupdf.open()
+    page = doc.new_page(width=595, height=842)
+    page.insert_text((150, 90), "表1 实验环境中不同网络实体之间的往返时间", fontsize=9, fontname="china-s")
+    _rules_table(page, 100, 100, [("对端实体", "最小值", "最大值"), ("MN-AP1", "1.584", "27.343"),
+                                  ("MN-AP2", "1.437", "33.562")], font="china-s")
+    page.insert_text((72, 300), "下面对移动性管理机制进行多次重复性能测试，在移动终端与有线终端完成设备注册后开始通信。",
+                     fontsize=10, fontname="china-s")
+    page2 = doc.new_page(width=612, height=792)
+    bottom = _rules_table(page2, 100, 100, [("Filter", "Number of PDFs"), ("PyPDF2 error", "0.54M"), ("Over 50 pages", "2.27M")])
+    page2.insert_text((100, bottom + 14), "Table 8: PDFs filtered out before parsing.", fontsize=9)
+    tables = extract_tables(doc)
+    assert [(t.page, t.label) for t in tables] == [(1, "表1"), (2, "Table 8")]
+    assert tables[0].text.splitlines() == ["对端实体 | 最小值 | 最大值", "MN-AP1 | 1.584 | 27.343", "MN-AP2 | 1.437 | 33.562"]
+    assert tables[1].text.splitlines()[1] == "PyPDF2 error | 0.54M"
+    assert "移动性管理机制" not in tables[0].text  # the paragraph under the bottom rule is not a row
+
+
+def test_prose_between_rules_under_a_table_caption_is_no_table():
+    """Rules that frame a paragraph (a boxed note, a page's header and footer rules) under a
+    caption are not a table: their band reads as prose, one full-width line a row."""
+    doc = pymupdf.open()
+    page = doc.new_page(width=612, height=792)
+    page.insert_text((72, 90), "Table 2. Mean yields (see the supplement).", fontsize=9)
+    page.draw_line((72, 100), (540, 100), width=0.5)
+    for i in range(5):
+        page.insert_text((72, 116 + 14 * i), "The yields of every plot were averaged over the three seasons we "
+                         "report here.", fontsize=10)
+    page.draw_line((72, 190), (540, 190), width=0.5)
+    assert extract_tables(doc) == []
