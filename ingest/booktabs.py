@@ -100,5 +100,6 @@ def _lines_in(text: PageText, box: tuple) -> list:
 
 
 def _overlaps(rule: list[float], x0: float, x1: float) -> bool:
-    """A rule under (or over) a caption: it covers at least half the caption's width."""
-    return min(rule[2], x1) - max(rule[0], x0) >= 0.5 * (x1 - x0)
+    """A rule under (or over) a caption: it covers at least half the caption's width, or half its
+    own width lies under a caption wider than the table."""
+    return min(rule[2], x1) - max(rule[0], x0) >= 0.5 * min(x1 - x0, rule[2] - rule[0])

@@ -194,8 +194,12 @@ def test_tables_ruled_with_horizontal_lines_only_are_read_as_rows():
     page2 = doc.new_page(width=612, height=792)
     bottom = _rules_table(page2, 100, 100, [("Filter", "Number of PDFs"), ("PyPDF2 error", "0.54M"), ("Over 50 pages", "2.27M")])
     page2.insert_text((100, bottom + 14), "Table 8: PDFs filtered out before parsing.", fontsize=9)
+    page3 = doc.new_page(width=612, height=792)  # a caption far wider than its narrow table
+    page3.insert_text((72, 90), "Table 9. Language models compared in this study, with the data each was "
+                      "trained on and its size.", fontsize=9)
+    _rules_table(page3, 330, 100, [("Model", "Data"), ("ELMO", "1BW"), ("BERT", "Wikipedia")])
     tables = extract_tables(doc)
-    assert [(t.page, t.label) for t in tables] == [(1, "表1"), (2, "Table 8")]
+    assert [(t.page, t.label) for t in tables] == [(1, "表1"), (2, "Table 8"), (3, "Table 9")]
     assert tables[0].text.splitlines() == ["对端实体 | 最小值 | 最大值", "MN-AP1 | 1.584 | 27.343", "MN-AP2 | 1.437 | 33.562"]
     assert tables[1].text.splitlines()[1] == "PyPDF2 error | 0.54M"
     assert "移动性管理机制" not in tables[0].text  # the paragraph under the bottom rule is not a row
