@@ -41,12 +41,12 @@ def find_rules(bboxlog: list) -> list[list[float]]:
 def rule_bounded_table(text: PageText, rules: list[list[float]], cap: Caption) -> tuple[tuple, list[str]] | None:
     """(bbox, rows) of the table that `cap` names, when rules bound it; else None."""
     cx0, cy0, cx1, cy1 = cap.bbox
-    for below in (True, False):  # the caption above its table (most journals), else under it (ACL)
-        anchors = [r for r in rules if _overlaps(r, cx0, cx1)
-                   and (0 <= r[1] - cy1 <= _GAP if below else 0 <= cy0 - r[3] <= _GAP)]
-        if not anchors:
-            continue
-        anchor = min(anchors, key=lambda r: r[1] - cy1 if below else cy0 - r[3])
+    # the rule nearest to the caption, under it (most journals) or over it (ACL), is tried first:
+    # under ACL's "Table 3" caption lies the top rule of Table 4, printed right below it
+    anchors = [(r[1] - cy1, True, r) for r in rules if _overlaps(r, cx0, cx1) and 0 <= r[1] - cy1 <= _GAP]
+    anchors += [(cy0 - r[3], False, r) for r in rules if _overlaps(r, cx0, cx1) and 0 <= cy0 - r[3] <= _GAP]
+    for below in dict.fromkeys(side for _, side, _ in sorted(anchors, key=lambda a: a[0])):
+        anchor = min((a for a in anchors if a[1] == below), key=lambda a: a[0])[2]
         same = [r for r in rules if abs(r[0] - anchor[0]) <= _SPAN_TOL and abs(r[2] - anchor[2]) <= _SPAN_TOL]
         walk = [r for r in same if r[1] > anchor[1]] if below else [r for r in reversed(same) if r[1] < anchor[1]]
         edge = anchor
@@ -66,16 +66,20 @@ def rule_bounded_table(text: PageText, rules: list[list[float]], cap: Caption) -
 
 
 def table_rows(text: PageText, box: tuple) -> list[str]:
-    """The text lines inside `box` as rows: lines whose middles share a height form one row,
-    their texts joined left to right with " | "."""
+    """The text lines inside `box` as rows, each row's texts joined left to right with " | "."""
+    return [" | ".join(ln.text for ln in sorted(row, key=lambda ln: ln.bbox[0])) for row in _rows(_lines_in(text, box))]
+
+
+def _rows(lines: list) -> list[list]:
+    """Lines grouped into rows: lines whose middles share a height (within 0.4 of their size)."""
     rows: list[tuple[float, list]] = []
-    for ln in sorted(_lines_in(text, box), key=lambda ln: (ln.bbox[1] + ln.bbox[3]) / 2):
+    for ln in sorted(lines, key=lambda ln: (ln.bbox[1] + ln.bbox[3]) / 2):
         middle = (ln.bbox[1] + ln.bbox[3]) / 2
         if rows and abs(rows[-1][0] - middle) <= 0.4 * ln.size:
             rows[-1][1].append(ln)
         else:
             rows.append((middle, [ln]))
-    return [" | ".join(ln.text for ln in sorted(cells, key=lambda ln: ln.bbox[0])) for _, cells in rows]
+    return [row for _, row in rows]
 
 
 def _reads_as_rows(text: PageText, box: tuple) -> bool:
@@ -85,10 +89,8 @@ def _reads_as_rows(text: PageText, box: tuple) -> bool:
     if any(ln.in_caption for ln in lines):
         return False
     width = box[2] - box[0]
-    rows: dict[int, list] = {}
-    for ln in lines:
-        rows.setdefault(round((ln.bbox[1] + ln.bbox[3]) / 2 / max(ln.size, 1.0)), []).append(ln)
-    prose = sum(1 for row in rows.values() if len(row) == 1 and row[0].bbox[2] - row[0].bbox[0] > 0.7 * width
+    rows = _rows(lines)
+    prose = sum(1 for row in rows if len(row) == 1 and row[0].bbox[2] - row[0].bbox[0] > 0.7 * width
                 and text.is_prose(row[0]))
     return prose <= len(rows) / 2
 

@@ -11,7 +11,7 @@ because PyMuPDF 2 gates line detection with its ONNX layout model (~0.8 s a page
 on pages that carry a table caption line (52 pages), with the cheap line-only detector
 (`use_layout=False`, ~0.06 s a page). Tables ruled with horizontal lines only (booktabs, the
 Chinese journals' 三线表) have no grid for it: `ingest.booktabs` reads them from their captions'
-rules (37 of the corpus's 47 tables). `thorough=True` adds the layout model when the line
+rules (41 of the corpus's 51 tables). `thorough=True` adds the layout model when the line
 detector finds nothing: 40-55 s of CPU on the corpus, more than the rest of the parse together,
 so it is off by default (`IngestSettings.tables`). A table's words are in the body text either way. The fast mode costs
 ~1.8 s of CPU on the corpus (3 s before `find_tables()` was clipped to the pages' path clusters,

@@ -101,6 +101,8 @@ def test_fast_mode_reads_ruled_tables_only(shared_corpus):
     assert {"Table 1", "Table 2", "Table 8", "Table 9"} <= {t.label for t in booktabs}
     t8 = next(t for t in booktabs if t.label == "Table 8")
     assert "PyPDF2 error | 0.54M" in t8.text.splitlines() and t8.caption.startswith("Table 8: PDFs filtered out")
+    by_label = {t.label: t.text for t in booktabs}  # ACL: each caption under its own table
+    assert by_label["Table 3"].startswith("Total papers | 81.1M") and by_label["Table 4"].startswith("Statistic | GROBID")
 
 
 @pytest.mark.corpus
@@ -217,3 +219,17 @@ def test_prose_between_rules_under_a_table_caption_is_no_table():
                          "report here.", fontsize=10)
     page.draw_line((72, 190), (540, 190), width=0.5)
     assert extract_tables(doc) == []
+
+
+def test_a_caption_under_its_table_does_not_take_the_next_tables_rules():
+    """ACL prints "Table 3: ..." under its table and Table 4's top rule right under that caption:
+    the nearer rule, over the caption, is its table's (Table 3 had been given Table 4's rows)."""
+    doc = pymupdf.open()
+    page = doc.new_page(width=612, height=792)
+    bottom = _rules_table(page, 100, 100, [("Total papers", "81.1M"), ("Papers w/ PDF", "28.9M")])
+    page.insert_text((100, bottom + 12), "Table 3: Statistics on paper provenance.", fontsize=9)
+    bottom = _rules_table(page, 100, bottom + 22, [("Statistic", "GROBID"), ("Paragraphs", "9.9")])
+    page.insert_text((100, bottom + 12), "Table 4: Extraction statistics.", fontsize=9)
+    tables = {t.label: t.text.splitlines() for t in extract_tables(doc)}
+    assert tables["Table 3"][0] == "Total papers | 81.1M"
+    assert tables["Table 4"][0] == "Statistic | GROBID"
