@@ -12,6 +12,7 @@ import json
 import pytest
 
 from eval.evidence import contains_evidence, load_questions
+from tests.sqlfile import query_catalogue
 
 pytestmark = pytest.mark.slow
 
@@ -47,9 +48,9 @@ def test_chinese_chunks_overlap_their_neighbours(service):
     sentence before them (ingest.chunking.LONG_CARRY): the passage that opens "这类机制虽然不需要消费
     者……" holds the "属性加密" sentence that 这类 refers to. Neighbours in one section sharing a
     sentence: 207 of 307 (100 of 271 before; many of the rest are paragraph ends)."""
-    rows = service.library.catalogue._db.execute(
-        "SELECT c.paper_id, c.section, c.text FROM chunks c JOIN papers p ON p.id = c.paper_id "
-        "WHERE p.lang = 'zh' AND c.kind = 'body' ORDER BY c.paper_id, c.ordinal").fetchall()
+    rows = query_catalogue(
+        service.library, "SELECT c.paper_id, c.section, c.text FROM chunks c JOIN papers p ON p.id = c.paper_id "
+        "WHERE p.lang = 'zh' AND c.kind = 'body' ORDER BY c.paper_id, c.ordinal")
     pairs = [(a[2], b[2]) for a, b in zip(rows, rows[1:]) if a[:2] == b[:2]]
     shared = sum(b[:15] in a for a, b in pairs)
     print(json.dumps({"zh_neighbours": len(pairs), "sharing_a_sentence": shared}))
@@ -60,7 +61,7 @@ def test_chinese_chunks_overlap_their_neighbours(service):
 
 def test_chunks_fit_the_model_and_skip_references(service, minilm):
     lib = service.library
-    texts = [row[0] for row in lib.catalogue._db.execute("SELECT text FROM chunks")]
+    texts = [row[0] for row in query_catalogue(lib, "SELECT text FROM chunks")]
     assert max(minilm.count_tokens(texts)) <= minilm.max_tokens
     indexes = lib.indexes()
     assert len(indexes.dense) == len(texts) == len(indexes.rowids)

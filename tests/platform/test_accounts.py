@@ -21,6 +21,7 @@ from assistant.service import PaperNotFound, Souwen
 from assistant.settings import Settings
 from tests.api.test_api import Server, build_library
 from tests.samples import make_samples
+from tests.sqlfile import query_catalogue
 
 DOIS = {"wheat": "10.1234/wheat.2021.7", "ribo": "10.1093/test/ribo1", "ndn": "10.3969/j.issn.1673-629x.2023.10.010",
         "sorghum": "10.1234/sorghum.2021"}
@@ -85,9 +86,8 @@ def test_user_names_are_checked_and_removal_cascades(service):
     assert [u.name for u in accounts.users()] == ["carol"]
     assert accounts.remove_user("carol").id == user.id
     assert accounts.authenticate(key) is None and accounts.users() == []
-    db = service.library.catalogue._db
-    assert db.execute("SELECT COUNT(*) FROM favourites").fetchone()[0] == 0
-    assert db.execute("SELECT COUNT(*) FROM subscriptions").fetchone()[0] == 0
+    assert query_catalogue(service.library, "SELECT COUNT(*) FROM favourites") == [(0,)]
+    assert query_catalogue(service.library, "SELECT COUNT(*) FROM subscriptions") == [(0,)]
     with pytest.raises(NotFound):
         accounts.remove_user("carol")
     with pytest.raises(NotFound):
@@ -204,7 +204,7 @@ def test_digest_at_the_one_second_boundary(service, pdfs, monkeypatch):
     later = stamp(t1, GRACE.total_seconds() * 3)
     monkeypatch.setattr(accounts_module, "now", lambda: later)
     assert accounts.digest(alice).count == 0
-    assert service.library.catalogue._db.execute("SELECT COUNT(*) FROM digest_seen").fetchone()[0] == 0
+    assert query_catalogue(service.library, "SELECT COUNT(*) FROM digest_seen") == [(0,)]
 
 
 def test_concurrent_digests_never_return_a_paper_twice(service, monkeypatch):

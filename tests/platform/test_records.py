@@ -21,6 +21,7 @@ from assistant.settings import Settings
 from ingest.records import MetadataRecord, RecordError, read_records
 from tests.pdfmaker import make_paper
 from tests.samples import SORGHUM
+from tests.sqlfile import query_catalogue
 
 RECORDED = Path(__file__).parent / "recorded"
 MILLET = {"doi": "https://doi.org/10.1234/MILLET.2021", "title": "Drought tolerance of pearl millet in the Sahel",
@@ -118,8 +119,8 @@ def test_same_file_twice_changes_nothing_and_a_new_version_replaces_by_doi(tmp_p
     assert millet.source == "record" and millet.pages == 0 and millet.oa_url == MILLET["pdf_url"]
     chunks = library.catalogue.paper_chunks(millet.id)
     assert chunks and all(c.kind == "abstract" and c.page_start == c.page_end == 1 for c in chunks)
-    rows = library.catalogue._db.execute("SELECT name, affiliations FROM paper_authors WHERE paper_id=?",
-                                         (service.find("10.5678/rice.2022.3").id,)).fetchall()
+    rows = query_catalogue(library, "SELECT name, affiliations FROM paper_authors WHERE paper_id=?",
+                           (service.find("10.5678/rice.2022.3").id,))
     assert [(r[0], json.loads(r[1])) for r in rows] == [("王芳", []), ("李明", ["华中农业大学"])]
 
     changed = write_jsonl(tmp_path / "b.jsonl", [{**MILLET, "abstract": MILLET["abstract"] + " Souna also flowered early."}])
@@ -277,8 +278,8 @@ def test_openalex_fills_missing_fields_only_in_place_and_resumes(tmp_path):
     assert (after.year, after.venue, after.oa_url) == (2018, "PeerJ", "https://peerj.com/articles/4375.pdf")
     assert after.licence == "CC0-1.0"  # the record's own licence is never overwritten
     assert after.title == "The state of OA" and after.authors[0] == "Heather A. Piwowar"
-    places = service.library.catalogue._db.execute(
-        "SELECT affiliations FROM paper_authors WHERE paper_id=? ORDER BY position", (after.id,)).fetchall()
+    places = query_catalogue(
+        service.library, "SELECT affiliations FROM paper_authors WHERE paper_id=? ORDER BY position", (after.id,))
     assert json.loads(places[2][0]) == ["University of Montreal", "University of Quebec at Montreal"]
     new_chunks = service.library.catalogue.paper_chunks(after.id)
     assert {c.id for c in new_chunks}.isdisjoint(old_chunks) and "Bronze" in " ".join(c.text for c in new_chunks)
