@@ -238,12 +238,36 @@ class LexicalIndex:
             out[term] = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
         return out
 
+    def search_concepts(self, concepts: Sequence[tuple[float, Sequence[str]]], k: int,
+                        mask: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """BM25 of a translated query, one concept per source word (a structured query, after
+        Pirkola 1998): a row earns, for each (weight, surface forms) pair, `weight` times the
+        term-frequency part of BM25 (the precomputed score over the term's idf) of the best of the
+        forms. A word with five translations counts once, not five times, and how much it counts
+        comes from `weight` (its idf in its own language), not from the rarity of a wrong sense."""
+        if not self.size:
+            return []
+        store = self._bm25.scores
+        data, indices, indptr = store["data"], store["indices"], store["indptr"]
+        total = np.zeros(self.size, dtype=np.float32)
+        for weight, forms in concepts:
+            best = np.zeros(self.size, dtype=np.float32)
+            for term, idf in self.idf([f for f in dict.fromkeys(forms) if f in self._vocab]).items():
+                row = self._vocab[term]
+                rows = indices[indptr[row]:indptr[row + 1]]
+                best[rows] = np.maximum(best[rows], data[indptr[row]:indptr[row + 1]] / idf)
+            total += weight * best
+        return self._top(total, k, mask)
+
     def search(self, query_terms: Sequence[str], k: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
         """Return up to k (row, score) pairs with a positive score, best first."""
         terms = [t for t in dict.fromkeys(query_terms) if t in self._vocab]
         if not terms or not self.size:
             return []
-        scores = np.asarray(self._bm25.get_scores(terms), dtype=np.float32)
+        return self._top(np.asarray(self._bm25.get_scores(terms), dtype=np.float32), k, mask)
+
+    @staticmethod
+    def _top(scores: np.ndarray, k: int, mask: np.ndarray | None) -> list[tuple[int, float]]:
         if mask is not None:
             scores = np.where(mask, scores, 0.0)
         k = min(k, int(np.count_nonzero(scores > 0)))

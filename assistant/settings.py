@@ -110,6 +110,15 @@ class RetrievalSettings(BaseModel):
         description="RRF weight of the sentence ranking against retrieval's (1). Dev English "
         "factoid top-5 at depth 20, weight 1 / 1.5 / 2 / 3: 83.9 / 85.7 / 85.7 / 87.5%.",
     )
+    crosslingual_lead: float = Field(
+        0.8, ge=0.0, le=1000.0,
+        description="An English query's translated list (assistant.retrieval) weighs as much as its "
+        "own BM25 list when the best Chinese passage covers the query's words at least this share as "
+        "well as the best passage in English (both idf x BM25 term frequency; else "
+        "crosslingual_weight). English questions on the corpus's Chinese papers (eval/xling_en_questions"
+        ".jsonl) top-5 at 0.6 / 0.8 / 1 / 1.5 / off: 69.2 / 69.2 / 69.2 / 61.5 / 53.8%; dev figures "
+        "unchanged throughout (English factoids 91.1%). A large value turns it off.",
+    )
     crosslingual_focus_weight: float = Field(
         1.0, ge=0.0, le=2.0,
         description="RRF weight, for English queries, of the passages that the query's words rank "

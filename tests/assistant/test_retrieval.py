@@ -82,6 +82,22 @@ ENGLISH = paper("en-bio", "en", [
 QUESTION = "在静态培养条件下，鲍曼不动杆菌形成生物膜的OD600中位数是多少？"
 
 
+def test_structured_query_counts_each_word_once_at_its_own_weight():
+    """search_concepts: a word with several renderings counts once (its best one), so a passage
+    holding three wrong senses of one word loses to one holding two words the query asks for."""
+    docs = [["纸张", "纸堆", "纸质"], ["干旱", "小麦"], ["干旱"]]
+    index = LexicalIndex(docs)
+    paper, drought, wheat = (1.0, ["纸张", "纸堆", "纸质"]), (1.0, ["干旱", "旱灾"]), (1.0, ["小麦", "麦子"])
+    hits = index.search_concepts([paper, drought, wheat], 3)
+    assert hits[0][0] == 1 and len(hits) == 3
+    assert index.search(["纸张", "纸堆", "纸质", "干旱", "旱灾", "小麦", "麦子"], 3)[0][0] == 0  # the bag: row 0 wins
+    # the weight is the word's: doubling one concept's weight doubles its share of the score
+    single = dict(index.search_concepts([drought], 3))
+    double = dict(index.search_concepts([(2.0, drought[1])], 3))
+    assert double[2] == pytest.approx(2 * single[2])
+    assert index.search_concepts([(1.0, ["未知"])], 3) == []
+
+
 def test_chinese_question_reaches_english_paper_through_latin_terms(lib, hashing):
     store(lib, hashing, CHINESE)
     store(lib, hashing, ENGLISH)
@@ -170,6 +186,37 @@ def test_english_question_ranks_the_chinese_passages_by_their_english_glosses(li
     hits = retrieve(lib, hashing, question, RetrievalSettings(crosslingual_weight=0.01), k=5)
     chinese = [h for h in hits if h.paper.lang == "zh" and "Data access" not in h.chunk.text]
     assert chinese and "私钥进行签名" in chinese[0].chunk.text
+
+
+ZH_WHEAT = paper("zh-wheat", "zh", [
+    "冬小麦根系在不同灌溉处理下的分布。",
+    "干旱胁迫使小麦籽实产率下降了23%，灌浆期最为敏感。",
+    "试验在河南进行，共设四个处理，每个处理三次重复。",
+])
+EN_STEEL = paper("en-steel", "en", [
+    "Annealing reduced the yield stress of the steel, and how much it fell depended on how much the "
+    "grains grew during the anneal at each of the temperatures that the study compared.",
+    "The yield stress was reduced further at higher annealing temperatures, where the grains of the "
+    "steel coarsened most and the dislocation density fell in every sample that was measured.",
+    "Cold rolling raised the yield stress again, and the stress reduced by annealing came back within "
+    "two passes through the mill, whichever temperature the steel had been annealed at before.",
+])
+
+
+def test_english_question_a_chinese_passage_covers_best_weighs_the_translated_list_fully(lib, hashing):
+    """"drought stress ... wheat yield": the steel paper covers "reduce", "yield", "stress" in
+    other senses; the Chinese passage covers drought, stress, wheat and yield through their
+    renderings (干旱, 胁迫, 小麦, 产率), which weigh more. The translated list then weighs as the
+    question's own BM25 list, and its first passage ties with the steel paper's first; held to the
+    usual weight, all the steel paper's passages come before it."""
+    store(lib, hashing, ZH_WHEAT)
+    store(lib, hashing, EN_STEEL)
+    question = "By how much did drought stress reduce wheat yield?"
+    led = retrieve(lib, hashing, question, RetrievalSettings(), k=5)
+    held = retrieve(lib, hashing, question, RetrievalSettings(crosslingual_lead=1000.0), k=5)
+    assert len({h.chunk.id for h in held if h.paper.lang == "en"}) == 3  # the steel paragraphs are three passages
+    assert any("23%" in h.chunk.text for h in led[:2]) and led[0].score == pytest.approx(led[1].score)
+    assert [h.paper.lang for h in held[:4]] == ["en", "en", "en", "zh"] and "23%" in held[3].chunk.text
 
 
 @pytest.mark.slow
