@@ -43,6 +43,19 @@ _NUMBERING = re.compile(r"^(\d{1,2}(\.\d{1,2})*\.?|[IVX]{1,4}\.|[一二三四五
 _SPACES = re.compile(r"\s+")
 
 
+# Labels of publishing matter, anywhere in a sentence (the page's reading order glues them into text):
+# answers weigh such sentences less (assistant.sentence_kinds), abstracts leave out blocks opening with
+# one (ingest.metadata), and a first page's foot that opens with one is its footnotes (ingest.paragraphs).
+_LABELS_ZH = r"中图(?:法)?分类号|收稿日期|修回日期|录用日期|基金项目|作者简介|文献标[识志]码|文章编号|引用格式|通[信讯]作者"
+PUBLISHING_LABEL_ZH = re.compile(_LABELS_ZH)
+PUBLISHING_MATTER = re.compile(
+    _LABELS_ZH + r"|"
+    r"\bfoundation items?\s*[:：]|\bcorresponding authors?\b|\baddress correspondence to\b|"
+    r"(?-i:\bEditor\s+[A-Z][a-z]+\s+[A-Z])|\be-?mail\s*[:：]|\bcitation\s*[:：]\s*[A-Z][\w'-]+,\s*[A-Z]\.|"
+    r"\bacademic editors?\s*[:：]|\bcopyright\s*[:：©]|©\s*(?:19|20)\d\d|\b(?:received|revised|accepted|"
+    r"published(?: online)?)\s*[:：]\s*(?:\d|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)", re.IGNORECASE)
+
+
 def heading_name(text: str) -> str:
     """Text of a heading with CJK letter-spacing removed ("1 引 言" -> "1 引言")."""
     return _CJK_SPACING.sub("", text).strip()

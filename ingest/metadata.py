@@ -20,6 +20,7 @@ import pymupdf
 from assistant.types import PaperMetadata, TextBlock
 from ingest.affiliations import find_affiliations, find_licence
 from ingest.byline import BANNER, line_groups, match_key, pick_authors
+from ingest.headings import PUBLISHING_MATTER
 from ingest.layout import normalise
 from ingest.pages import PageReads
 from ingest.textfix import count_words, rejoin_split_words
@@ -147,15 +148,6 @@ def pick_title(doc: pymupdf.Document, first: list, reads: PageReads) -> tuple[st
             return meta, alt if match_key(alt) != match_key(meta) else ""
     return visual, alt
 
-
-# Labels of publishing matter, anywhere in a sentence (the page's reading order glues them into text):
-# answers weigh such sentences less (assistant.sentence_kinds), abstracts leave out blocks opening with one.
-PUBLISHING_MATTER = re.compile(
-    r"中图(?:法)?分类号|收稿日期|修回日期|录用日期|基金项目|作者简介|文献标[识志]码|文章编号|引用格式|通[信讯]作者|"
-    r"\bfoundation items?\s*[:：]|\bcorresponding authors?\b|\baddress correspondence to\b|"
-    r"(?-i:\bEditor\s+[A-Z][a-z]+\s+[A-Z])|\be-?mail\s*[:：]|\bcitation\s*[:：]\s*[A-Z][\w'-]+,\s*[A-Z]\.|"
-    r"\bacademic editors?\s*[:：]|\bcopyright\s*[:：©]|©\s*(?:19|20)\d\d|\b(?:received|revised|accepted|"
-    r"published(?: online)?)\s*[:：]\s*(?:\d|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)", re.IGNORECASE)
 
 
 # What a repository prints on the cover sheet it puts before a paper (eScholarship, institutional

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from assistant.types import TextBlock
 from ingest.captions import OVERLEAF, parse_caption_start
-from ingest.headings import (CAPTION, NUMBERED, REF_HEAD, SECTION_NAMES, bare_name, continues_heading,
+from ingest.headings import (CAPTION, NUMBERED, PUBLISHING_LABEL_ZH, PUBLISHING_MATTER, REF_HEAD, SECTION_NAMES, bare_name, continues_heading,
                              ends_wrapped_heading, heading_name, is_heading, opens_wrapped_heading,
                              runs_in_without_stop, stands_alone, wraps_into_sentence)
 from ingest.textfix import CJK_RE, face_heading, join_lines, joined_face, split_long
@@ -85,7 +85,18 @@ def mark_footnotes(lines: list[_Line], body_size: float, height: float) -> list[
         if bottom is None:
             continue
         foot = sorted((ln for ln in own if ln.y0 >= bottom - 1 and ln.size <= 0.9 * body_size), key=lambda ln: ln.y0)
-        if foot and foot[0].y0 >= 0.5 * height and _opens_note(foot[0]) and not CAPTION.match(foot[0].text):
+        if not (foot and foot[0].y0 >= 0.5 * height and _opens_note(foot[0]) and not CAPTION.match(foot[0].text)):
+            # Chinese journals print "收稿日期：…", "基金项目：…", "通信作者：…" unmarked at the first page's
+            # foot, under small type of the page's own (a 9 pt English abstract over 10.5 pt text): read
+            # as text, they had cut the abstract running on to page 2 in two ("… constructing 收稿日期：
+            # 2025−06−04 … ultra-large-scale …"). The notes open at the first such label with only small
+            # type below it. Not English labels: "Received:" heads PLOS's sidebar, and a back page's
+            # "Received: …" line sits over the reference list.
+            first = next((i for i, ln in enumerate(foot) if ln.page == 1 and ln.y0 >= 0.5 * height
+                          and PUBLISHING_LABEL_ZH.match(ln.text)), None)
+            below = [ln for ln in own if first is not None and ln.y0 >= foot[first].y0 - 1]
+            foot = foot[first:] if first is not None and len(below) == len(foot) - first else []
+        if foot:
             for ln in foot:
                 ln.note = True
                 if ln.raised and _NUMBER_MARK.match(ln.text):
@@ -186,7 +197,8 @@ def assemble(lines: list[_Line], body_size: float, vocab: set[str]) -> tuple[lis
         runs_in = (ln.lead > 0 and len(re.findall(r"[A-Za-z]{2,}", ln.text[:ln.lead])) >= 2
                    and bare_name(section) not in ("abstract", "summary"))
         if ln.note:
-            if kind != "footnote" or _opens_note(ln):  # one block per footnote
+            # one block per footnote; a note's publishing label ("基金项目：", "© 2014 …") opens one too
+            if kind != "footnote" or _opens_note(ln) or PUBLISHING_MATTER.match(ln.text):
                 flush()
                 kind, para = "footnote", []
             para.append(ln)

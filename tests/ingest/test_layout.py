@@ -1185,6 +1185,46 @@ def test_a_licence_line_at_the_foot_opens_the_footnotes(pdf):
     assert all(b.section == "Abstract" for b in blocks)
 
 
+def test_a_chinese_journals_unmarked_publishing_matter_at_the_first_pages_foot_is_footnotes(pdf):
+    """电信科学's first page: 10.5 pt Chinese text above, then the English abstract in 9 pt, then the
+    dates, corresponding author and funding in 8.5 pt without a mark; the abstract goes on overleaf.
+    The publishing matter had been body text between the abstract's two halves, and a sentence
+    joined across it was quoted ("浙江省重点研发计划项目…Foundation Items: … clusters has become an
+    imperative.")."""
+    pdf.new_page()
+    pdf.column(60, 80, [f"第{i}行正文介绍智算集群网络的研究背景与意义。" for i in range(1, 20)], size=10.5, leading=16,
+               font="china-s")
+    pdf.line(60, 420, "Abstract: With the rapid advancement of large-scale models, constructing", size=9)
+    notes = ["收稿日期：2025-06-04；修回日期：2025-09-22", "通信作者：朱俊，zhu_j@example.com",
+             "基金项目：国家自然科学基金资助项目（No.U22A2005）", "Foundation Items: The National Natural Science",
+             "Foundation of China (No.U22A2005)"]
+    for i, text in enumerate(notes):
+        pdf.line(60, 660 + 12 * i, text, size=8.5, font="china-s" if i < 3 else "helv")
+    pdf.new_page()
+    pdf.line(60, 80, "ultra-large-scale intelligent computing clusters has become an imperative.", size=9)
+    pdf.column(60, 110, [f"第{i}行正文继续讨论网络架构。" for i in range(1, 20)], size=10.5, leading=16, font="china-s")
+    blocks, _, _ = blocks_of(pdf.save())
+    notes_read = [b.text for b in blocks if b.kind == "footnote"]
+    assert [n[:4] for n in notes_read] == ["收稿日期", "通信作者", "基金项目", "Foun"]
+    assert notes_read[-1] == "Foundation Items: The National Natural Science Foundation of China (No.U22A2005)"
+    assert not any("收稿日期" in b.text or "Foundation" in b.text for b in blocks if b.kind == "body")
+
+
+def test_corpus_chinese_journals_publishing_matter_is_footnotes(shared_corpus):
+    """The four 电信科学 / 计算机研究与发展 / 北京交通大学学报 papers print their dates, funding and
+    corresponding author unmarked at the first page's foot; PLOS's "Received:" sidebar and a BMC back
+    page's "Received: ..." line over the references stay as they were."""
+    folder, _ = shared_corpus
+    for name in ("paper-07.pdf", "paper-26.pdf", "paper-28.pdf", "paper-30.pdf"):
+        with pymupdf.open(folder / name) as doc:
+            blocks, _, _ = extract_blocks(doc)
+        assert any(b.kind == "footnote" and b.text.startswith("收稿日期") for b in blocks), name
+        assert not any(b.kind == "body" and re.search("收稿日期|基金项目", b.text) for b in blocks), name
+    with pymupdf.open(folder / "paper-13.pdf") as doc:
+        blocks, refs, _ = extract_blocks(doc)
+    assert len(refs) >= 50 and not any(b.kind == "footnote" and "Received" in b.text for b in blocks)
+
+
 def test_a_three_line_title_of_even_lines_stays_whole(pdf):
     """PLOS sets its title in 18 pt over 10 pt text, three lines of about the same width: the
     middle line neither ends the title nor is short, and at under twice the text's size the title
