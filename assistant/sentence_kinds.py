@@ -95,7 +95,7 @@ from dataclasses import dataclass
 
 from ingest.captions import parse_caption_start
 from ingest.headings import BYLINE_NAME, bare_name, heading_name
-from ingest.metadata import PUBLISHING_MATTER as _FRONT_MATTER
+from ingest.headings import PUBLISHING_MATTER as _FRONT_MATTER
 
 KEYWORD_LINE_SHARE = 0.5
 CAPTION_SHARE = 0.8

@@ -5,7 +5,8 @@ headings wrapped over two or three lines.
 `opens_wrapped_heading`, `ends_wrapped_heading` and `continues_heading` judge a line beside its
 neighbours (a heading's second line, a bold sentence that runs on); `heading_name` and `bare_name`
 give the text a section is named by and matched on. `ingest.paragraphs.assemble` applies them while
-it groups a page's lines into blocks.
+it groups a page's lines into blocks. `PUBLISHING_MATTER` (received dates, funding, correspondence
+labels) lives here too: paragraphs, metadata and the answer's sentence kinds all read it.
 """
 from __future__ import annotations
 

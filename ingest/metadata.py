@@ -149,7 +149,6 @@ def pick_title(doc: pymupdf.Document, first: list, reads: PageReads) -> tuple[st
     return visual, alt
 
 
-
 # What a repository prints on the cover sheet it puts before a paper (eScholarship, institutional
 # repositories such as White Rose, Edinburgh, Lancaster): labels of its own record of the paper.
 _COVER_LABELS = re.compile(

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 
 from assistant.types import TextBlock
 from ingest.captions import OVERLEAF, parse_caption_start
-from ingest.headings import (CAPTION, NUMBERED, PUBLISHING_LABEL_ZH, PUBLISHING_MATTER, REF_HEAD, SECTION_NAMES, bare_name, continues_heading,
-                             ends_wrapped_heading, heading_name, is_heading, opens_wrapped_heading,
+from ingest.headings import (CAPTION, NUMBERED, PUBLISHING_LABEL_ZH, PUBLISHING_MATTER, REF_HEAD, SECTION_NAMES,
+                             bare_name, continues_heading, ends_wrapped_heading, heading_name, is_heading, opens_wrapped_heading,
                              runs_in_without_stop, stands_alone, wraps_into_sentence)
 from ingest.textfix import CJK_RE, face_heading, join_lines, joined_face, split_long
 
@@ -94,8 +94,8 @@ def mark_footnotes(lines: list[_Line], body_size: float, height: float) -> list[
             # "Received: …" line sits over the reference list.
             first = next((i for i, ln in enumerate(foot) if ln.page == 1 and ln.y0 >= 0.5 * height
                           and PUBLISHING_LABEL_ZH.match(ln.text)), None)
-            below = [ln for ln in own if first is not None and ln.y0 >= foot[first].y0 - 1]
-            foot = foot[first:] if first is not None and len(below) == len(foot) - first else []
+            below = 0 if first is None else sum(ln.y0 >= foot[first].y0 - 1 for ln in own)
+            foot = foot[first:] if first is not None and below == len(foot) - first else []
         if foot:
             for ln in foot:
                 ln.note = True

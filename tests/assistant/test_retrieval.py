@@ -87,8 +87,8 @@ def test_structured_query_counts_each_word_once_at_its_own_weight():
     holding three wrong senses of one word loses to one holding two words the query asks for."""
     docs = [["纸张", "纸堆", "纸质"], ["干旱", "小麦"], ["干旱"]]
     index = LexicalIndex(docs)
-    paper, drought, wheat = (1.0, ["纸张", "纸堆", "纸质"]), (1.0, ["干旱", "旱灾"]), (1.0, ["小麦", "麦子"])
-    hits = index.search_concepts([paper, drought, wheat], 3)
+    sheet, drought, wheat = (1.0, ["纸张", "纸堆", "纸质"]), (1.0, ["干旱", "旱灾"]), (1.0, ["小麦", "麦子"])
+    hits = index.search_concepts([sheet, drought, wheat], 3)
     assert hits[0][0] == 1 and len(hits) == 3
     assert index.search(["纸张", "纸堆", "纸质", "干旱", "旱灾", "小麦", "麦子"], 3)[0][0] == 0  # the bag: row 0 wins
     # the weight is the word's: doubling one concept's weight doubles its share of the score

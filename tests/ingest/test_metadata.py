@@ -237,7 +237,7 @@ def test_publishing_matter_read_into_the_abstract_is_left_out(shared_corpus):
     """MDPI's sidebar is read where it starts, inside the abstract ("Citation: Shi, C.; ...",
     "Academic Editor: ...", "Received: ...", "Copyright: © 2024 ..."); a Chinese journal's 收稿日期 /
     基金项目 lines sat in the Chinese abstract's section. Blocks that open with such a label are left out."""
-    from ingest.metadata import PUBLISHING_MATTER
+    from ingest.headings import PUBLISHING_MATTER
     from ingest.parse import parse_pdf
 
     assert PUBLISHING_MATTER.match("Academic Editor: Sathiyaraj Srinivasan") and not PUBLISHING_MATTER.match(
